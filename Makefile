@@ -1,0 +1,59 @@
+# A thin wrapper over meson. Every target installs what it is missing first
+# (scripts/install-deps), so each works as root on a fresh Debian 12 machine.
+
+BUILD      ?= build
+TSAN_BUILD ?= build-tsan
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+BENCH_BUILD ?= build-bench
+MESON      ?= meson
+JOBS       ?= $(shell nproc)
+
+# halt_on_error: the first report fails the test, so no report can scroll by unseen.
+export TSAN_OPTIONS ?= halt_on_error=1 second_deadlock_stack=1
+export ASAN_OPTIONS ?= detect_leaks=1 abort_on_error=1
+export UBSAN_OPTIONS ?= halt_on_error=1 print_stacktrace=1
+
+.PHONY: all deps build demo test test-plain test-tsan asan fuzz bench soak install clean
+
+all: build
+
+deps:
+	@scripts/install-deps core
+
+# meson setup only when the build dir is new; reconfigure happens by itself.
+$(BUILD)/build.ninja:
+	$(MESON) setup $(BUILD) --buildtype=debugoptimized
+
+$(TSAN_BUILD)/build.ninja:
+	$(MESON) setup $(TSAN_BUILD) --buildtype=debugoptimized -Db_sanitize=thread
+
+$(ASAN_BUILD)/build.ninja:
+	$(MESON) setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+
+build: deps $(BUILD)/build.ninja
+	$(MESON) compile -C $(BUILD) -j $(JOBS)
+
+# The main job on its embedded default (see README).
+demo: build
+	./$(BUILD)/tools/addrpool demo
+
+# Every suite in the plain build, then again under ThreadSanitizer.
+test: test-plain test-tsan
+
+test-plain: build
+	$(MESON) test -C $(BUILD) --print-errorlogs --num-processes $(JOBS)
+
+test-tsan: deps $(TSAN_BUILD)/build.ninja
+	$(MESON) compile -C $(TSAN_BUILD) -j $(JOBS)
+	$(MESON) test -C $(TSAN_BUILD) --print-errorlogs --num-processes $(JOBS) --no-suite slow-under-tsan
+
+asan: deps $(ASAN_BUILD)/build.ninja
+	$(MESON) compile -C $(ASAN_BUILD) -j $(JOBS)
+	$(MESON) test -C $(ASAN_BUILD) --print-errorlogs --num-processes $(JOBS) --no-suite slow-under-tsan
+
+install: build
+	$(MESON) install -C $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(TSAN_BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(BENCH_BUILD)

@@ -1,0 +1,11 @@
+// addrpool — umbrella header: everything in the C++ API.
+#ifndef ADDRPOOL_ADDRPOOL_HPP
+#define ADDRPOOL_ADDRPOOL_HPP
+
+#include <addrpool/address.hpp>
+#include <addrpool/keys.hpp>
+#include <addrpool/network.hpp>
+#include <addrpool/pool.hpp>
+#include <addrpool/result.hpp>
+
+#endif

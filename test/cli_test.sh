@@ -1,0 +1,3 @@
+#!/bin/sh
+# placeholder until the CLI lands
+exit 0
