@@ -14,7 +14,7 @@ export TSAN_OPTIONS ?= halt_on_error=1 second_deadlock_stack=1
 export ASAN_OPTIONS ?= detect_leaks=1 abort_on_error=1
 export UBSAN_OPTIONS ?= halt_on_error=1 print_stacktrace=1
 
-.PHONY: all deps build demo test test-plain test-tsan asan fuzz bench soak install clean
+.PHONY: all deps build demo test test-plain test-tsan asan install clean
 
 all: build
 
@@ -57,3 +57,21 @@ install: build
 
 clean:
 	rm -rf $(BUILD) $(TSAN_BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(BENCH_BUILD)
+
+# ---- opt-in suites (not part of `make test`) ----
+
+.PHONY: soak fuzz bench
+
+# S1–S4 long (>= 10^8 hand-outs in total); see docs/reliability.md.
+soak: build
+	stress/soak.sh $(BUILD)
+
+# libFuzzer targets under clang 14 with ASan+UBSan, each for a bounded time.
+fuzz:
+	@scripts/install-deps core fuzz
+	fuzz/run.sh $(FUZZ_BUILD)
+
+# Benchmarks against the baselines; regenerates docs/performance.md and the plots.
+bench:
+	@scripts/install-deps core bench
+	bench/run.sh $(BENCH_BUILD)

@@ -1,1 +1,743 @@
-// placeholder: replaced by the real implementation
+// The lock-free address pool. The slot state machine is in slot.hpp; this
+// file is the cursor hint, the segmented array, derivation/lookahead and the
+// whole-pool operations. docs/design.md carries the long-form argument.
+//
+// Atomic operations on shared cursors are numbered (H1)…, (T1)…, (D1)… and
+// each names its partner.
+#include "pool_impl.hpp"
+
+#include "crypto.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <new>
+#include <string>
+
+namespace addrpool {
+
+using detail::Slot;
+using detail::kMaxIndex;
+namespace slot = detail::slot;
+
+// ===========================================================================
+// KeySource
+// ===========================================================================
+
+namespace {
+
+void fill_public(KeySource::Impl& impl, const ExtendedPubKey& pub) {
+    impl.account_pub = pub;
+    auto account = detail::make_chain_key(pub.public_key(), pub.chain_code());
+    if (!account) {
+        impl.chain_error[0] = impl.chain_error[1] = account.error().code;
+        return;
+    }
+    impl.account = *account;
+    for (std::uint32_t c = 0; c < 2; ++c) {
+        auto chain = detail::ckd_pub(*account, c);
+        if (chain) impl.chain[c] = *chain;
+        else impl.chain_error[c] = chain.error().code;
+    }
+}
+
+}  // namespace
+
+KeySource KeySource::from_private(ExtendedPrivKey account_key) {
+    auto impl = std::make_shared<Impl>();
+    const ExtendedPubKey pub = account_key.to_public();
+    impl->account_priv.emplace(std::move(account_key));
+    fill_public(*impl, pub);
+    return KeySource(std::move(impl));
+}
+
+KeySource KeySource::from_public(ExtendedPubKey account_key) {
+    auto impl = std::make_shared<Impl>();
+    fill_public(*impl, account_key);
+    return KeySource(std::move(impl));
+}
+
+KeySource KeySource::none() {
+    static const std::shared_ptr<const Impl> empty = std::make_shared<const Impl>();
+    return KeySource(empty);
+}
+
+bool KeySource::can_derive() const noexcept { return impl_ && impl_->account_pub.has_value(); }
+bool KeySource::is_watch_only() const noexcept { return !impl_ || !impl_->account_priv.has_value(); }
+
+std::optional<ExtendedPubKey> KeySource::account_public_key() const {
+    if (!impl_) return std::nullopt;
+    return impl_->account_pub;
+}
+
+Result<Hash160> KeySource::derive_hash160(PoolType type, std::uint32_t index) const {
+    if (index >= kMaxIndex) {
+        return make_error(Errc::index_out_of_range, "address index " + std::to_string(index) + " is not below 2^31");
+    }
+    if (!can_derive()) return make_error(Errc::no_key_source, "the key source holds no key to derive from");
+    switch (type) {
+        case PoolType::external:
+        case PoolType::internal: {
+            const auto c = static_cast<std::size_t>(type == PoolType::internal);
+            if (!impl_->chain[c]) {
+                return make_error(impl_->chain_error[c], "chain " + std::to_string(c) + " of the account key is invalid");
+            }
+            return detail::ckd_pub_hash160(*impl_->chain[c], index);
+        }
+        case PoolType::absent:
+            if (!impl_->account) return make_error(impl_->chain_error[0], "the account key is invalid");
+            return detail::ckd_pub_hash160(*impl_->account, index);
+        case PoolType::absent_hardened: {
+            if (!impl_->account_priv) {
+                return make_error(Errc::hardened_from_public,
+                                  "an absent_hardened pool needs a private key source; this one is public");
+            }
+            detail::PrivChainKey parent;
+            const auto secret = impl_->account_priv->secret();
+            std::copy(secret.begin(), secret.end(), parent.secret.begin());
+            parent.chain_code = impl_->account_priv->chain_code();
+            auto child = detail::ckd_priv(parent, index | hardened_bit);
+            if (!child) return std::move(child).error();
+            auto pub = detail::public_key_of(child->secret);
+            if (!pub) return std::move(pub).error();
+            return hash160(*pub);
+        }
+    }
+    return make_error(Errc::invalid_argument, "unknown pool type");
+}
+
+// ===========================================================================
+// Segmented slot array and lookup index
+// ===========================================================================
+
+namespace detail {
+
+SlotArray::~SlotArray() {
+    for (auto& seg : segments_) delete[] seg.load(boost::memory_order_relaxed);  // relaxed: no concurrent users in a destructor
+}
+
+Slot& SlotArray::ensure(std::uint32_t i) {
+    const unsigned k = segment_of(i);
+    // (A1) acquire: pairs with (A2), so a segment seen is fully initialized.
+    Slot* seg = segments_[k].load(boost::memory_order_acquire);
+    if (seg == nullptr) {
+        Slot* fresh = new Slot[segment_size(k)];  // value-initialized: every word 0 = unused
+        Slot* expected = nullptr;
+        // (A2) release: publishes the initialized segment to (A1) and find();
+        // acquire on failure: we adopt the winner's segment and read its slots.
+        if (segments_[k].compare_exchange_strong(expected, fresh, boost::memory_order_acq_rel,
+                                                 boost::memory_order_acquire)) {
+            seg = fresh;
+        } else {
+            delete[] fresh;
+            seg = expected;
+        }
+    }
+    return seg[i - segment_base(k)];
+}
+
+void LookupIndex::insert(const Hash160& h, std::uint32_t index) {
+    Shard& s = shard(h);
+    std::lock_guard<std::mutex> lock(s.mutex);
+    s.map.emplace(h, index);
+}
+
+std::optional<std::uint32_t> LookupIndex::find(const Hash160& h) const {
+    Shard& s = shard(h);
+    std::lock_guard<std::mutex> lock(s.mutex);
+    auto it = s.map.find(h);
+    if (it == s.map.end()) return std::nullopt;
+    return it->second;
+}
+
+void LookupIndex::clear() {
+    for (auto& s : shards_) {
+        std::lock_guard<std::mutex> lock(s.mutex);
+        s.map.clear();
+    }
+}
+
+}  // namespace detail
+
+// ===========================================================================
+// AddressPool::Impl helpers
+// ===========================================================================
+
+AddressPool::Impl::Impl(DerivationPath base_path_, PoolType type_, std::uint32_t gap_limit_, Network network_,
+                        PoolOptions options_)
+    : base_path(std::move(base_path_)),
+      type(type_),
+      gap_limit(gap_limit_),
+      network(network_),
+      options(std::move(options_)),
+      lookahead(options.lookahead != 0 ? options.lookahead : gap_limit_) {
+    epoch = options.clock ? options.clock() : std::chrono::steady_clock::now();
+}
+
+namespace {
+std::chrono::nanoseconds since(const AddressPool::Impl& p) {
+    const auto now = p.options.clock ? p.options.clock() : std::chrono::steady_clock::now();
+    const auto d = std::chrono::duration_cast<std::chrono::nanoseconds>(now - p.epoch);
+    return d.count() < 0 ? std::chrono::nanoseconds(0) : d;
+}
+}  // namespace
+
+std::uint64_t AddressPool::Impl::now_ms_floor() const {
+    return static_cast<std::uint64_t>(since(*this).count() / 1'000'000);
+}
+
+std::uint64_t AddressPool::Impl::now_ms_ceil() const {
+    return static_cast<std::uint64_t>((since(*this).count() + 999'999) / 1'000'000);
+}
+
+void AddressPool::Impl::raise(boost::atomic<std::uint32_t>& counter, std::uint32_t v) noexcept {
+    // (T1) acq_rel: release pairs with the acquire loads of touched_end /
+    // used_end in scans (T2), so a scan bounded by the new value also sees
+    // what this thread did to the slot before raising it.
+    std::uint32_t cur = counter.load(boost::memory_order_relaxed);  // relaxed: the CAS re-validates
+    while (cur < v && !counter.compare_exchange_weak(cur, v, boost::memory_order_acq_rel, boost::memory_order_relaxed)) {
+    }
+}
+
+void AddressPool::Impl::lower_hint(std::uint32_t i) noexcept {
+    std::uint64_t cur = hint.load(boost::memory_order_relaxed);  // relaxed: the CAS re-validates
+    for (;;) {
+        const std::uint32_t index = std::min(static_cast<std::uint32_t>(cur), i);
+        const std::uint64_t next = ((cur >> 32) + 1) << 32 | index;  // version wraps mod 2^32
+        // (H2) release: pairs with (H1); a hand-out that reads this hint also
+        // sees the slot transition to unused sequenced before this call
+        // (S2/S3/S4/S8). The version bump makes any hand-out that loaded the
+        // hint earlier fail its forward move (H3), so the freed index can't be
+        // skipped over.
+        if (hint.compare_exchange_weak(cur, next, boost::memory_order_acq_rel, boost::memory_order_relaxed)) return;
+    }
+}
+
+void AddressPool::Impl::publish(std::uint32_t i, const Hash160& h) {
+    Slot& s = slots.ensure(i);
+    raise(touched_end, i + 1);  // before any claim of i can make its word non-zero
+    // (D1) acquire: pairs with (D2); already published, nothing to do.
+    if (s.meta.load(boost::memory_order_acquire) & Slot::kDerived) return;
+    // relaxed: kBusy only elects the single writer of `hash`; readers never
+    // look at it, they wait for kDerived (D2).
+    if (s.meta.fetch_or(Slot::kBusy, boost::memory_order_relaxed) & Slot::kBusy) return;
+    s.hash = h;
+    lookup.insert(h, i);
+    // (D2) release: publishes `hash` to every acquire load of meta (D1, D3).
+    s.meta.store(Slot::kBusy | Slot::kDerived, boost::memory_order_release);
+}
+
+namespace {
+
+// The hash of a published slot, if any. (D3) acquire: pairs with (D2).
+std::optional<Hash160> published_hash(const Slot* s) {
+    if (s == nullptr || !(s->meta.load(boost::memory_order_acquire) & Slot::kDerived)) return std::nullopt;
+    return s->hash;
+}
+
+// The lowest derived index, if any (used to check a key source against a loaded pool).
+std::optional<std::uint32_t> first_derived(const AddressPool::Impl& p) {
+    const std::uint32_t end = p.touched_end.load(boost::memory_order_acquire);  // (T2) acquire: pairs with (T1)
+    for (std::uint32_t i = 0; i < end; ++i) {
+        if (published_hash(p.slots.find(i))) return i;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+// ===========================================================================
+// Derivation (slow path) and the hand-out scan
+// ===========================================================================
+
+namespace {
+
+using Impl = AddressPool::Impl;
+
+// Binds the pool to the first key source it derives with, and refuses a
+// different account key afterwards: mixing keys would publish addresses of
+// another wallet under this pool's indices.
+Result<void> check_account(Impl& p, const KeySource& ks) {
+    const PubKeyBytes key = ks.account_public_key()->public_key();
+    std::lock_guard<std::mutex> lock(p.account_mutex);
+    if (p.account_key) {
+        if (*p.account_key == key) return {};
+        return make_error(Errc::invalid_argument, "the key source holds a different account key than this pool's");
+    }
+    // A pool loaded from a file has hashes but no key: check one of them.
+    if (auto i = first_derived(p)) {
+        auto h = ks.derive_hash160(p.type, *i);
+        if (!h) return std::move(h).error();
+        if (*h != *published_hash(p.slots.find(*i))) {
+            return make_error(Errc::invalid_argument,
+                              "the key source does not derive this pool's addresses (index " + std::to_string(*i) + ")");
+        }
+    }
+    p.account_key = key;
+    return {};
+}
+
+Result<Hash160> derive_index(Impl& p, const KeySource& ks, std::uint32_t i) {
+    if (!ks.can_derive()) {
+        return make_error(Errc::no_key_source, "index " + std::to_string(i) +
+                                                   " is not derived yet and the key source cannot derive");
+    }
+    if (p.type == PoolType::absent_hardened && ks.is_watch_only()) {
+        return make_error(Errc::hardened_from_public, "an absent_hardened pool needs a private key source");
+    }
+    if (auto ok = check_account(p, ks); !ok) return std::move(ok).error();
+    auto h = ks.derive_hash160(p.type, i);
+    if (!h) return h;
+    p.publish(i, *h);
+    return h;
+}
+
+// The hash of index i, deriving and publishing it if needed.
+Result<Hash160> hash_at(Impl& p, const KeySource& ks, std::uint32_t i) {
+    if (auto h = published_hash(p.slots.find(i))) return *h;
+    return derive_index(p, ks, i);
+}
+
+Error gap_error(const Impl& p, std::uint32_t i) {
+    return make_error(Errc::gap_limit_reached, "index " + std::to_string(i) + " is outside the gap window (gap limit " +
+                                                   std::to_string(p.gap_limit) + ")");
+}
+
+bool outside_gap(const Impl& p, std::uint32_t i) {
+    if (p.options.gap_policy != GapPolicy::error) return false;
+    // relaxed: used_end only grows (between resets), so a stale value only
+    // makes this check stricter, never lets an index through early.
+    const std::uint64_t bound = std::uint64_t{p.used_end.load(boost::memory_order_relaxed)} + p.gap_limit;
+    return i >= bound;
+}
+
+// Positions at the first unused index >= i, deriving it if needed. On
+// success `w` holds the word seen (unused) and `hash` its address hash.
+Result<Slot*> find_unused(Impl& p, const KeySource& ks, std::uint32_t& i, slot::Word& w, Hash160& hash) {
+    for (;; ++i) {
+        if (i >= kMaxIndex) {
+            return make_error(Errc::index_out_of_range, "every index below 2^31 is used or reserved");
+        }
+        Slot* s = p.slots.find(i);
+        w = s ? slot::load(s->word) : 0;
+        if (!slot::is_unused(w)) continue;
+        if (outside_gap(p, i)) return gap_error(p, i);
+        if (auto h = published_hash(s)) {
+            hash = *h;
+            return s;
+        }
+        auto h = derive_index(p, ks, i);  // slow path: EC math
+        if (!h) return std::move(h).error();
+        hash = *h;
+        s = p.slots.find(i);
+        w = slot::load(s->word);
+        if (slot::is_unused(w)) return s;
+    }
+}
+
+// After a claim of index i: if fewer than lookahead/2 derived indices are
+// left ahead, the one thread that wins `refilling` derives the next batch.
+void maybe_refill(Impl& p, const KeySource& ks, std::uint32_t i) {
+    if (p.lookahead == 0 || !ks.can_derive()) return;
+    // relaxed: only a trigger; the refiller re-reads it after (R1).
+    const std::uint64_t have = p.derived_end.load(boost::memory_order_relaxed);
+    if (std::uint64_t{i} + 1 + p.lookahead / 2 < have) return;
+    // (R1) acquire: pairs with (R2) of the previous refiller, so we see its derived_end.
+    if (p.refilling.exchange(true, boost::memory_order_acquire)) return;
+    const std::uint32_t from = std::max(p.derived_end.load(boost::memory_order_relaxed), i + 1);
+    const std::uint32_t to =
+        static_cast<std::uint32_t>(std::min<std::uint64_t>(std::uint64_t{i} + 1 + p.lookahead, kMaxIndex));
+    std::uint32_t j = from;
+    for (; j < to; ++j) {
+        if (published_hash(p.slots.find(j))) continue;
+        if (!derive_index(p, ks, j)) break;  // the hand-out succeeded; a later one reports the error
+    }
+    // relaxed: read only by refill triggers, ordered by (R1)/(R2).
+    p.derived_end.store(std::max(j, p.derived_end.load(boost::memory_order_relaxed)), boost::memory_order_relaxed);
+    // (R2) release: pairs with (R1).
+    p.refilling.store(false, boost::memory_order_release);
+}
+
+struct Claimed {
+    std::uint32_t index;
+    std::uint64_t ticket;
+    Hash160 hash;
+};
+
+Result<Claimed> claim(Impl& p, const KeySource& ks, bool add_to_state) {
+    const std::uint64_t stamp = p.now_ms_ceil();
+    // (H1) acquire: pairs with (H2)/(H3): having read a hint, we also see the
+    // slot transitions its writer made before publishing it.
+    const std::uint64_t h0 = p.hint.load(boost::memory_order_acquire);
+    std::uint32_t i = static_cast<std::uint32_t>(h0);
+    for (;; ++i) {
+        slot::Word w = 0;
+        Hash160 hash;
+        auto found = find_unused(p, ks, i, w, hash);
+        if (!found) return std::move(found).error();
+        Slot* s = *found;
+        for (;;) {
+            if (slot::try_claim(s->word, w, stamp, add_to_state)) {
+                // Move the hint past i, but only while its version is the one
+                // we started from: then no slot became unused since our scan
+                // began, so every index below i+1 is still taken.
+                std::uint64_t cur = h0;
+                // (H3) acq_rel: release pairs with (H1) of later hand-outs.
+                while ((cur >> 32) == (h0 >> 32) && static_cast<std::uint32_t>(cur) < i + 1 &&
+                       !p.hint.compare_exchange_weak(cur, (cur & ~std::uint64_t{0xffffffff}) | (i + 1),
+                                                     boost::memory_order_acq_rel, boost::memory_order_relaxed)) {
+                }
+                maybe_refill(p, ks, i);
+                return Claimed{i, slot::make_ticket(slot::next_gen(slot::gen(w)), i), hash};
+            }
+            if (!slot::is_unused(w)) break;  // taken by another thread: try the next index
+            // still unused (only its G bit changed): retry the same index
+        }
+    }
+}
+
+}  // namespace
+
+// ===========================================================================
+// AddressPool
+// ===========================================================================
+
+AddressPool::AddressPool(DerivationPath base_path, PoolType type, std::uint32_t gap_limit, Network network,
+                         PoolOptions options)
+    : impl_(std::make_unique<Impl>(std::move(base_path), type, gap_limit, network, std::move(options))) {}
+
+AddressPool::AddressPool(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+AddressPool::~AddressPool() = default;
+AddressPool::AddressPool(AddressPool&&) noexcept = default;
+AddressPool& AddressPool::operator=(AddressPool&&) noexcept = default;
+
+Network AddressPool::network() const noexcept { return impl_->network; }
+PoolType AddressPool::type() const noexcept { return impl_->type; }
+std::uint32_t AddressPool::gap_limit() const noexcept { return impl_->gap_limit; }
+const DerivationPath& AddressPool::base_path() const noexcept { return impl_->base_path; }
+AddressFormat AddressPool::format() const noexcept { return impl_->options.format; }
+
+Result<Reservation> AddressPool::reserve(const KeySource& key_source, bool add_to_state) {
+    auto c = claim(*impl_, key_source, add_to_state);
+    if (!c) return std::move(c).error();
+    return Reservation{c->index, impl_->address_from(c->hash), c->ticket};
+}
+
+Result<Address> AddressPool::next_unused_and_reserve(const KeySource& key_source, bool add_to_state) {
+    auto c = claim(*impl_, key_source, add_to_state);
+    if (!c) return std::move(c).error();
+    return impl_->address_from(c->hash);
+}
+
+bool AddressPool::release_reservation(std::uint32_t index) {
+    Slot* s = impl_->slots.find(index);
+    if (s == nullptr || !slot::release(s->word)) return false;
+    impl_->lower_hint(index);
+    return true;
+}
+
+bool AddressPool::release_reservation(const Reservation& reservation) {
+    if (slot::ticket_index(reservation.ticket) != reservation.index) return false;
+    Slot* s = impl_->slots.find(reservation.index);
+    if (s == nullptr || !slot::release_ticket(s->word, slot::ticket_gen(reservation.ticket))) return false;
+    impl_->lower_hint(reservation.index);
+    return true;
+}
+
+std::size_t AddressPool::sweep_expired_reservations(std::chrono::nanoseconds ttl) {
+    Impl& p = *impl_;
+    const std::uint64_t now = p.now_ms_floor();
+    const std::uint64_t ttl_ms =
+        ttl.count() <= 0 ? 0 : static_cast<std::uint64_t>((ttl.count() + 999'999) / 1'000'000);
+    const std::uint32_t end = p.touched_end.load(boost::memory_order_acquire);  // (T2) acquire: pairs with (T1)
+    std::uint32_t i = p.used_prefix.load(boost::memory_order_relaxed);  // relaxed: a lower bound only
+    // Skip (and remember) the run of used indices at the bottom: they never
+    // change again until reset_usage, so later sweeps start above them.
+    bool prefix = true;
+    std::size_t freed = 0;
+    for (; i < end; ++i) {
+        Slot* s = p.slots.find(i);
+        const slot::Word w = s ? slot::load(s->word) : 0;
+        if (prefix) {
+            if (slot::is_used(w)) {
+                Impl::raise(p.used_prefix, i + 1);
+                continue;
+            }
+            prefix = false;
+        }
+        if (!slot::is_reserved(w) || slot::stamp(w) + ttl_ms > now) continue;
+        if (slot::sweep_one(s->word, w)) {
+            ++freed;
+            p.lower_hint(i);
+        }
+    }
+    return freed;
+}
+
+bool AddressPool::mark_index_used(std::uint32_t index) {
+    Slot* s = impl_->slots.find(index);
+    if (s == nullptr) return false;
+    // Materializing needs the address: every known slot has it published.
+    if (!published_hash(s)) return false;
+    if (!slot::mark_used(s->word, /*require_known=*/true)) return false;
+    Impl::raise(impl_->used_end, index + 1);
+    return true;
+}
+
+bool AddressPool::mark_used(const Address& address) {
+    if (address.kind() != AddressKind::p2pkh || !same_encoding(address.network(), impl_->network)) return false;
+    auto i = impl_->lookup.find(address.hash160());
+    return i && mark_index_used(*i);
+}
+
+bool AddressPool::mark_script_used(std::span<const std::uint8_t> script_pubkey) {
+    auto a = Address::from_script(script_pubkey, impl_->network);
+    return a && mark_used(*a);
+}
+
+AddressState AddressPool::state(std::uint32_t index) const {
+    const Slot* s = impl_->slots.find(index);
+    const slot::Word w = s ? slot::load(s->word) : 0;
+    return static_cast<AddressState>(slot::state(w));
+}
+
+std::optional<Address> AddressPool::address_at(std::uint32_t index) const {
+    const Slot* s = impl_->slots.find(index);
+    if (s == nullptr || !slot::is_generated(slot::load(s->word))) return std::nullopt;
+    auto h = published_hash(s);
+    if (!h) return std::nullopt;
+    return impl_->address_from(*h);
+}
+
+std::optional<std::uint32_t> AddressPool::index_of(const Address& address) const {
+    if (address.kind() != AddressKind::p2pkh || !same_encoding(address.network(), impl_->network)) return std::nullopt;
+    auto i = impl_->lookup.find(address.hash160());
+    if (!i) return std::nullopt;
+    const Slot* s = impl_->slots.find(*i);
+    if (s == nullptr || !slot::is_generated(slot::load(s->word))) return std::nullopt;
+    return i;
+}
+
+std::optional<std::uint32_t> AddressPool::index_of_script(std::span<const std::uint8_t> script_pubkey) const {
+    auto a = Address::from_script(script_pubkey, impl_->network);
+    if (!a) return std::nullopt;
+    return index_of(*a);
+}
+
+DerivationPath AddressPool::path_of(std::uint32_t index) const {
+    return impl_->base_path.child(impl_->type == PoolType::absent_hardened ? (index | hardened_bit) : index);
+}
+
+namespace {
+
+// Highest reserved index at or above `floor`, scanning down from the top.
+std::optional<std::uint32_t> highest_reserved_above(const Impl& p, std::uint32_t floor) {
+    std::uint32_t i = p.touched_end.load(boost::memory_order_acquire);  // (T2) acquire: pairs with (T1)
+    while (i > floor) {
+        --i;
+        const Slot* s = p.slots.find(i);
+        if (s != nullptr && slot::is_reserved(slot::load(s->word))) return i;
+    }
+    return std::nullopt;
+}
+
+std::uint32_t window_end(const Impl& p) {
+    // relaxed: a monotone bound read once; see the consistency note in pool.hpp.
+    const std::uint32_t used_end = p.used_end.load(boost::memory_order_relaxed);
+    const auto hr = highest_reserved_above(p, used_end);
+    const std::uint64_t top = hr ? std::uint64_t{*hr} + 1 : used_end;  // max(hu, hr) + 1, or 0
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(top + p.gap_limit, kMaxIndex));
+}
+
+template <class Pred>
+std::vector<Address> collect(const Impl& p, Pred pred) {
+    std::vector<Address> out;
+    const std::uint32_t end = p.touched_end.load(boost::memory_order_acquire);  // (T2) acquire: pairs with (T1)
+    for (std::uint32_t i = 0; i < end; ++i) {
+        const Slot* s = p.slots.find(i);
+        if (s == nullptr) continue;
+        const slot::Word w = slot::load(s->word);
+        if (!slot::is_generated(w) || !pred(w)) continue;
+        if (auto h = published_hash(s)) out.push_back(p.address_from(*h));
+    }
+    return out;
+}
+
+}  // namespace
+
+std::uint32_t AddressPool::scan_window_end() const { return window_end(*impl_); }
+
+PoolStats AddressPool::stats() const {
+    const Impl& p = *impl_;
+    PoolStats st;
+    st.gap_limit = p.gap_limit;
+    const std::uint32_t end = p.touched_end.load(boost::memory_order_acquire);  // (T2) acquire: pairs with (T1)
+    for (std::uint32_t i = 0; i < end; ++i) {
+        const Slot* s = p.slots.find(i);
+        if (s == nullptr) continue;
+        const slot::Word w = slot::load(s->word);
+        const bool g = slot::is_generated(w);
+        if (g) {
+            ++st.generated;
+            st.highest_generated = i;
+        }
+        if (slot::is_used(w)) {
+            ++st.used;
+            st.highest_used = i;
+        } else if (slot::is_reserved(w)) {
+            ++st.reserved;
+            st.highest_reserved = i;
+        } else if (g) {
+            ++st.unused;
+        }
+    }
+    return st;
+}
+
+Result<Address> AddressPool::next_unused(const KeySource& key_source, bool add_to_state) {
+    Impl& p = *impl_;
+    std::uint32_t i = static_cast<std::uint32_t>(p.hint.load(boost::memory_order_acquire));  // (H1) as in claim()
+    for (;; ++i) {
+        slot::Word w = 0;
+        Hash160 hash;
+        auto found = find_unused(p, key_source, i, w, hash);
+        if (!found) return std::move(found).error();
+        // materialize() is false when the entry was generated already or
+        // stopped being unused; only the latter sends us to the next index.
+        if (add_to_state && !slot::materialize((*found)->word, /*only_if_unused=*/true) &&
+            !slot::is_unused(slot::load((*found)->word))) {
+            continue;
+        }
+        return p.address_from(hash);
+    }
+}
+
+Result<std::vector<Address>> AddressPool::next_unused_multiple(std::size_t count, const KeySource& key_source,
+                                                               bool add_to_state) {
+    if (count > (std::size_t{1} << 20)) return make_error(Errc::invalid_argument, "count is above 2^20");
+    Impl& p = *impl_;
+    std::vector<std::pair<Slot*, Hash160>> picked;
+    picked.reserve(count);
+    std::uint32_t i = static_cast<std::uint32_t>(p.hint.load(boost::memory_order_acquire));  // (H1) as in claim()
+    for (; picked.size() < count; ++i) {
+        slot::Word w = 0;
+        Hash160 hash;
+        auto found = find_unused(p, key_source, i, w, hash);
+        if (!found) return std::move(found).error();
+        picked.emplace_back(*found, hash);
+    }
+    std::vector<Address> out;
+    out.reserve(count);
+    for (auto& [s, hash] : picked) {
+        if (add_to_state) (void)slot::materialize(s->word, /*only_if_unused=*/true);
+        out.push_back(p.address_from(hash));
+    }
+    return out;
+}
+
+namespace {
+
+// Derives [from, to) (without materializing); fails without side effects
+// visible in the durable state.
+Result<std::vector<Hash160>> derive_range(Impl& p, const KeySource& ks, std::uint32_t from, std::uint32_t to) {
+    std::vector<Hash160> hashes;
+    hashes.reserve(to - from);
+    for (std::uint32_t j = from; j < to; ++j) {
+        auto h = hash_at(p, ks, j);
+        if (!h) return std::move(h).error();
+        hashes.push_back(*h);
+    }
+    return hashes;
+}
+
+}  // namespace
+
+Result<std::vector<Address>> AddressPool::generate_addresses(std::uint32_t count, const KeySource& key_source,
+                                                             bool add_to_state) {
+    if (count > (1u << 20)) return make_error(Errc::invalid_argument, "count is above 2^20");
+    Impl& p = *impl_;
+    const auto hg = stats().highest_generated;
+    const std::uint32_t from = hg ? *hg + 1 : 0;
+    if (std::uint64_t{from} + count > kMaxIndex) {
+        return make_error(Errc::index_out_of_range, "generating that many would pass index 2^31");
+    }
+    auto hashes = derive_range(p, key_source, from, from + count);
+    if (!hashes) return std::move(hashes).error();
+    std::vector<Address> out;
+    out.reserve(count);
+    for (std::uint32_t k = 0; k < count; ++k) {
+        if (add_to_state) (void)slot::materialize(p.slots.ensure(from + k).word, /*only_if_unused=*/false);
+        out.push_back(p.address_from((*hashes)[k]));
+    }
+    return out;
+}
+
+Result<std::vector<Address>> AddressPool::maintain_gap_limit(const KeySource& key_source) {
+    Impl& p = *impl_;
+    const std::uint32_t end = window_end(p);
+    // Derive everything first, so a failure leaves the durable state alone.
+    auto hashes = derive_range(p, key_source, 0, end);
+    if (!hashes) return std::move(hashes).error();
+    std::vector<Address> added;
+    for (std::uint32_t j = 0; j < end; ++j) {
+        if (slot::materialize(p.slots.ensure(j).word, /*only_if_unused=*/false)) {
+            added.push_back(p.address_from((*hashes)[j]));
+        }
+    }
+    return added;
+}
+
+std::vector<Address> AddressPool::all_addresses() const {
+    return collect(*impl_, [](slot::Word) { return true; });
+}
+std::vector<Address> AddressPool::used_addresses() const {
+    return collect(*impl_, [](slot::Word w) { return slot::is_used(w); });
+}
+std::vector<Address> AddressPool::unused_addresses() const {
+    return collect(*impl_, [](slot::Word w) { return slot::is_unused(w); });
+}
+
+bool AddressPool::set_label(const Address& address, std::string text) {
+    auto i = index_of(address);
+    if (!i) return false;
+    std::lock_guard<std::mutex> lock(impl_->label_mutex);
+    impl_->labels[*i] = std::move(text);
+    return true;
+}
+
+std::optional<std::string> AddressPool::label(const Address& address) const {
+    auto i = index_of(address);
+    if (!i) return std::nullopt;
+    std::lock_guard<std::mutex> lock(impl_->label_mutex);
+    auto it = impl_->labels.find(*i);
+    if (it == impl_->labels.end()) return std::nullopt;
+    return it->second;
+}
+
+std::uint32_t AddressPool::prune_unused() {
+    Impl& p = *impl_;
+    const std::uint32_t used_end = p.used_end.load(boost::memory_order_relaxed);  // relaxed: see window_end()
+    const auto hr = highest_reserved_above(p, used_end);
+    const std::uint32_t from = hr ? *hr + 1 : used_end;
+    const std::uint32_t end = p.touched_end.load(boost::memory_order_acquire);  // (T2) acquire: pairs with (T1)
+    std::uint32_t dropped = 0;
+    for (std::uint32_t i = from; i < end; ++i) {
+        Slot* s = p.slots.find(i);
+        if (s != nullptr && slot::unmaterialize_unused(s->word)) ++dropped;
+    }
+    return dropped;
+}
+
+void AddressPool::reset_usage() {
+    Impl& p = *impl_;
+    const std::uint32_t end = p.touched_end.load(boost::memory_order_acquire);  // (T2) acquire: pairs with (T1)
+    for (std::uint32_t i = 0; i < end; ++i) {
+        if (Slot* s = p.slots.find(i)) (void)slot::reset(s->word);
+    }
+    // relaxed: reset_usage is documented as not concurrent with marks; the
+    // hint below is published with release (H2).
+    p.used_end.store(0, boost::memory_order_relaxed);
+    p.used_prefix.store(0, boost::memory_order_relaxed);
+    p.lower_hint(0);
+}
+
+}  // namespace addrpool

@@ -1,0 +1,283 @@
+// addrpool — the lock-free address pool.
+//
+// One AddressPool holds the addresses of one chain of one account (e.g. the
+// external receive chain m/44'/1'/0'/0). Each index is in exactly one state:
+//
+//     Unused ──reserve──▶ Reserved ──mark used──▶ Used
+//        ▲                   │
+//        └──release / sweep──┘              (reset_usage: anything ▶ Unused)
+//
+// Independently of that state an index may be *generated* (materialized): it
+// then appears in lookups (index_of, mark_used by address, all_addresses…),
+// in stats().generated and in the durable state (serialize/save). Used is
+// durable; Reserved is ephemeral: it is never serialized and is gone after a
+// restart.
+//
+// Conventions for every member function below:
+// - Thread safety: every function may be called concurrently with any other
+//   on the same pool, from any number of threads, without an external lock,
+//   except the constructor, destructor, move operations and deserialize/load.
+// - Progress: "lock-free" means no mutex and no waiting on another thread;
+//   "blocking" means it may take an internal mutex (never held across EC math
+//   performed on behalf of another thread, never taken by the hot path).
+// - Consistency: single-index operations (reserve, release, mark used,
+//   state) are linearizable. Whole-pool reads (stats, the address lists,
+//   scan_window_end, serialize) are consistent snapshots only while no writer
+//   runs concurrently (quiescent consistency); under concurrency each slot is
+//   read atomically, but different slots at slightly different moments.
+// - Results: fallible calls return Result<T>; a failed call changes nothing
+//   (in particular a failed hand-out holds no reservation).
+#ifndef ADDRPOOL_POOL_HPP
+#define ADDRPOOL_POOL_HPP
+
+#include <addrpool/address.hpp>
+#include <addrpool/keys.hpp>
+#include <addrpool/network.hpp>
+#include <addrpool/result.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace addrpool {
+
+// Where a pool's addresses sit below the account key held by its KeySource:
+// external = [0, i], internal = [1, i], absent = [i] (DIP-17 platform payment
+// keys: the key at m/9'/coin'/17'/account'/key_class'), absent_hardened = [i'].
+enum class PoolType : std::uint8_t { external = 0, internal = 1, absent = 2, absent_hardened = 3 };
+
+enum class AddressState : std::uint8_t { unused = 0, reserved = 1, used = 2 };
+
+// unbounded: hand out any index. error: a hand-out that would pick an index
+// >= (highest_used + 1) + gap_limit (>= gap_limit when nothing is used) fails
+// with Errc::gap_limit_reached, so a wallet restored from the seed with this
+// gap limit still finds every address it handed out.
+enum class GapPolicy : std::uint8_t { unbounded = 0, error = 1 };
+
+// The key material a pool derives from. Cheap to copy (shared, immutable
+// state); copies share the cached chain-level keys, so each address costs one
+// public child derivation whether the source is an xprv or an xpub.
+// All member functions are thread-safe and lock-free.
+class KeySource {
+public:
+    // An account-level private key (e.g. m/44'/1'/0'). Can derive every pool
+    // type. The secret is wiped when the last copy is destroyed.
+    static KeySource from_private(ExtendedPrivKey account_key);
+    // An account-level public key. Cannot derive absent_hardened pools.
+    static KeySource from_public(ExtendedPubKey account_key);
+    // No key: the pool can only hand out addresses it already derived
+    // (e.g. after load()); anything else fails with Errc::no_key_source.
+    static KeySource none();
+
+    bool can_derive() const noexcept;
+    bool is_watch_only() const noexcept;  // true for from_public and none()
+
+    // The account-level public key, if any.
+    std::optional<ExtendedPubKey> account_public_key() const;
+
+    // hash160 of the public key at `index` of a pool of `type` below this
+    // source's account key. Errors: no_key_source, hardened_from_public,
+    // index_out_of_range (index >= 2^31), invalid_child.
+    Result<Hash160> derive_hash160(PoolType type, std::uint32_t index) const;
+
+    struct Impl;
+
+private:
+    explicit KeySource(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+    std::shared_ptr<const Impl> impl_;
+    friend class AddressPool;
+};
+
+struct PoolOptions {
+    // The pool's clock (reservation times, TTL sweeps). Empty = steady_clock::now.
+    // Called on the hand-out path: it must be thread-safe and cheap.
+    std::function<std::chrono::steady_clock::time_point()> clock;
+    // Addresses kept derived ahead of the hand-out frontier; 0 = gap_limit.
+    std::uint32_t lookahead = 0;
+    GapPolicy gap_policy = GapPolicy::unbounded;
+    AddressFormat format = AddressFormat::p2pkh;
+};
+
+// A live hand-out. `ticket` is unique within the pool (it changes every time
+// the index is reserved again, for 2^21 re-reservations of one index) and
+// lets release_reservation(const Reservation&) tell this hand-out from a
+// later one of the same index.
+struct Reservation {
+    std::uint32_t index;
+    Address address;
+    std::uint64_t ticket;
+};
+
+struct PoolStats {
+    std::uint32_t generated = 0;  // materialized entries
+    std::uint32_t used = 0;
+    std::uint32_t reserved = 0;   // all reservations, materialized or not
+    std::uint32_t unused = 0;     // generated - used - reserved(generated)
+    std::optional<std::uint32_t> highest_used;
+    std::optional<std::uint32_t> highest_reserved;  // highest index reserved right now
+    std::optional<std::uint32_t> highest_generated;
+    std::uint32_t gap_limit = 0;
+};
+
+class AddressPool {
+public:
+    // base_path: the full path of the addresses' parent (e.g. m/44'/1'/0'/0),
+    // used only to report each address's path (path_of). Derivation is
+    // relative to the account key of the KeySource passed to each call.
+    // Does not derive anything and cannot fail.
+    AddressPool(DerivationPath base_path, PoolType type, std::uint32_t gap_limit, Network network,
+                PoolOptions options = {});
+    ~AddressPool();
+    AddressPool(AddressPool&&) noexcept;
+    AddressPool& operator=(AddressPool&&) noexcept;
+    AddressPool(const AddressPool&) = delete;
+    AddressPool& operator=(const AddressPool&) = delete;
+
+    // ---- hand-out ---------------------------------------------------------
+
+    // Reserves the lowest index that is neither used nor reserved and returns
+    // its address. The reservation carries the pool clock's time and a fresh
+    // ticket. add_to_state = true also materializes the address (lookups,
+    // stats().generated, durable state); false reserves without materializing.
+    // Errors: gap_limit_reached (GapPolicy::error), no_key_source (the index
+    // is not derived yet and key_source cannot derive), hardened_from_public,
+    // invalid_child, index_out_of_range (all 2^31 indices taken), and
+    // invalid_argument if key_source holds a different account key than the
+    // one this pool derived from before.
+    // Lock-free when the chosen index is already derived (bounded scan from
+    // the cursor hint plus one CAS: no mutex, no allocation, no EC math);
+    // otherwise the calling thread derives the index itself (blocking only on
+    // the lookup index's shard mutex). The one thread that crosses the refill
+    // mark also derives the next lookahead batch before returning.
+    Result<Address> next_unused_and_reserve(const KeySource& key_source, bool add_to_state);
+
+    // As next_unused_and_reserve, also returning the index and ticket.
+    Result<Reservation> reserve(const KeySource& key_source, bool add_to_state);
+
+    // Reserved → Unused. True only if it changed something (false for used,
+    // unused or unknown indices); idempotent. Lock-free.
+    bool release_reservation(std::uint32_t index);
+
+    // As above, but only if the index is still reserved by *this* hand-out
+    // (ticket match): a late second release, after the index went to someone
+    // else, returns false and leaves the new holder alone. Lock-free.
+    bool release_reservation(const Reservation& reservation);
+
+    // Frees every reservation whose age at the pool clock is >= ttl (read
+    // once, when the sweep starts; times are kept in milliseconds, and a
+    // reservation is never freed before it is ttl old). A reservation taken or
+    // re-taken while the sweep runs is never freed by it (for ttl > 0): the
+    // sweep frees only the exact (state, ticket, time) word it examined.
+    // Returns how many it freed. Cost: the range between the lowest
+    // non-used index and the highest derived one, not every index ever
+    // generated. Lock-free.
+    std::size_t sweep_expired_reservations(std::chrono::nanoseconds ttl);
+
+    // ---- sync side --------------------------------------------------------
+
+    // Any state → Used (materializing the entry); Reserved → Used completes a
+    // hand-out, and a later release returns false. True only on a change;
+    // false for an address / index / script the pool does not know (known =
+    // generated, reserved or used). mark_index_used is lock-free; the two
+    // lookups take a shard mutex of the lookup index (blocking, short).
+    bool mark_used(const Address& address);
+    bool mark_index_used(std::uint32_t index);
+    bool mark_script_used(std::span<const std::uint8_t> script_pubkey);
+
+    // ---- queries ----------------------------------------------------------
+
+    // State of any index (unused for indices the pool never saw). Lock-free.
+    AddressState state(std::uint32_t index) const;
+    // The address at a generated index; nullopt otherwise. Lock-free.
+    std::optional<Address> address_at(std::uint32_t index) const;
+    // The generated index holding this address / script (format ignored:
+    // a pool's P2PKH and platform renderings of one key are the same entry).
+    // Blocking (shard mutex).
+    std::optional<std::uint32_t> index_of(const Address& address) const;
+    std::optional<std::uint32_t> index_of_script(std::span<const std::uint8_t> script_pubkey) const;
+    // Full derivation path of an index: base_path/index (hardened for absent_hardened).
+    DerivationPath path_of(std::uint32_t index) const;
+
+    // max(highest_used, highest_reserved) + 1 + gap_limit, or gap_limit when
+    // neither exists (exclusive; saturates at 2^31). Lock-free.
+    std::uint32_t scan_window_end() const;
+    PoolStats stats() const;  // O(indices touched); lock-free
+
+    Network network() const noexcept;
+    PoolType type() const noexcept;
+    std::uint32_t gap_limit() const noexcept;
+    const DerivationPath& base_path() const noexcept;
+    AddressFormat format() const noexcept;
+
+    // ---- parity with the Rust key-wallet AddressPool -----------------------
+
+    // The lowest index neither used nor reserved; reserves nothing.
+    // add_to_state materializes it. Errors as next_unused_and_reserve.
+    Result<Address> next_unused(const KeySource& key_source, bool add_to_state);
+    // The `count` lowest indices neither used nor reserved, in order;
+    // reserves nothing. Errors as next_unused; invalid_argument for count > 2^20.
+    Result<std::vector<Address>> next_unused_multiple(std::size_t count, const KeySource& key_source,
+                                                      bool add_to_state);
+    // Derives the `count` indices after the highest generated one (from 0 on
+    // an empty pool); add_to_state materializes them. invalid_argument for
+    // count > 2^20.
+    Result<std::vector<Address>> generate_addresses(std::uint32_t count, const KeySource& key_source,
+                                                    bool add_to_state);
+    // Materializes every index below scan_window_end(); returns the ones it
+    // added, in index order.
+    Result<std::vector<Address>> maintain_gap_limit(const KeySource& key_source);
+
+    std::vector<Address> all_addresses() const;     // generated, by index
+    std::vector<Address> used_addresses() const;    // generated and used
+    std::vector<Address> unused_addresses() const;  // generated, neither used nor reserved
+
+    // Labels of generated addresses (durable). set_label returns false for an
+    // address the pool has not generated. Blocking (label mutex).
+    bool set_label(const Address& address, std::string label);
+    std::optional<std::string> label(const Address& address) const;
+
+    // Un-materializes generated entries that are unused and above the highest
+    // used or reserved index (the unused tail); never drops used or reserved
+    // entries. Returns how many it dropped. Lock-free.
+    std::uint32_t prune_unused();
+
+    // For a rescan: every used and reserved index back to unused (entries
+    // stay generated; outstanding tickets become stale). Lock-free; meant to
+    // run while no other thread hands out or marks used.
+    void reset_usage();
+
+    // ---- persistence ------------------------------------------------------
+
+    // The durable state (network, base path, type, gap limit, format, every
+    // generated entry with its hash160, used flag and label, highest used) in
+    // a versioned, checksummed binary format. Never includes reservations,
+    // tickets or times. The same durable state always gives the same bytes.
+    // May run concurrently with every other operation; the snapshot holds
+    // every used mark that completed before it began.
+    std::string serialize() const;
+    // Errors: truncated, bad_magic, unsupported_format, corrupt_data,
+    // inconsistent_data. Every loaded index that was not used is unused.
+    static Result<AddressPool> deserialize(std::string_view bytes, PoolOptions options = {});
+    // Crash-safe: writes a temporary file in the same directory, fsyncs it,
+    // renames it over `path` and fsyncs the directory. Errors: io_error.
+    Result<void> save(const std::filesystem::path& path) const;
+    static Result<AddressPool> load(const std::filesystem::path& path, PoolOptions options = {});
+
+    struct Impl;
+
+private:
+    explicit AddressPool(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace addrpool
+
+#endif  // ADDRPOOL_POOL_HPP

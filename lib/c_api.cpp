@@ -1,0 +1,1 @@
+// placeholder: the C ABI lands with the embedding issue

@@ -1,0 +1,179 @@
+// Internal: AddressPool's representation. Shared by pool.cpp (the pool
+// itself), persist.cpp (serialize/deserialize) and white-box tests.
+#ifndef ADDRPOOL_LIB_POOL_IMPL_HPP
+#define ADDRPOOL_LIB_POOL_IMPL_HPP
+
+#include <addrpool/pool.hpp>
+
+#include "derive.hpp"
+#include "slot.hpp"
+
+#include <boost/atomic.hpp>
+
+#include <array>
+#include <bit>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace addrpool {
+
+// Account key material, immutable after construction; shared by KeySource copies.
+struct KeySource::Impl {
+    std::optional<ExtendedPrivKey> account_priv;  // wiped by its destructor
+    std::optional<ExtendedPubKey> account_pub;
+    // Parsed public keys, cached once: the account key and its chains 0 and 1.
+    // std::nullopt if that chain is invalid (probability < 2^-127) — then
+    // deriving from it reports chain_error.
+    std::optional<detail::ChainKey> account;
+    std::optional<detail::ChainKey> chain[2];
+    Errc chain_error[2] = {Errc::invalid_child, Errc::invalid_child};
+};
+
+namespace detail {
+
+// Size of a cache line pair: the adjacent-line prefetcher on x86-64 pulls
+// lines in pairs, so hot counters written by different threads sit 128
+// bytes apart (as crossbeam's CachePadded does).
+inline constexpr std::size_t kFalseSharingRange = 128;
+
+inline constexpr std::uint32_t kMaxIndex = 0x80000000u;  // indices are < 2^31
+
+// One index. 32 bytes: 12 bytes of state (word + meta) and the address hash.
+struct Slot {
+    boost::atomic<std::uint64_t> word{0};  // the state machine word, see slot.hpp
+    // Derivation publication: kBusy is taken (fetch_or) by the one thread that
+    // writes `hash`; kDerived is then stored with release, after the write.
+    boost::atomic<std::uint32_t> meta{0};
+    Hash160 hash{};  // written once, before kDerived is published; then read-only
+
+    static constexpr std::uint32_t kBusy = 1;
+    static constexpr std::uint32_t kDerived = 2;
+};
+static_assert(sizeof(Slot) == 32, "a slot is 32 bytes");
+static_assert(boost::atomic<std::uint32_t>::is_always_lock_free);
+
+// Segmented slot array: segment 0 holds indices [0, 1024), segment k >= 1
+// holds [2^(k+9), 2^(k+10)). Segments are allocated on demand, published
+// once with a release CAS into the directory, never moved, freed only by the
+// destructor. 22 segments cover all 2^31 indices.
+class SlotArray {
+public:
+    static constexpr unsigned kFirstBits = 10;
+    static constexpr unsigned kSegments = 32 - kFirstBits;  // 22
+
+    SlotArray() = default;
+    SlotArray(const SlotArray&) = delete;
+    SlotArray& operator=(const SlotArray&) = delete;
+    ~SlotArray();
+
+    static constexpr unsigned segment_of(std::uint32_t i) noexcept {
+        return i < (1u << kFirstBits) ? 0u : static_cast<unsigned>(std::bit_width(i)) - kFirstBits;
+    }
+    static constexpr std::uint32_t segment_base(unsigned k) noexcept { return k == 0 ? 0u : 1u << (k + kFirstBits - 1); }
+    static constexpr std::uint32_t segment_size(unsigned k) noexcept {
+        return k == 0 ? 1u << kFirstBits : 1u << (k + kFirstBits - 1);
+    }
+
+    // The slot, or nullptr if its segment was never allocated. Lock-free.
+    Slot* find(std::uint32_t i) const noexcept {
+        const unsigned k = segment_of(i);
+        // acquire: pairs with the release CAS in ensure(), so the segment's
+        // zero-initialized slots are visible before its pointer is.
+        Slot* seg = segments_[k].load(boost::memory_order_acquire);
+        return seg == nullptr ? nullptr : seg + (i - segment_base(k));
+    }
+    // The slot, allocating its segment if needed (lock-free: racing
+    // allocators CAS, the loser frees its copy). Aborts only on out-of-memory.
+    Slot& ensure(std::uint32_t i);
+
+private:
+    mutable std::array<boost::atomic<Slot*>, kSegments> segments_{};
+};
+
+// hash160 → index for every derived slot, sharded to keep lookups off one
+// mutex. Not on the hand-out hot path: written when a slot is derived.
+class LookupIndex {
+public:
+    void insert(const Hash160& h, std::uint32_t index);
+    std::optional<std::uint32_t> find(const Hash160& h) const;
+    void clear();
+
+private:
+    struct HashOf {
+        std::size_t operator()(const Hash160& h) const noexcept {
+            std::size_t v = 0;
+            for (int i = 0; i < 8; ++i) v = (v << 8) | h[static_cast<std::size_t>(i)];  // hash160 is uniform already
+            return v;
+        }
+    };
+    struct Shard {
+        mutable std::mutex mutex;
+        std::unordered_map<Hash160, std::uint32_t, HashOf> map;  // guarded by mutex
+    };
+    static constexpr std::size_t kShards = 16;
+    Shard& shard(const Hash160& h) const noexcept { return shards_[h[19] % kShards]; }
+    mutable std::array<Shard, kShards> shards_;
+};
+
+}  // namespace detail
+
+struct AddressPool::Impl {
+    Impl(DerivationPath base_path, PoolType type, std::uint32_t gap_limit, Network network, PoolOptions options);
+
+    // ---- configuration (immutable) ----
+    DerivationPath base_path;
+    PoolType type;
+    std::uint32_t gap_limit;
+    Network network;
+    PoolOptions options;
+    std::uint32_t lookahead;  // resolved: options.lookahead or gap_limit
+    std::chrono::steady_clock::time_point epoch;
+
+    // ---- per-index state ----
+    detail::SlotArray slots;
+    detail::LookupIndex lookup;
+
+    // ---- shared cursors, each on its own line pair ----
+    // (H) Cursor hint: low 32 bits = lowest index that may be unused, high 32
+    // bits = version, bumped by every transition that makes a slot unused.
+    alignas(detail::kFalseSharingRange) boost::atomic<std::uint64_t> hint{0};
+    // 1 + highest index ever derived or touched; bounds every scan. Monotone.
+    alignas(detail::kFalseSharingRange) boost::atomic<std::uint32_t> touched_end{0};
+    // highest_used + 1 (0 = none). Monotone except reset_usage.
+    boost::atomic<std::uint32_t> used_end{0};
+    // All indices below are used (a lower bound kept by the sweep). Reset by reset_usage.
+    boost::atomic<std::uint32_t> used_prefix{0};
+    // Lookahead: indices below derived_end are derived (or being published);
+    // refilling elects the one thread that derives the next batch.
+    alignas(detail::kFalseSharingRange) boost::atomic<std::uint32_t> derived_end{0};
+    boost::atomic<bool> refilling{false};
+
+    // The account key this pool derives from, bound on first derivation.
+    std::mutex account_mutex;
+    std::optional<PubKeyBytes> account_key;  // guarded by account_mutex
+
+    // Labels of generated entries.
+    mutable std::mutex label_mutex;
+    std::map<std::uint32_t, std::string> labels;  // guarded by label_mutex
+
+    // ---- helpers used by pool.cpp and persist.cpp ----
+    std::uint64_t now_ms_floor() const;
+    std::uint64_t now_ms_ceil() const;
+    Address address_from(const Hash160& h) const { return Address(network, AddressKind::p2pkh, h, options.format); }
+    // Publishes a derived hash for index i once (first writer wins; every
+    // writer computed the same bytes). Registers it in the lookup index.
+    void publish(std::uint32_t i, const Hash160& h);
+    // Raises a monotone counter to at least v.
+    static void raise(boost::atomic<std::uint32_t>& counter, std::uint32_t v) noexcept;
+    // Lowers the cursor hint to at most i and bumps its version (H2).
+    void lower_hint(std::uint32_t i) noexcept;
+};
+
+}  // namespace addrpool
+
+#endif  // ADDRPOOL_LIB_POOL_IMPL_HPP

@@ -1,0 +1,217 @@
+// Internal: the per-index state machine. Every legal transition of a slot
+// word is defined here and nowhere else; pool.cpp calls these functions, the
+// exhaustive model (stress/) runs the very same code over a deterministic
+// atomic type.
+//
+// Slot word, 64 bits (one boost::atomic<uint64_t>, always lock-free):
+//
+//   63                              24 23                 3   2   1 0
+//   +---------------------------------+--------------------+---+-----+
+//   |  stamp: reservation time, 40 b  |  gen: 21 bits      | G |state|
+//   +---------------------------------+--------------------+---+-----+
+//
+//   state  0 unused, 1 reserved, 2 used (3 never occurs)
+//   G      generated (materialized): visible to lookups and persisted
+//   gen    bumped by every claim; the ticket of a reservation is
+//          (gen << 32) | index, so a stale ticket never matches a newer
+//          reservation of the same index (until gen wraps after 2^21 claims)
+//   stamp  milliseconds since the pool's epoch, rounded up, saturating;
+//          meaningful only while state == reserved (0 otherwise)
+//
+// Transitions (who, atomic used):
+//   claim          Unused → Reserved     hand-out        CAS (try_claim)
+//   release        Reserved → Unused     holder / anyone CAS (release)
+//   release ticket Reserved(g) → Unused  holder          CAS, only if gen == g
+//   sweep          Reserved(w) → Unused  sweeper         CAS, only from the exact word w
+//   mark used      any → Used, G set     sync side       CAS loop (mark_used)
+//   materialize    G set, state kept     next_unused/generate  CAS loop
+//   unmaterialize  Unused+G → Unused     prune_unused    CAS
+//   reset          any → Unused, G kept  reset_usage     CAS loop
+//
+// Orderings: slot words carry no payload besides themselves, so mutual
+// exclusion follows from the single modification order of each word. Every
+// successful transition is nevertheless acq_rel and every load acquire, so
+// that a thread observing a transition also observes what its author did
+// before it (chiefly: the lowered cursor hint a release publishes after its
+// CAS is read with acquire by hand-outs, see pool.cpp (H2)). On x86-64 these
+// orderings cost nothing extra over relaxed for RMW operations.
+#ifndef ADDRPOOL_LIB_SLOT_HPP
+#define ADDRPOOL_LIB_SLOT_HPP
+
+#include <boost/atomic.hpp>
+
+#include <cstdint>
+#include <optional>
+
+namespace addrpool::detail::slot {
+
+using Word = std::uint64_t;
+
+inline constexpr Word kStateMask = 0x3;
+inline constexpr Word kUnused = 0;
+inline constexpr Word kReserved = 1;
+inline constexpr Word kUsed = 2;
+inline constexpr Word kGenerated = Word{1} << 2;
+inline constexpr unsigned kGenShift = 3;
+inline constexpr unsigned kGenBits = 21;
+inline constexpr Word kGenMask = ((Word{1} << kGenBits) - 1) << kGenShift;
+inline constexpr unsigned kStampShift = 24;
+inline constexpr unsigned kStampBits = 40;
+inline constexpr Word kStampMax = (Word{1} << kStampBits) - 1;
+inline constexpr Word kStampMask = kStampMax << kStampShift;
+
+constexpr Word state(Word w) noexcept { return w & kStateMask; }
+constexpr bool is_unused(Word w) noexcept { return state(w) == kUnused; }
+constexpr bool is_reserved(Word w) noexcept { return state(w) == kReserved; }
+constexpr bool is_used(Word w) noexcept { return state(w) == kUsed; }
+constexpr bool is_generated(Word w) noexcept { return (w & kGenerated) != 0; }
+constexpr std::uint32_t gen(Word w) noexcept { return static_cast<std::uint32_t>((w & kGenMask) >> kGenShift); }
+constexpr std::uint64_t stamp(Word w) noexcept { return (w & kStampMask) >> kStampShift; }
+// "Known" to the pool: generated, or holding a reservation or a used mark.
+constexpr bool is_known(Word w) noexcept { return is_generated(w) || !is_unused(w); }
+
+constexpr std::uint64_t make_ticket(std::uint32_t gen_value, std::uint32_t index) noexcept {
+    return (std::uint64_t{gen_value} << 32) | index;
+}
+constexpr std::uint32_t ticket_index(std::uint64_t ticket) noexcept { return static_cast<std::uint32_t>(ticket); }
+constexpr std::uint32_t ticket_gen(std::uint64_t ticket) noexcept { return static_cast<std::uint32_t>(ticket >> 32); }
+
+// ---- pure transitions (word → word) ---------------------------------------
+
+// Next generation number; 0 is never used, so ticket 0 never matches.
+constexpr std::uint32_t next_gen(std::uint32_t g) noexcept {
+    const std::uint32_t n = (g + 1) & ((1u << kGenBits) - 1);
+    return n == 0 ? 1 : n;
+}
+
+constexpr Word claimed(Word unused_word, std::uint64_t stamp_ms, bool materialize) noexcept {
+    const Word g = Word{next_gen(gen(unused_word))} << kGenShift;
+    const Word s = (stamp_ms > kStampMax ? kStampMax : stamp_ms) << kStampShift;
+    return s | g | (unused_word & kGenerated) | (materialize ? kGenerated : 0) | kReserved;
+}
+// Back to unused: generation and G kept, stamp cleared.
+constexpr Word released(Word w) noexcept { return (w & (kGenMask | kGenerated)) | kUnused; }
+constexpr Word marked_used(Word w) noexcept { return (w & kGenMask) | kGenerated | kUsed; }
+constexpr Word materialized(Word w) noexcept { return w | kGenerated; }
+
+// ---- atomic operations, generic over the atomic type ----------------------
+//
+// A is boost::atomic<Word> in the pool and a stepping atomic in the model
+// checker; both accept boost::memory_order arguments.
+
+// (S1) The hand-out's claim: Unused → Reserved. `expected` is the word the
+// caller loaded and found unused; on failure it holds the current word.
+// acq_rel on success: release publishes the reservation to every later
+// acquire load of this word (state(), stats(), the sweep's load (S4)),
+// acquire orders this claim after the transition it replaces (the release
+// CAS (S2)/(S3)/(S4) that made the slot unused).
+template <class A>
+bool try_claim(A& word, Word& expected, std::uint64_t stamp_ms, bool materialize) noexcept {
+    return word.compare_exchange_strong(expected, claimed(expected, stamp_ms, materialize),
+                                        boost::memory_order_acq_rel, boost::memory_order_acquire);
+}
+
+// (S2) release by index: Reserved → Unused. True if this call freed it.
+// acq_rel: pairs with the claim (S1) it undoes and with the next claim (S1).
+template <class A>
+bool release(A& word) noexcept {
+    Word w = word.load(boost::memory_order_acquire);  // acquire: pairs with (S1)
+    while (is_reserved(w)) {
+        if (word.compare_exchange_weak(w, released(w), boost::memory_order_acq_rel, boost::memory_order_acquire)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// (S3) release by ticket: as (S2) but only while the generation matches.
+template <class A>
+bool release_ticket(A& word, std::uint32_t ticket_generation) noexcept {
+    Word w = word.load(boost::memory_order_acquire);  // acquire: pairs with (S1)
+    while (is_reserved(w) && gen(w) == ticket_generation) {
+        if (word.compare_exchange_weak(w, released(w), boost::memory_order_acq_rel, boost::memory_order_acquire)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// (S4) sweep: frees the reservation only if the word is still exactly
+// `observed` (same generation, same stamp). A CAS failure means the slot was
+// released, used or re-claimed meanwhile: the sweep never retries it, so a
+// reservation taken while it runs is never freed by it.
+template <class A>
+bool sweep_one(A& word, Word observed) noexcept {
+    if (!is_reserved(observed)) return false;
+    return word.compare_exchange_strong(observed, released(observed), boost::memory_order_acq_rel,
+                                        boost::memory_order_relaxed);  // relaxed: the failed value is discarded
+}
+
+// (S5) mark used: any → Used (and generated). True only on a change. With
+// require_known, refuses (false) a slot that is neither generated nor
+// reserved — decided on the same word the CAS replaces.
+template <class A>
+bool mark_used(A& word, bool require_known) noexcept {
+    Word w = word.load(boost::memory_order_acquire);  // acquire: pairs with (S1)/(S5)
+    while (!is_used(w)) {
+        if (require_known && !is_known(w)) return false;
+        // release: pairs with the acquire loads of serialize() and stats(),
+        // so a used mark that completed before a snapshot began is in it.
+        if (word.compare_exchange_weak(w, marked_used(w), boost::memory_order_acq_rel, boost::memory_order_acquire)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// (S6) materialize: set G, keep the state. True if this call set it.
+// If `only_if_unused`, gives up (false) as soon as the slot is not unused.
+template <class A>
+bool materialize(A& word, bool only_if_unused) noexcept {
+    Word w = word.load(boost::memory_order_acquire);  // acquire: pairs with (S1)/(S2)
+    while (!is_generated(w)) {
+        if (only_if_unused && !is_unused(w)) return false;
+        if (word.compare_exchange_weak(w, materialized(w), boost::memory_order_acq_rel, boost::memory_order_acquire)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// (S7) unmaterialize: Unused+G → Unused. Only from unused, never from
+// reserved or used.
+template <class A>
+bool unmaterialize_unused(A& word) noexcept {
+    Word w = word.load(boost::memory_order_acquire);  // acquire: pairs with (S1)/(S5)
+    while (is_unused(w) && is_generated(w)) {
+        if (word.compare_exchange_weak(w, w & ~kGenerated, boost::memory_order_acq_rel, boost::memory_order_acquire)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// (S8) reset: any → Unused, G and generation kept. True if it changed.
+template <class A>
+bool reset(A& word) noexcept {
+    Word w = word.load(boost::memory_order_acquire);  // acquire: pairs with (S1)/(S5)
+    while (!is_unused(w)) {
+        if (word.compare_exchange_weak(w, released(w), boost::memory_order_acq_rel, boost::memory_order_acquire)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Loads for queries. acquire: pairs with every transition above.
+template <class A>
+Word load(const A& word) noexcept {
+    return word.load(boost::memory_order_acquire);
+}
+
+static_assert(boost::atomic<Word>::is_always_lock_free, "slot words must be lock-free 64-bit atomics");
+static_assert(sizeof(boost::atomic<Word>) == 8, "slot words must stay 64 bits (TSan cannot see 16-byte atomics)");
+
+}  // namespace addrpool::detail::slot
+
+#endif  // ADDRPOOL_LIB_SLOT_HPP
