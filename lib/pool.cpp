@@ -445,9 +445,13 @@ bool AddressPool::release_reservation(const Reservation& reservation) {
 
 std::size_t AddressPool::sweep_expired_reservations(std::chrono::nanoseconds ttl) {
     Impl& p = *impl_;
-    const std::uint64_t now = p.now_ms_floor();
-    const std::uint64_t ttl_ms =
-        ttl.count() <= 0 ? 0 : static_cast<std::uint64_t>((ttl.count() + 999'999) / 1'000'000);
+    // Stamps are rounded up and `now` down, so a reservation is never freed
+    // before it is ttl old. ttl <= 0 means "everything taken before this
+    // sweep read the clock": compare against `now` rounded up instead (a
+    // reservation taken in that same millisecond may be freed too).
+    const bool everything = ttl.count() <= 0;
+    const std::uint64_t now = everything ? p.now_ms_ceil() : p.now_ms_floor();
+    const std::uint64_t ttl_ms = everything ? 0 : static_cast<std::uint64_t>((ttl.count() + 999'999) / 1'000'000);
     const std::uint32_t end = p.touched_end.load(boost::memory_order_acquire);  // (T2) acquire: pairs with (T1)
     std::uint32_t i = p.used_prefix.load(boost::memory_order_relaxed);  // relaxed: a lower bound only
     // Skip (and remember) the run of used indices at the bottom: they never

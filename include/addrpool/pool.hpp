@@ -171,11 +171,14 @@ public:
     // else, returns false and leaves the new holder alone. Lock-free.
     bool release_reservation(const Reservation& reservation);
 
-    // Frees every reservation whose age at the pool clock is >= ttl (read
-    // once, when the sweep starts; times are kept in milliseconds, and a
-    // reservation is never freed before it is ttl old). A reservation taken or
-    // re-taken while the sweep runs is never freed by it (for ttl > 0): the
-    // sweep frees only the exact (state, ticket, time) word it examined.
+    // Frees every reservation whose age at the pool clock is >= ttl (the
+    // clock is read once, when the sweep starts). Times are kept in whole
+    // milliseconds, rounded so that a reservation is never freed before it is
+    // ttl old (exact for clocks that move in whole milliseconds; up to 2 ms
+    // late otherwise). ttl <= 0 frees every reservation taken before the
+    // sweep read the clock, to the millisecond. A reservation taken or
+    // re-taken while the sweep runs is never freed by it (for ttl >= 1 ms):
+    // the sweep frees only the exact (state, ticket, time) word it examined.
     // Returns how many it freed. Cost: the range between the lowest
     // non-used index and the highest derived one, not every index ever
     // generated. Lock-free.
