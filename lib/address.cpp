@@ -94,6 +94,9 @@ Address Address::from_pubkey(Network network, std::span<const std::uint8_t, 33> 
 
 Result<Address> Address::parse(std::string_view text) {
     if (text.empty()) return make_error(Errc::invalid_encoding, "empty address");
+    // No valid address is longer (bech32m's own limit; Base58 ones are 34).
+    if (text.size() > detail::kBech32MaxLength)
+        return make_error(Errc::invalid_encoding, "address longer than 90 characters");
 
     // A Dash HRP in any case means the text was meant as bech32m, so its
     // errors (uppercase, checksum) are the ones worth reporting.

@@ -58,6 +58,9 @@ std::string base58_encode(std::span<const std::uint8_t> data) {
 
 Result<std::vector<std::uint8_t>> base58_decode(std::string_view text) {
     if (text.empty()) return make_error(Errc::invalid_encoding, "empty Base58 string");
+    if (text.size() > kBase58MaxDecodeLength)
+        return make_error(Errc::invalid_encoding, "Base58 string longer than " +
+                                                      std::to_string(kBase58MaxDecodeLength) + " characters");
 
     std::size_t zeros = 0;
     while (zeros < text.size() && text[zeros] == '1') ++zeros;

@@ -295,6 +295,7 @@ TEST_CASE("each kind of bad address input is rejected with its own error code", 
     };
     const std::vector<Bad> table = {
         {"empty", "", Errc::invalid_encoding},
+        {"a megabyte of Base58", std::string(1 << 20, 'z'), Errc::invalid_encoding},
         {"Base58: '0' is not in the alphabet", replace(x, 5, '0'), Errc::invalid_encoding},
         {"Base58: 'l' is not in the alphabet", replace(x, 5, 'l'), Errc::invalid_encoding},
         {"Base58: a space", x + " ", Errc::invalid_encoding},

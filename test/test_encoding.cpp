@@ -58,8 +58,9 @@ TEST_CASE("Base58 encodes and decodes the Bitcoin Core vectors", "[encoding][bas
     }
 }
 
-TEST_CASE("Base58 decoding rejects empty text and characters outside the alphabet", "[encoding][base58]") {
-    for (const std::string bad : {"", "0", "O", "I", "l", "2g0", "a3g V", "+", "\xc3\xa9"}) {
+TEST_CASE("Base58 decoding rejects empty or over-long text and characters outside the alphabet", "[encoding][base58]") {
+    for (const std::string& bad : std::vector<std::string>{"", "0", "O", "I", "l", "2g0", "a3g V", "+", "\xc3\xa9",
+                                  std::string(detail::kBase58MaxDecodeLength + 1, '2')}) {
         INFO(bad);
         auto r = detail::base58_decode(bad);
         REQUIRE_FALSE(r);
