@@ -1,0 +1,255 @@
+// `addrpool demo`: the main job. Many tasks hand out receive addresses from
+// one pool at once, then the pool's lifecycle (release, TTL sweep, mark
+// used) is walked through, printing the pool's counters after each step.
+#include "cli.hpp"
+
+#include <addrpool/addrpool.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <latch>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace addrpool::cli {
+namespace {
+
+constexpr std::string_view kDefaultMnemonic =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
+constexpr std::array<OptionSpec, 9> kOptions = {{
+    {"mnemonic", true},
+    {"passphrase", true},
+    {"xpub", true},
+    {"network", true},
+    {"account", true},
+    {"tasks", true},
+    {"threads", true},
+    {"gap-limit", true},
+    {"help", false},
+}};
+
+constexpr std::string_view kHelp =
+    "Usage: addrpool demo [--mnemonic WORDS [--passphrase P] | --xpub KEY] [--network NET]\n"
+    "                     [--account N] [--tasks N] [--threads N] [--gap-limit N]\n"
+    "\n"
+    "Runs the pool's main job: N tasks on a worker pool, released at once, each reserve one\n"
+    "receive address from one shared pool (BIP44 account, external chain). Prints the number of\n"
+    "distinct addresses, the index range, the first three addresses and the stats; then releases\n"
+    "half, sweeps expired reservations on a demo clock, marks some used, and prints the counts and\n"
+    "scan_window_end() after each step.\n"
+    "\n"
+    "Options:\n"
+    "  --mnemonic WORDS   BIP39 English mnemonic (default: the 'abandon … about' test mnemonic)\n"
+    "  --passphrase P     BIP39 passphrase (default: empty)\n"
+    "  --xpub KEY         account-level xpub/tpub (m/44'/coin'/account') instead of a mnemonic\n"
+    "  --network NET      mainnet, testnet (default), devnet or regtest\n"
+    "  --account N        BIP44 account with --mnemonic (default 0)\n"
+    "  --tasks N          number of tasks, 1..1000000 (default 10000)\n"
+    "  --threads N        worker threads, 1..1024 (default 4 x hardware threads)\n"
+    "  --gap-limit N      the pool's gap limit, 1..100000 (default 20)\n"
+    "  --help             this text\n";
+
+std::optional<std::uint32_t> parse_u32(std::string_view s, std::uint32_t lo, std::uint32_t hi) {
+    std::uint32_t v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size() || v < lo || v > hi) return std::nullopt;
+    return v;
+}
+
+std::optional<Network> parse_network(std::string_view s) {
+    if (s == "mainnet") return Network::mainnet;
+    if (s == "testnet") return Network::testnet;
+    if (s == "devnet") return Network::devnet;
+    if (s == "regtest") return Network::regtest;
+    return std::nullopt;
+}
+
+// The demo's clock: moved by hand so the TTL step is reproducible.
+struct DemoClock {
+    std::shared_ptr<std::atomic<std::int64_t>> ns = std::make_shared<std::atomic<std::int64_t>>(0);
+    std::function<std::chrono::steady_clock::time_point()> fn() const {
+        auto p = ns;
+        return [p] { return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(p->load())); };
+    }
+    void advance(std::chrono::nanoseconds d) const { ns->fetch_add(d.count()); }
+};
+
+std::string opt_index(const std::optional<std::uint32_t>& v) { return v ? std::to_string(*v) : "none"; }
+
+std::string stats_line(const AddressPool& pool) {
+    const PoolStats s = pool.stats();
+    return "generated=" + std::to_string(s.generated) + " used=" + std::to_string(s.used) +
+           " reserved=" + std::to_string(s.reserved) + " unused=" + std::to_string(s.unused) +
+           " highest_used=" + opt_index(s.highest_used) + " highest_reserved=" + opt_index(s.highest_reserved) +
+           " highest_generated=" + opt_index(s.highest_generated) + " gap_limit=" + std::to_string(s.gap_limit) +
+           " scan_window_end=" + std::to_string(pool.scan_window_end()) + "\n";
+}
+
+}  // namespace
+
+int cmd_demo(int argc, char** argv) {
+    std::vector<ParsedOption> opts;
+    if (auto err = scan_options(argc, argv, kOptions, opts)) return usage_error(*err);
+    if (find_option(opts, "help")) return write_stdout(kHelp);
+
+    const auto mnemonic_opt = find_option(opts, "mnemonic");
+    const auto xpub_opt = find_option(opts, "xpub");
+    if (mnemonic_opt && xpub_opt) return usage_error("give either --mnemonic or --xpub, not both");
+    if (xpub_opt && find_option(opts, "passphrase")) return usage_error("--passphrase goes with --mnemonic");
+    if (xpub_opt && find_option(opts, "account")) return usage_error("--account goes with --mnemonic");
+
+    Network network = Network::testnet;
+    if (auto v = find_option(opts, "network")) {
+        auto n = parse_network(*v);
+        if (!n) return usage_error("--network must be mainnet, testnet, devnet or regtest");
+        network = *n;
+    }
+    std::uint32_t account = 0, tasks = 10000, gap = 20;
+    std::uint32_t threads = std::max(1u, std::thread::hardware_concurrency()) * 4;
+    if (auto v = find_option(opts, "account")) {
+        auto n = parse_u32(*v, 0, hardened_bit - 1);
+        if (!n) return usage_error("--account must be a number below 2^31");
+        account = *n;
+    }
+    if (auto v = find_option(opts, "tasks")) {
+        auto n = parse_u32(*v, 1, 1'000'000);
+        if (!n) return usage_error("--tasks must be a number from 1 to 1000000");
+        tasks = *n;
+    }
+    if (auto v = find_option(opts, "threads")) {
+        auto n = parse_u32(*v, 1, 1024);
+        if (!n) return usage_error("--threads must be a number from 1 to 1024");
+        threads = *n;
+    }
+    if (auto v = find_option(opts, "gap-limit")) {
+        auto n = parse_u32(*v, 1, 100'000);
+        if (!n) return usage_error("--gap-limit must be a number from 1 to 100000");
+        gap = *n;
+    }
+
+    const std::uint32_t coin = bip44_coin_type(network);
+    std::optional<KeySource> source;
+    std::string key_desc;
+    if (xpub_opt) {
+        auto key = ExtendedPubKey::parse(*xpub_opt);
+        if (!key) return usage_error("--xpub: " + key.error().message);
+        if (!same_encoding(key->network(), network)) return usage_error("--xpub is for another network than --network");
+        source = KeySource::from_public(*key);
+        key_desc = "account xpub (watch-only)";
+    } else {
+        const std::string_view words = mnemonic_opt ? *mnemonic_opt : kDefaultMnemonic;
+        auto seed = mnemonic_to_seed(words, find_option(opts, "passphrase").value_or(""));
+        if (!seed) return usage_error("--mnemonic: " + seed.error().message);
+        auto root = ExtendedPrivKey::from_seed(*seed, network);
+        if (!root) return usage_error("cannot derive the master key: " + root.error().message);
+        auto acct = root->derive(DerivationPath({44 | hardened_bit, coin | hardened_bit, account | hardened_bit}));
+        if (!acct) return usage_error("cannot derive the account key: " + acct.error().message);
+        source = KeySource::from_private(*acct);
+        key_desc = mnemonic_opt ? "mnemonic (given)" : "mnemonic (built-in test mnemonic 'abandon ... about')";
+    }
+    const std::uint32_t acct_no = xpub_opt ? 0 : account;
+    const DerivationPath base({44 | hardened_bit, coin | hardened_bit, acct_no | hardened_bit, 0});
+
+    DemoClock clock;
+    PoolOptions options;
+    options.clock = clock.fn();
+    AddressPool pool(base, PoolType::external, gap, network, options);
+
+    std::string out;
+    out += "addrpool demo: " + std::string(network_name(network)) + ", key: " + key_desc + "\n";
+    out += "pool: " + (xpub_opt ? std::string("<xpub>/0") : base.to_string()) + " (external), gap limit " +
+           std::to_string(gap) + "\n";
+    out += "step 1: " + std::to_string(tasks) + " tasks on " + std::to_string(threads) +
+           " worker threads, released at once, each reserve one address\n";
+
+    // ---- step 1: the hand-out storm ----
+    std::vector<std::optional<Reservation>> results(tasks);
+    std::atomic<std::uint32_t> next_task{0};
+    std::atomic<std::uint32_t> failures{0};
+    std::latch start(threads + 1);
+    std::vector<std::thread> workers;
+    workers.reserve(threads);
+    for (std::uint32_t t = 0; t < threads; ++t) {
+        workers.emplace_back([&] {
+            start.arrive_and_wait();
+            for (;;) {
+                const std::uint32_t task = next_task.fetch_add(1, std::memory_order_relaxed);  // work distribution only
+                if (task >= tasks) return;
+                auto r = pool.reserve(*source, /*add_to_state=*/true);
+                if (r) results[task] = *r;
+                else failures.fetch_add(1, std::memory_order_relaxed);  // a count, read after join
+            }
+        });
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    start.arrive_and_wait();
+    for (auto& w : workers) w.join();
+    const auto elapsed = std::chrono::steady_clock::now() - t0;
+
+    if (failures.load() != 0) {
+        std::fputs(("addrpool: " + std::to_string(failures.load()) + " hand-outs failed\n").c_str(), stderr);
+        return exit_failure;
+    }
+    std::set<std::string> distinct;
+    std::vector<std::uint32_t> indices;
+    indices.reserve(tasks);
+    for (const auto& r : results) {
+        distinct.insert(r->address.to_string());
+        indices.push_back(r->index);
+    }
+    std::sort(indices.begin(), indices.end());
+    bool contiguous = true;
+    for (std::uint32_t i = 0; i < indices.size(); ++i) contiguous = contiguous && indices[i] == i;
+    out += "  distinct addresses: " + std::to_string(distinct.size()) + " of " + std::to_string(tasks) + "\n";
+    out += "  index range: " + std::to_string(indices.front()) + ".." + std::to_string(indices.back()) +
+           (contiguous ? " (every index exactly once)\n" : " (NOT contiguous)\n");
+    out += "  first addresses:";
+    for (std::uint32_t i = 0; i < std::min<std::uint32_t>(3, tasks); ++i) {
+        out += " " + std::to_string(i) + ":" + pool.address_at(i)->to_string();
+    }
+    out += "\n  wall time: " +
+           std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()) + " ms\n";
+    out += "  stats: " + stats_line(pool);
+
+    // ---- step 2: release half (every odd task gives its address back, by ticket) ----
+    std::size_t released = 0;
+    for (std::uint32_t t = 1; t < tasks; t += 2) released += pool.release_reservation(*results[t]) ? 1 : 0;
+    out += "step 2: released " + std::to_string(released) + " reservations by ticket\n";
+    out += "  stats: " + stats_line(pool);
+
+    // ---- step 3: time passes; new customers arrive; the old reservations expire ----
+    clock.advance(std::chrono::minutes(20));
+    const std::uint32_t fresh_count = std::min<std::uint32_t>(tasks / 10 + 1, tasks);
+    std::vector<Reservation> fresh;
+    for (std::uint32_t k = 0; k < fresh_count; ++k) {
+        auto r = pool.reserve(*source, true);
+        if (r) fresh.push_back(*r);
+    }
+    out += "step 3: demo clock +20 min, " + std::to_string(fresh.size()) +
+           " new reservations (released indices are handed out first: lowest index " +
+           (fresh.empty() ? std::string("none") : std::to_string(fresh.front().index)) + ")\n";
+    clock.advance(std::chrono::minutes(10));
+    const std::size_t swept = pool.sweep_expired_reservations(std::chrono::minutes(15));
+    out += "step 4: demo clock +10 min, sweep with TTL 15 min freed " + std::to_string(swept) +
+           " abandoned reservations (the " + std::to_string(fresh.size()) + " new ones are 10 min old and stay)\n";
+    out += "  stats: " + stats_line(pool);
+
+    // ---- step 5: payments seen on chain ----
+    std::size_t marked = 0;
+    for (std::size_t k = 0; k < fresh.size(); k += 4) marked += pool.mark_used(fresh[k].address) ? 1 : 0;
+    out += "step 5: payments seen for " + std::to_string(marked) + " addresses: marked used\n";
+    out += "  stats: " + stats_line(pool);
+    const std::size_t late = pool.release_reservation(fresh.front()) ? 1 : 0;
+    out += "  a late release of a paid address changes nothing: released " + std::to_string(late) + "\n";
+    return write_stdout(out);
+}
+
+}  // namespace addrpool::cli
