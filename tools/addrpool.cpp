@@ -11,6 +11,8 @@ namespace {
 using addrpool::cli::Command;
 
 constexpr std::array commands = {
+    Command{"demo", "the main job: many tasks reserve addresses from one pool at once, then its lifecycle",
+            addrpool::cli::cmd_demo},
     Command{"derive", "print Dash addresses of a BIP32 key or mnemonic along a path", addrpool::cli::cmd_derive},
 };
 

@@ -33,6 +33,7 @@ struct Command {
 };
 
 int cmd_derive(int argc, char** argv);
+int cmd_demo(int argc, char** argv);
 
 // Prints "addrpool: <message>" as one line on stderr; returns exit_usage.
 inline int usage_error(std::string_view message) {

@@ -1,0 +1,40 @@
+#!/bin/sh
+# `addrpool demo`: the main job's promises, checked on its output.
+#   demo_test.sh <path-to-addrpool>
+set -u
+bin="$1"
+pass=0
+fail=0
+check() {  # check NAME COMMAND...
+  name="$1"; shift
+  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
+}
+out=$("$bin" demo --threads 8)
+rc=$?
+check "demo exits 0" [ "$rc" -eq 0 ]
+check "10000 distinct addresses" sh -c 'printf "%s\n" "$1" | grep -qx "  distinct addresses: 10000 of 10000"' _ "$out"
+check "indices 0..9999 exactly once" sh -c 'printf "%s\n" "$1" | grep -qx "  index range: 0..9999 (every index exactly once)"' _ "$out"
+check "first address is the vector's" sh -c 'printf "%s\n" "$1" | grep -q "0:yRd4FhXfVGHXpsuZXPNkMrfD9GVj46pnjt 1:yfd64jEpzzTLrHnR1wq3iiYXh68AiU8mcw 2:yTGFWr27HBYsb8tkLbGdxLxuKbspamdbnG"' _ "$out"
+check "half released" sh -c 'printf "%s\n" "$1" | grep -q "released 5000 reservations by ticket"' _ "$out"
+check "sweep frees the abandoned ones" sh -c 'printf "%s\n" "$1" | grep -q "freed 5000 abandoned reservations"' _ "$out"
+check "late release is refused" sh -c 'printf "%s\n" "$1" | grep -q "released 0$"' _ "$out"
+
+# A watch-only run from the account tpub gives the same addresses.
+tpub=tpubDC5FSnBiZDMmhiuCmWAYsLwgLYrrT9rAqvTySfuCCrgsWz8wxMXUS9Tb9iVMvcRbvFcAHGkMD5Kx8koh4GquNGNTfohfk7pgjhaPCdXpoba
+out2=$("$bin" demo --xpub "$tpub" --tasks 300 --threads 3)
+check "xpub demo exits 0" [ $? -eq 0 ]
+check "xpub demo: same first addresses" sh -c 'printf "%s\n" "$1" | grep -q "0:yRd4FhXfVGHXpsuZXPNkMrfD9GVj46pnjt"' _ "$out2"
+
+# Bad input: exit 2, nothing on stdout, one line on stderr.
+for args in "--tasks 0" "--threads x" "--network moon" "--xpub nope" "--mnemonic 'abandon abandon'" "--bogus"; do
+  eval "set -- $args"
+  so=$("$bin" demo "$@" 2>/tmp/demo_err.$$)
+  rc=$?
+  lines=$(wc -l </tmp/demo_err.$$)
+  check "demo $args: exit 2" [ "$rc" -eq 2 ]
+  check "demo $args: empty stdout" [ -z "$so" ]
+  check "demo $args: one stderr line" [ "$lines" -eq 1 ]
+done
+rm -f /tmp/demo_err.$$
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
