@@ -1,16 +1,529 @@
-// Temporary: persistence is being implemented (issue "Durable used,
-// ephemeral reserved"); until then these report io_error.
+// Persistence: AddressPool::serialize / deserialize / save / load.
+//
+// The format is described in persist.hpp. Durable: which indices are
+// generated (with their hash160), which are used, labels, and the pool's
+// configuration. Ephemeral, never written: reservations, tickets, times.
+#include "persist.hpp"
+
+#include "crypto.hpp"
 #include "pool_impl.hpp"
+#include "slot.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <random>
+#include <system_error>
+#include <thread>
 
 namespace addrpool {
-std::string AddressPool::serialize() const { return {}; }
-Result<AddressPool> AddressPool::deserialize(std::string_view, PoolOptions) {
-    return make_error(Errc::unsupported_format, "persistence is not implemented yet");
+
+using detail::kMaxIndex;
+using detail::Slot;
+namespace slot = detail::slot;
+
+namespace {
+
+constexpr std::array<char, 8> kMagic = {'A', 'D', 'D', 'R', 'P', 'O', 'O', 'L'};
+constexpr std::size_t kVersionOffset = 8;
+constexpr std::size_t kLengthOffset = 10;
+constexpr std::size_t kConfigOffset = 18;
+constexpr std::size_t kTrailerSize = 32;
+// Smallest file: fixed header (26) + highest used (4) + count (4) + trailer.
+constexpr std::size_t kMinFileSize = 26 + 4 + 4 + kTrailerSize;
+// Smallest entry: 1-byte varint + hash160 + flags.
+constexpr std::size_t kMinEntrySize = 1 + 20 + 1;
+
+constexpr std::uint8_t kFlagUsed = 1;
+constexpr std::uint8_t kFlagLabelled = 2;
+
+// ---- writing -------------------------------------------------------------
+
+void put_u8(std::string& out, std::uint8_t v) { out.push_back(static_cast<char>(v)); }
+void put_u16(std::string& out, std::uint16_t v) {
+    put_u8(out, static_cast<std::uint8_t>(v >> 8));
+    put_u8(out, static_cast<std::uint8_t>(v));
 }
-Result<void> AddressPool::save(const std::filesystem::path&) const {
-    return make_error(Errc::io_error, "persistence is not implemented yet");
+void put_u32(std::string& out, std::uint32_t v) {
+    for (int s = 24; s >= 0; s -= 8) put_u8(out, static_cast<std::uint8_t>(v >> s));
 }
-Result<AddressPool> AddressPool::load(const std::filesystem::path&, PoolOptions) {
-    return make_error(Errc::io_error, "persistence is not implemented yet");
+void put_u64_at(std::string& out, std::size_t at, std::uint64_t v) {
+    for (int k = 0; k < 8; ++k) out[at + static_cast<std::size_t>(k)] = static_cast<char>(v >> (56 - 8 * k));
 }
+void put_u32_at(std::string& out, std::size_t at, std::uint32_t v) {
+    for (int k = 0; k < 4; ++k) out[at + static_cast<std::size_t>(k)] = static_cast<char>(v >> (24 - 8 * k));
+}
+void put_varint(std::string& out, std::uint32_t v) {
+    while (v >= 0x80) {
+        put_u8(out, static_cast<std::uint8_t>(v | 0x80));
+        v >>= 7;
+    }
+    put_u8(out, static_cast<std::uint8_t>(v));
+}
+
+std::span<const std::uint8_t> as_bytes(std::string_view s) {
+    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+// ---- reading ---------------------------------------------------------------
+
+// A bounds-checked cursor over the checksummed content. Running off its end
+// is inconsistent_data: the checksum matched, so the file is what was
+// written, and its fields contradict its length.
+class Reader {
+public:
+    explicit Reader(std::string_view content) : data_(content) {}
+    std::size_t offset() const noexcept { return pos_; }
+    std::size_t left() const noexcept { return data_.size() - pos_; }
+
+    bool u8(std::uint8_t& v) {
+        if (left() < 1) return false;
+        v = static_cast<std::uint8_t>(data_[pos_++]);
+        return true;
+    }
+    bool u32(std::uint32_t& v) {
+        if (left() < 4) return false;
+        v = detail::get_be32(reinterpret_cast<const std::uint8_t*>(data_.data() + pos_));
+        pos_ += 4;
+        return true;
+    }
+    bool bytes(std::uint8_t* out, std::size_t n) {
+        if (left() < n) return false;
+        std::memcpy(out, data_.data() + pos_, n);
+        pos_ += n;
+        return true;
+    }
+    bool text(std::string& out, std::size_t n) {
+        if (left() < n) return false;
+        out.assign(data_.substr(pos_, n));
+        pos_ += n;
+        return true;
+    }
+    // Minimal unsigned LEB128 of at most 32 bits. Sets `canonical` false for
+    // an over-long or oversized encoding (the caller reports it).
+    bool varint(std::uint32_t& v, bool& canonical) {
+        std::uint64_t acc = 0;
+        canonical = true;
+        for (unsigned k = 0; k < 5; ++k) {
+            std::uint8_t b = 0;
+            if (!u8(b)) return false;
+            acc |= std::uint64_t{b & 0x7fu} << (7 * k);
+            if ((b & 0x80) == 0) {
+                // A last byte of 0 after the first is an over-long encoding.
+                if ((k > 0 && b == 0) || acc > 0xffffffffu) canonical = false;
+                v = static_cast<std::uint32_t>(acc);
+                return true;
+            }
+        }
+        canonical = false;  // continuation bit on the fifth byte
+        return true;
+    }
+
+private:
+    std::string_view data_;
+    std::size_t pos_ = 0;
+};
+
+Error inconsistent(std::size_t offset, const std::string& what) {
+    return make_error(Errc::inconsistent_data, what + " (at byte offset " + std::to_string(offset) + ")");
+}
+Error runs_out(std::size_t offset, const char* field) {
+    return inconsistent(offset, std::string(field) + " runs past the end of the checksummed content");
+}
+
+std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
+
+// The published hash of a generated slot. A slot can be materialized a moment
+// before its deriving thread stores kDerived (another thread computed the
+// same hash and materialized it): that writer is between two stores, so wait
+// for it. (D3') acquire: pairs with the release store (D2) in publish().
+const Hash160& hash_of_generated(const Slot& s) {
+    while (!(s.meta.load(boost::memory_order_acquire) & Slot::kDerived)) std::this_thread::yield();
+    return s.hash;
+}
+
+// Single-threaded initialization of a loaded slot, before the pool exists for
+// anyone else: generation 0, no stamp, generated, used or unused (never
+// reserved). relaxed: the new pool reaches other threads only through the
+// caller's own synchronization (thread start, mutex, ...), which orders it.
+void init_loaded_word(Slot& s, bool used) {
+    s.word.store(slot::kGenerated | (used ? slot::kUsed : slot::kUnused), boost::memory_order_relaxed);
+}
+
+}  // namespace
+
+// ===========================================================================
+// parse_pool_file: every check, before any pool is built
+// ===========================================================================
+
+Result<detail::PoolFile> detail::parse_pool_file(std::string_view bytes) {
+    // Magic and version first, so a foreign or newer file says so.
+    const std::string_view magic(kMagic.data(), kMagic.size());
+    if (bytes.size() < magic.size()) {
+        if (magic.substr(0, bytes.size()) == bytes) {
+            return make_error(Errc::truncated, "the file ends inside the magic (" + std::to_string(bytes.size()) +
+                                                   " bytes)");
+        }
+        return make_error(Errc::bad_magic, "not an addrpool file (the first bytes are not \"ADDRPOOL\")");
+    }
+    if (bytes.substr(0, magic.size()) != magic) {
+        return make_error(Errc::bad_magic, "not an addrpool file (the first 8 bytes are not \"ADDRPOOL\")");
+    }
+    if (bytes.size() < kLengthOffset) {
+        return make_error(Errc::truncated, "the file ends inside the format version (offset 8)");
+    }
+    const auto* u = reinterpret_cast<const std::uint8_t*>(bytes.data());
+    const std::uint16_t version = static_cast<std::uint16_t>((u[kVersionOffset] << 8) | u[kVersionOffset + 1]);
+    if (version != kFormatVersion) {
+        return make_error(Errc::unsupported_format, "format version " + std::to_string(version) +
+                                                        " (offset 8); this build reads version " +
+                                                        std::to_string(kFormatVersion));
+    }
+    if (bytes.size() < kConfigOffset) {
+        return make_error(Errc::truncated, "the file ends inside the length field (offset 10)");
+    }
+    std::uint64_t declared = 0;
+    for (std::size_t k = 0; k < 8; ++k) declared = (declared << 8) | u[kLengthOffset + k];
+    if (bytes.size() < declared) {
+        return make_error(Errc::truncated, "the file is " + std::to_string(bytes.size()) +
+                                               " bytes long but its header (offset 10) says " +
+                                               std::to_string(declared));
+    }
+    if (declared < kMinFileSize) {
+        return make_error(Errc::corrupt_data, "the length field (offset 10) says " + std::to_string(declared) +
+                                                  " bytes, below the smallest possible file (" +
+                                                  std::to_string(kMinFileSize) + ")");
+    }
+    const std::size_t length = static_cast<std::size_t>(declared);
+    const std::string_view content = bytes.substr(0, length - kTrailerSize);
+    const Bytes32 sum = sha256(as_bytes(content));
+    if (std::memcmp(sum.data(), bytes.data() + content.size(), kTrailerSize) != 0) {
+        return make_error(Errc::corrupt_data, "SHA-256 checksum mismatch (trailer at offset " +
+                                                  std::to_string(content.size()) + ")");
+    }
+    if (bytes.size() > length) {
+        return inconsistent(length, std::to_string(bytes.size() - length) + " trailing bytes after the checksum");
+    }
+
+    // The content is exactly what some writer produced; now it must make sense.
+    Reader r(content.substr(kConfigOffset));
+    const auto at = [&r] { return kConfigOffset + r.offset(); };
+    PoolFile f;
+    std::uint8_t network = 0, type = 0, format = 0, path_len = 0;
+    if (!r.u8(network)) return runs_out(at(), "network");
+    if (network > static_cast<std::uint8_t>(Network::regtest)) {
+        return inconsistent(at() - 1, "unknown network " + std::to_string(network));
+    }
+    if (!r.u8(type)) return runs_out(at(), "pool type");
+    if (type > static_cast<std::uint8_t>(PoolType::absent_hardened)) {
+        return inconsistent(at() - 1, "unknown pool type " + std::to_string(type));
+    }
+    if (!r.u8(format)) return runs_out(at(), "address format");
+    if (format > static_cast<std::uint8_t>(AddressFormat::platform)) {
+        return inconsistent(at() - 1, "unknown address format " + std::to_string(format));
+    }
+    f.network = static_cast<Network>(network);
+    f.type = static_cast<PoolType>(type);
+    f.format = static_cast<AddressFormat>(format);
+    if (!r.u32(f.gap_limit)) return runs_out(at(), "gap limit");
+    if (!r.u8(path_len)) return runs_out(at(), "base path length");
+    f.base_path.resize(path_len);
+    for (auto& c : f.base_path) {
+        if (!r.u32(c)) return runs_out(at(), "base path component");
+    }
+    std::uint32_t used_end = 0, count = 0;
+    if (!r.u32(used_end)) return runs_out(at(), "highest used");
+    const std::size_t used_end_at = at() - 4;
+    if (used_end > kMaxIndex) {
+        return inconsistent(used_end_at, "highest used index " + std::to_string(used_end - 1) + " is not below 2^31");
+    }
+    if (!r.u32(count)) return runs_out(at(), "entry count");
+    if (count > r.left() / kMinEntrySize) {
+        return inconsistent(at() - 4, std::to_string(count) + " entries cannot fit in the " +
+                                          std::to_string(r.left()) + " bytes left");
+    }
+    f.entries.reserve(count);
+
+    std::uint32_t seen_used_end = 0;
+    for (std::uint32_t n = 0; n < count; ++n) {
+        const std::size_t entry_at = at();
+        std::uint32_t delta = 0;
+        bool canonical = true;
+        if (!r.varint(delta, canonical)) return runs_out(entry_at, "entry index");
+        if (!canonical) return inconsistent(entry_at, "entry " + std::to_string(n) + ": non-canonical index varint");
+        std::uint64_t index = delta;
+        if (n > 0) {
+            if (delta == 0) {
+                return inconsistent(entry_at, "entry " + std::to_string(n) + ": duplicate index " +
+                                                  std::to_string(f.entries.back().index));
+            }
+            index += f.entries.back().index;
+        }
+        if (index >= kMaxIndex) {
+            return inconsistent(entry_at, "entry " + std::to_string(n) + ": index " + std::to_string(index) +
+                                              " is not below 2^31");
+        }
+        PoolFileEntry e{static_cast<std::uint32_t>(index), {}, false};
+        if (!r.bytes(e.hash.data(), e.hash.size())) return runs_out(at(), "entry hash160");
+        std::uint8_t flags = 0;
+        if (!r.u8(flags)) return runs_out(at(), "entry flags");
+        if ((flags & ~(kFlagUsed | kFlagLabelled)) != 0) {
+            return inconsistent(at() - 1, "entry " + std::to_string(n) + ": unknown flag bits " +
+                                              std::to_string(flags));
+        }
+        e.used = (flags & kFlagUsed) != 0;
+        if (e.used) seen_used_end = e.index + 1;
+        if (flags & kFlagLabelled) {
+            const std::size_t len_at = at();
+            std::uint32_t len = 0;
+            if (!r.varint(len, canonical)) return runs_out(len_at, "label length");
+            if (!canonical) return inconsistent(len_at, "entry " + std::to_string(n) + ": non-canonical label length");
+            std::string label;
+            if (!r.text(label, len)) return runs_out(len_at, "label");
+            f.labels.emplace_back(e.index, std::move(label));
+        }
+        f.entries.push_back(e);
+    }
+    if (r.left() != 0) {
+        return inconsistent(at(), std::to_string(r.left()) + " bytes after the last entry");
+    }
+    if (used_end != seen_used_end) {
+        return inconsistent(used_end_at, "highest used + 1 is " + std::to_string(used_end) + " but the entries say " +
+                                             std::to_string(seen_used_end));
+    }
+    if (used_end != 0) f.highest_used = used_end - 1;
+
+    // Two indices with one hash160 cannot come from one key (probability
+    // 2^-160): the lookup index would also map the address to one of them only.
+    // Sorting 8-byte prefixes keeps this cheap for a million entries.
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> keys;
+    keys.reserve(f.entries.size());
+    for (std::uint32_t n = 0; n < f.entries.size(); ++n) {
+        std::uint64_t k = 0;
+        for (std::size_t b = 0; b < 8; ++b) k = (k << 8) | f.entries[n].hash[b];
+        keys.emplace_back(k, n);
+    }
+    std::sort(keys.begin(), keys.end());
+    for (std::size_t k = 1; k < keys.size(); ++k) {
+        if (keys[k].first != keys[k - 1].first) continue;
+        // Equal prefixes: compare every pair in this run (runs are tiny).
+        for (std::size_t j = k; j > 0 && keys[j - 1].first == keys[k].first; --j) {
+            const auto& a = f.entries[keys[j - 1].second];
+            const auto& b = f.entries[keys[k].second];
+            if (a.hash == b.hash) {
+                return make_error(Errc::inconsistent_data, "indices " + std::to_string(std::min(a.index, b.index)) +
+                                                               " and " + std::to_string(std::max(a.index, b.index)) +
+                                                               " have the same hash160");
+            }
+        }
+    }
+    return f;
+}
+
+// ===========================================================================
+// AddressPool
+// ===========================================================================
+
+std::string AddressPool::serialize() const {
+    const Impl& p = *impl_;
+    std::map<std::uint32_t, std::string> labels;
+    {
+        std::lock_guard<std::mutex> lock(p.label_mutex);
+        labels = p.labels;
+    }
+
+    std::string out;
+    out.append(kMagic.data(), kMagic.size());
+    put_u16(out, detail::kFormatVersion);
+    out.append(8, '\0');  // total length, patched below
+    put_u8(out, static_cast<std::uint8_t>(p.network));
+    put_u8(out, static_cast<std::uint8_t>(p.type));
+    put_u8(out, static_cast<std::uint8_t>(p.options.format));
+    put_u32(out, p.gap_limit);
+    const auto& comps = p.base_path.components();
+    put_u8(out, static_cast<std::uint8_t>(comps.size()));  // DerivationPath: at most 255
+    for (std::uint32_t c : comps) put_u32(out, c);
+    const std::size_t used_end_at = out.size();
+    put_u32(out, 0);  // highest used + 1, patched below
+    const std::size_t count_at = out.size();
+    put_u32(out, 0);  // entry count, patched below
+
+    // (T2') acquire: pairs with the release CAS (T1) that raised touched_end,
+    // so every slot below `end` is allocated. A used mark that completed
+    // before this call began was made on a published slot, whose publish()
+    // raised touched_end first: it is below `end`.
+    const std::uint32_t end = p.touched_end.load(boost::memory_order_acquire);
+    out.reserve(out.size() + std::size_t{end} * 23 + kTrailerSize);
+    std::uint32_t count = 0, used_end = 0, prev = 0;
+    auto label = labels.begin();
+    for (std::uint32_t i = 0; i < end; ++i) {
+        const Slot* s = p.slots.find(i);
+        if (s == nullptr) {
+            // Unallocated segment: nothing in it was ever touched.
+            i = detail::SlotArray::segment_base(detail::SlotArray::segment_of(i)) +
+                detail::SlotArray::segment_size(detail::SlotArray::segment_of(i)) - 1;
+            continue;
+        }
+        // acquire: pairs with the release of every transition (S1)..(S8); in
+        // particular with mark_used's CAS (S5), so a mark that happened
+        // before this load is seen.
+        const slot::Word w = slot::load(s->word);
+        if (!slot::is_generated(w)) continue;
+        const Hash160& h = hash_of_generated(*s);
+        put_varint(out, count == 0 ? i : i - prev);
+        out.append(reinterpret_cast<const char*>(h.data()), h.size());
+        while (label != labels.end() && label->first < i) ++label;
+        const bool labelled = label != labels.end() && label->first == i;
+        const bool used = slot::is_used(w);  // reserved is written as unused
+        put_u8(out, static_cast<std::uint8_t>((used ? kFlagUsed : 0) | (labelled ? kFlagLabelled : 0)));
+        if (labelled) {
+            // Labels above 4 GiB cannot be written; none exist in practice.
+            const std::size_t n = std::min<std::size_t>(label->second.size(), 0xffffffffu);
+            put_varint(out, static_cast<std::uint32_t>(n));
+            out.append(label->second, 0, n);
+        }
+        if (used) used_end = i + 1;
+        prev = i;
+        ++count;
+    }
+    put_u32_at(out, used_end_at, used_end);
+    put_u32_at(out, count_at, count);
+    put_u64_at(out, kLengthOffset, out.size() + kTrailerSize);
+    const detail::Bytes32 sum = detail::sha256(as_bytes(out));
+    out.append(reinterpret_cast<const char*>(sum.data()), sum.size());
+    return out;
+}
+
+// The file's address format wins over options.format: it is durable state.
+Result<AddressPool> AddressPool::deserialize(std::string_view bytes, PoolOptions options) {
+    auto parsed = detail::parse_pool_file(bytes);
+    if (!parsed) return std::move(parsed).error();
+    detail::PoolFile& f = *parsed;
+    options.format = f.format;
+    auto impl = std::make_unique<Impl>(DerivationPath(std::move(f.base_path)), f.type, f.gap_limit, f.network,
+                                       std::move(options));
+    // Single-threaded: nobody else can see `impl` yet.
+    for (const auto& e : f.entries) {
+        impl->publish(e.index, e.hash);  // allocates the slot, raises touched_end, registers the hash
+        init_loaded_word(*impl->slots.find(e.index), e.used);
+    }
+    if (f.highest_used) Impl::raise(impl->used_end, *f.highest_used + 1);
+    for (auto& [i, text] : f.labels) impl->labels.emplace_hint(impl->labels.end(), i, std::move(text));
+    return AddressPool(std::move(impl));
+}
+
+namespace {
+
+// Writes all of `data` to fd, retrying short writes and EINTR. 0 or errno.
+int write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        const ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return 0;
+}
+
+int fsync_retry(int fd) {
+    while (::fsync(fd) != 0) {
+        if (errno != EINTR) return errno;
+    }
+    return 0;
+}
+
+Error io_error(const std::string& what, const std::filesystem::path& p, int err) {
+    return make_error(Errc::io_error, what + " '" + p.string() + "': " + errno_text(err));
+}
+
+std::string random_suffix() {
+    std::random_device rd;
+    const std::uint64_t v = (std::uint64_t{rd()} << 32) ^ rd();
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string s(16, '0');
+    for (std::size_t k = 0; k < 16; ++k) s[k] = kHex[(v >> (4 * k)) & 0xf];
+    return s;
+}
+
+}  // namespace
+
+Result<void> AddressPool::save(const std::filesystem::path& path) const {
+    const std::string data = serialize();
+    std::filesystem::path dir = path.parent_path();
+    if (dir.empty()) dir = ".";
+    std::filesystem::path tmp = path;
+    tmp += ".tmp-" + random_suffix();
+
+    // 0600: labels and the address list are private to the wallet's owner.
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return io_error("cannot create temporary file", tmp, errno);
+    int err = write_all(fd, data);
+    const char* step = "cannot write";
+    if (err == 0) {
+        err = fsync_retry(fd);
+        step = "cannot fsync";
+    }
+    // close() after a successful fsync cannot lose data, but report it anyway.
+    if (::close(fd) != 0 && err == 0) {
+        err = errno;
+        step = "cannot close";
+    }
+    if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) {
+        err = errno;
+        ::unlink(tmp.c_str());
+        return io_error("cannot rename the temporary file over", path, err);
+    }
+    if (err != 0) {
+        ::unlink(tmp.c_str());
+        return io_error(step, tmp, err);
+    }
+    // The rename is durable only once the directory entry is.
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return io_error("saved, but cannot open the directory to fsync it:", dir, errno);
+    err = fsync_retry(dfd);
+    ::close(dfd);
+    if (err != 0) return io_error("saved, but cannot fsync the directory", dir, err);
+    return {};
+}
+
+Result<AddressPool> AddressPool::load(const std::filesystem::path& path, PoolOptions options) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return io_error("cannot open", path, errno);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        const int err = errno;
+        ::close(fd);
+        return io_error("cannot stat", path, err);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        ::close(fd);
+        return make_error(Errc::io_error, "'" + path.string() + "' is not a regular file");
+    }
+    std::string data;
+    data.reserve(static_cast<std::size_t>(st.st_size));
+    std::array<char, 1 << 16> buf;
+    for (;;) {
+        const ssize_t n = ::read(fd, buf.data(), buf.size());
+        if (n == 0) break;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            const int err = errno;
+            ::close(fd);
+            return io_error("cannot read", path, err);
+        }
+        data.append(buf.data(), static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return deserialize(data, std::move(options));
+}
+
 }  // namespace addrpool
