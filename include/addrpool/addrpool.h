@@ -1,4 +1,420 @@
-/* addrpool — C ABI. Placeholder until the embedding work lands. */
+/* addrpool — the C ABI.
+ *
+ * A C11 interface to the lock-free AddressPool (include/addrpool/pool.hpp),
+ * for callers in C, Rust, Go, Python ctypes, ... Link with
+ * `pkg-config --cflags --libs addrpool` (add `--static` for libaddrpool.a,
+ * which also needs the C++ runtime: link the program with a C++ driver or
+ * add -lstdc++).
+ *
+ * Conventions (they hold for every function below unless its entry says
+ * otherwise):
+ *
+ * - Status. Every function returns an addrpool_status: ADDRPOOL_OK (0) on
+ *   success, or an error code. Codes 1..25 mirror addrpool::Errc one to one
+ *   (same names, same numbers); codes from 100 up are C-only. The exceptions
+ *   are addrpool_pool_free, addrpool_last_error and addrpool_status_name,
+ *   which cannot fail.
+ * - Last error. Every function that returns a status also sets a
+ *   thread-local message, read by addrpool_last_error(): "" after a success,
+ *   a one-line English description after a failure. Messages never contain
+ *   secret material (private keys, seeds, mnemonic words, passphrases): they
+ *   name the field or position that was wrong.
+ * - Pointers. Every pointer argument must be non-NULL unless its entry says
+ *   "may be NULL"; a NULL one gives ADDRPOOL_E_NULL_ARGUMENT and changes
+ *   nothing. Input strings are NUL-terminated UTF-8 (ASCII in practice).
+ * - Outputs on failure. Output arguments are cleared (0, false, NULL, "")
+ *   before the first step that can fail, so after a failure they hold those
+ *   values, never a partial result. A failed call changes nothing in the pool
+ *   (in particular a failed addrpool_reserve holds no reservation).
+ * - Strings out. Addresses are written by addrpool_reserve into a caller
+ *   buffer of at least ADDRPOOL_ADDRESS_MAX bytes. Functions returning
+ *   strings of other lengths (addrpool_address_at, addrpool_path_of) take
+ *   (char *buf, size_t buf_len, size_t *required): on ADDRPOOL_OK and on
+ *   ADDRPOOL_E_BUFFER_TOO_SMALL, *required (when `required` is non-NULL)
+ *   is the size the string needs, NUL included. buf = NULL with buf_len = 0
+ *   is a size query: it returns ADDRPOOL_OK, writes nothing and sets
+ *   *required (then `required` must be non-NULL). A buffer too small for the
+ *   string gives ADDRPOOL_E_BUFFER_TOO_SMALL and buf[0] = '\0'.
+ * - Indices are below 2^31; a larger one gives ADDRPOOL_E_INDEX_OUT_OF_RANGE.
+ * - Enumerations passed in are checked: a value outside the listed ones
+ *   gives ADDRPOOL_E_INVALID_ARGUMENT.
+ * - No function aborts, and no C++ exception escapes: allocation failure is
+ *   ADDRPOOL_E_OUT_OF_MEMORY, anything unexpected ADDRPOOL_E_INTERNAL.
+ * - Ownership. An addrpool_pool is created by one of the addrpool_pool_new*
+ *   functions or addrpool_load and destroyed by addrpool_pool_free. It owns
+ *   the AddressPool and its key material (a copy of the account key, wiped
+ *   when the pool is freed). The library keeps no pointer to any argument
+ *   after the call returns.
+ * - Threads. All functions may be called from any thread. Every function
+ *   that takes a pool may run concurrently with every other such function on
+ *   the same pool, without an external lock, except addrpool_pool_free: no
+ *   call on that pool may be running or start after it. Single-index
+ *   operations (reserve, release, mark used, state) are linearizable; whole
+ *   pool reads (stats, scan window) are exact snapshots only while no writer
+ *   runs. "Lock-free" below means no mutex and no waiting for another
+ *   thread; "blocking" means it may take a short internal mutex.
+ */
 #ifndef ADDRPOOL_ADDRPOOL_H
 #define ADDRPOOL_ADDRPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define ADDRPOOL_API __attribute__((visibility("default")))
+#define ADDRPOOL_WARN_UNUSED_RESULT __attribute__((warn_unused_result))
+#else
+#define ADDRPOOL_API
+#define ADDRPOOL_WARN_UNUSED_RESULT
 #endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bytes an address buffer needs, NUL included: every address this library
+ * writes (Base58Check, 34 characters; DIP-18 bech32m, at most 46) fits. */
+#define ADDRPOOL_ADDRESS_MAX 64
+
+/* Result of every fallible call. 1..25 equal addrpool::Errc; 100.. C-only. */
+typedef enum {
+    ADDRPOOL_OK = 0,
+    ADDRPOOL_E_INVALID_ARGUMENT = 1,      /* an argument outside its documented range */
+    ADDRPOOL_E_INVALID_ENCODING = 2,      /* not Base58 / bech32m, mixed case, wrong payload length */
+    ADDRPOOL_E_BAD_CHECKSUM = 3,          /* Base58Check or bech32m checksum mismatch */
+    ADDRPOOL_E_UNKNOWN_VERSION = 4,       /* version bytes / HRP / type byte Dash does not define */
+    ADDRPOOL_E_NETWORK_MISMATCH = 5,      /* well formed, but for another network */
+    ADDRPOOL_E_INVALID_PATH = 6,          /* derivation path syntax or range */
+    ADDRPOOL_E_INVALID_MNEMONIC = 7,      /* word count, or a word not in the BIP39 English list */
+    ADDRPOOL_E_MNEMONIC_CHECKSUM = 8,     /* every word valid, checksum wrong */
+    ADDRPOOL_E_INVALID_SEED = 9,          /* seed length outside 16..64 bytes */
+    ADDRPOOL_E_KEY_TYPE_MISMATCH = 10,    /* public version with private data or the reverse */
+    ADDRPOOL_E_INVALID_PUBLIC_KEY = 11,   /* bad prefix, or not a point on secp256k1 */
+    ADDRPOOL_E_INVALID_PRIVATE_KEY = 12,  /* bad prefix, zero, or not below the group order */
+    ADDRPOOL_E_INVALID_KEY_METADATA = 13, /* depth 0 with a parent fingerprint or child number */
+    ADDRPOOL_E_HARDENED_FROM_PUBLIC = 14, /* hardened derivation needs a private key */
+    ADDRPOOL_E_INVALID_CHILD = 15,        /* derivation hit an invalid child (p < 2^-127) */
+    ADDRPOOL_E_DEPTH_EXCEEDED = 16,       /* a key would be deeper than 255 */
+    ADDRPOOL_E_NO_KEY_SOURCE = 17,        /* the pool must derive but holds no key */
+    ADDRPOOL_E_GAP_LIMIT_REACHED = 18,    /* ADDRPOOL_GAP_ERROR and the gap window is full */
+    ADDRPOOL_E_INDEX_OUT_OF_RANGE = 19,   /* an index >= 2^31, or all 2^31 indices taken */
+    ADDRPOOL_E_IO_ERROR = 20,             /* the file system refused */
+    ADDRPOOL_E_TRUNCATED = 21,            /* a pool file ends early */
+    ADDRPOOL_E_BAD_MAGIC = 22,            /* not an addrpool file */
+    ADDRPOOL_E_UNSUPPORTED_FORMAT = 23,   /* a file format version this build cannot read */
+    ADDRPOOL_E_CORRUPT_DATA = 24,         /* content checksum mismatch */
+    ADDRPOOL_E_INCONSISTENT_DATA = 25,    /* checksum fine, content contradicts itself */
+
+    ADDRPOOL_E_NULL_ARGUMENT = 100,       /* a required pointer was NULL */
+    ADDRPOOL_E_BUFFER_TOO_SMALL = 101,    /* the output buffer cannot hold the string */
+    ADDRPOOL_E_OUT_OF_MEMORY = 102,       /* an allocation failed; nothing changed */
+    ADDRPOOL_E_INTERNAL = 103,            /* a bug in addrpool: please report it */
+
+    ADDRPOOL_STATUS_ENUM_MAX = 0x7fffffff /* not a status: makes every int a valid value */
+} addrpool_status;
+
+/* testnet, devnet and regtest share every encoding (y... addresses, tprv/tpub). */
+typedef enum {
+    ADDRPOOL_MAINNET = 0,
+    ADDRPOOL_TESTNET = 1,
+    ADDRPOOL_DEVNET = 2,
+    ADDRPOOL_REGTEST = 3,
+    ADDRPOOL_NETWORK_ENUM_MAX = 0x7fffffff
+} addrpool_network;
+
+/* Where the addresses sit below the account key: EXTERNAL = account/0/i
+ * (receive), INTERNAL = account/1/i (change), ABSENT = account/i,
+ * ABSENT_HARDENED = account/i' (needs a private account key). */
+typedef enum {
+    ADDRPOOL_EXTERNAL = 0,
+    ADDRPOOL_INTERNAL = 1,
+    ADDRPOOL_ABSENT = 2,
+    ADDRPOOL_ABSENT_HARDENED = 3,
+    ADDRPOOL_POOL_TYPE_ENUM_MAX = 0x7fffffff
+} addrpool_pool_type;
+
+/* UNBOUNDED: hand out any index. ERROR: a hand-out that would pick an index
+ * >= highest_used + 1 + gap_limit (>= gap_limit when nothing is used) fails
+ * with ADDRPOOL_E_GAP_LIMIT_REACHED, so a wallet restored from the seed
+ * with this gap limit finds every address it handed out. */
+typedef enum {
+    ADDRPOOL_GAP_UNBOUNDED = 0,
+    ADDRPOOL_GAP_ERROR = 1,
+    ADDRPOOL_GAP_POLICY_ENUM_MAX = 0x7fffffff
+} addrpool_gap_policy;
+
+/* P2PKH: Base58Check (X... mainnet, y... test networks). PLATFORM: DIP-18
+ * bech32m (dash1k... / tdash1k...). */
+typedef enum {
+    ADDRPOOL_FORMAT_P2PKH = 0,
+    ADDRPOOL_FORMAT_PLATFORM = 1,
+    ADDRPOOL_ADDRESS_FORMAT_ENUM_MAX = 0x7fffffff
+} addrpool_address_format;
+
+typedef enum {
+    ADDRPOOL_STATE_UNUSED = 0,
+    ADDRPOOL_STATE_RESERVED = 1,
+    ADDRPOOL_STATE_USED = 2,
+    ADDRPOOL_ADDRESS_STATE_ENUM_MAX = 0x7fffffff
+} addrpool_address_state;
+
+typedef struct {
+    uint32_t generated, used, reserved, unused, gap_limit;
+    int64_t highest_used, highest_reserved, highest_generated; /* -1 = none */
+} addrpool_pool_stats;
+
+/* Optional settings for addrpool_pool_new, addrpool_pool_new_from_seed and
+ * addrpool_pool_new_from_mnemonic_ex. Fill with addrpool_pool_options_init
+ * first, then change what you need (fields may be added at the end in later
+ * versions; the init function keeps old callers correct when rebuilt). */
+typedef struct {
+    uint32_t lookahead;             /* addresses kept derived ahead; 0 = gap_limit; at most 2^20 */
+    addrpool_gap_policy gap_policy; /* default ADDRPOOL_GAP_UNBOUNDED */
+    addrpool_address_format format; /* default ADDRPOOL_FORMAT_P2PKH */
+} addrpool_pool_options;
+
+/* An address pool with its key material. Opaque. */
+typedef struct addrpool_pool addrpool_pool;
+
+/* ---- diagnostics ------------------------------------------------------- */
+
+/* The message of the last call made on this thread that returns a status:
+ * "" if it succeeded (or no call was made yet). Never NULL, never contains
+ * secrets. The pointer stays valid until the next addrpool call on this
+ * thread. Thread-local, lock-free. */
+ADDRPOOL_API const char *addrpool_last_error(void);
+
+/* The stable lowercase name of a status, e.g. "ok", "bad_checksum",
+ * "null_argument" (the C++ errc_name for codes 1..25); "unknown" for a value
+ * that is not a status. Never NULL; a static string. Does not touch the last
+ * error. Reentrant, lock-free. */
+ADDRPOOL_API const char *addrpool_status_name(addrpool_status status);
+
+/* ---- creating and destroying pools ----------------------------------- */
+
+/* Sets *options to the defaults (lookahead 0 = gap_limit, GAP_UNBOUNDED,
+ * FORMAT_P2PKH). Errors: NULL_ARGUMENT. Reentrant, lock-free. */
+ADDRPOOL_API addrpool_status addrpool_pool_options_init(addrpool_pool_options *options)
+    ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* A pool over an account-level extended key, with default options and
+ * addresses' paths reported relative to the account key ("m/0/5").
+ * Same as addrpool_pool_new(account_key, NULL, network, type, gap_limit,
+ * NULL, out). */
+ADDRPOOL_API addrpool_status addrpool_pool_new_from_key(const char *account_key, addrpool_network network,
+                                                        addrpool_pool_type type, uint32_t gap_limit,
+                                                        addrpool_pool **out) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* A pool over an account-level extended key.
+ * account_key: "xprv..."/"xpub..." (mainnet) or "tprv..."/"tpub..." (test
+ *   networks) of the account (e.g. m/44'/1'/0'). A private key is copied
+ *   into the pool and wiped when the pool is freed.
+ * account_path: may be NULL. The account key's full path, e.g.
+ *   "m/44'/1'/0'", used only to report paths (addrpool_path_of); it must have
+ *   as many components as the key's depth, the last one equal to the key's
+ *   child number. NULL: paths are reported relative to the account key.
+ * network: the key's encoding family must match (xprv/xpub: MAINNET only;
+ *   tprv/tpub: TESTNET, DEVNET, REGTEST).
+ * type: which chain below the account key (see addrpool_pool_type).
+ * gap_limit: at most 2^20 (1048576).
+ * options: may be NULL (defaults).
+ * out: receives the new pool; NULL after a failure. Free it with
+ *   addrpool_pool_free.
+ * Errors: NULL_ARGUMENT; INVALID_ARGUMENT (an enum out of range, gap_limit
+ *   or lookahead above 2^20, account_path not matching the key);
+ *   key parsing errors (INVALID_ENCODING, BAD_CHECKSUM, UNKNOWN_VERSION,
+ *   KEY_TYPE_MISMATCH, INVALID_PUBLIC_KEY, INVALID_PRIVATE_KEY,
+ *   INVALID_KEY_METADATA); INVALID_PATH (account_path); NETWORK_MISMATCH;
+ *   HARDENED_FROM_PUBLIC (ABSENT_HARDENED with a public key); DEPTH_EXCEEDED
+ *   (the addresses would be deeper than 255); OUT_OF_MEMORY.
+ * Thread safety: reentrant. Progress: blocking (allocation, a few EC
+ * operations); derives no address yet. */
+ADDRPOOL_API addrpool_status addrpool_pool_new(const char *account_key, const char *account_path,
+                                               addrpool_network network, addrpool_pool_type type,
+                                               uint32_t gap_limit, const addrpool_pool_options *options,
+                                               addrpool_pool **out) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* A pool over the account at account_path below the BIP39 mnemonic's master
+ * key, with default options. The pool's base path is account_path/0 for
+ * EXTERNAL, account_path/1 for INTERNAL, account_path for the ABSENT types.
+ * mnemonic: 12/15/18/21/24 BIP39 English words separated by spaces.
+ * passphrase: may be NULL (same as "").
+ * account_path: e.g. "m/44'/1'/0'" (Dash testnet account 0), "m/44'/5'/0'".
+ * network, type, gap_limit, out: as addrpool_pool_new.
+ * Errors: NULL_ARGUMENT; INVALID_ARGUMENT; INVALID_MNEMONIC (the message
+ *   gives the 1-based position of a bad word, never the word);
+ *   MNEMONIC_CHECKSUM; INVALID_PATH; DEPTH_EXCEEDED; INVALID_CHILD;
+ *   OUT_OF_MEMORY. Nothing derived from the mnemonic outlives the call
+ *   except the account key, which the pool wipes when freed.
+ * Thread safety: reentrant. Progress: blocking (PBKDF2 with 2048 rounds,
+ * milliseconds). */
+ADDRPOOL_API addrpool_status addrpool_pool_new_from_mnemonic(const char *mnemonic, const char *passphrase,
+                                                             const char *account_path, addrpool_network network,
+                                                             addrpool_pool_type type, uint32_t gap_limit,
+                                                             addrpool_pool **out) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* As addrpool_pool_new_from_mnemonic, with options (may be NULL). */
+ADDRPOOL_API addrpool_status addrpool_pool_new_from_mnemonic_ex(const char *mnemonic, const char *passphrase,
+                                                                const char *account_path,
+                                                                addrpool_network network, addrpool_pool_type type,
+                                                                uint32_t gap_limit,
+                                                                const addrpool_pool_options *options,
+                                                                addrpool_pool **out) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* As addrpool_pool_new_from_mnemonic_ex, from a raw BIP32 seed of seed_len
+ * bytes (16..64; else INVALID_SEED). The library does not keep the seed. */
+ADDRPOOL_API addrpool_status addrpool_pool_new_from_seed(const uint8_t *seed, size_t seed_len,
+                                                         const char *account_path, addrpool_network network,
+                                                         addrpool_pool_type type, uint32_t gap_limit,
+                                                         const addrpool_pool_options *options,
+                                                         addrpool_pool **out) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* Destroys the pool and wipes its key material. NULL is a no-op. No other
+ * call on this pool may be running or start afterwards. Every outstanding
+ * reservation is simply gone (reservations are never durable). */
+ADDRPOOL_API void addrpool_pool_free(addrpool_pool *pool);
+
+/* ---- hand-out --------------------------------------------------------- */
+
+/* Reserves the lowest index that is neither used nor reserved, and reports
+ * it. The address is materialized (addrpool_address_at, addrpool_mark_used
+ * and the saved file know it); the reservation itself is not durable.
+ * index, ticket: receive the index and the reservation's ticket (unique
+ *   within the pool; pass it to addrpool_release).
+ * address: may be NULL when address_len is 0 (the caller does not want the
+ *   string); otherwise address_len must be at least ADDRPOOL_ADDRESS_MAX
+ *   (else BUFFER_TOO_SMALL, checked before anything is reserved) and it
+ *   receives the NUL-terminated address.
+ * Errors: NULL_ARGUMENT; BUFFER_TOO_SMALL; GAP_LIMIT_REACHED (GAP_ERROR
+ *   policy); NO_KEY_SOURCE (a loaded pool without key must derive);
+ *   HARDENED_FROM_PUBLIC; INVALID_CHILD; INDEX_OUT_OF_RANGE (all 2^31
+ *   indices taken); INVALID_ARGUMENT (a loaded pool given another account
+ *   key than the one it was derived from); OUT_OF_MEMORY. On any error no
+ *   reservation is held.
+ * Thread safety: concurrent with everything. Progress: lock-free when the
+ * index is already derived (the usual case, thanks to the lookahead): a
+ * bounded scan and one CAS, plus one small allocation to encode the
+ * address; otherwise the calling thread derives the index itself (blocking
+ * only on a lookup-index shard mutex), and the one thread that crosses the
+ * refill mark derives the next lookahead batch before returning. */
+ADDRPOOL_API addrpool_status addrpool_reserve(addrpool_pool *pool, uint32_t *index, uint64_t *ticket,
+                                              char *address, size_t address_len) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* Returns a reservation: Reserved -> Unused, only if `index` is still
+ * reserved by the hand-out that got `ticket`. *released = true only if it
+ * changed something; false for a stale ticket (the index was released and
+ * handed out again: the new holder keeps it), a used or unused index, or a
+ * ticket that does not belong to index. Idempotent.
+ * Errors: NULL_ARGUMENT; INDEX_OUT_OF_RANGE. Concurrent with everything;
+ * lock-free. */
+ADDRPOOL_API addrpool_status addrpool_release(addrpool_pool *pool, uint32_t index, uint64_t ticket,
+                                              bool *released) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* As addrpool_release, whoever holds the reservation (no ticket check). */
+ADDRPOOL_API addrpool_status addrpool_release_index(addrpool_pool *pool, uint32_t index,
+                                                    bool *released) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* Frees every reservation at least ttl_ms milliseconds old (age read at the
+ * pool's steady clock when the sweep starts); *freed = how many. ttl_ms = 0
+ * frees every reservation taken before the sweep began. A reservation taken
+ * while the sweep runs is never freed by it (for ttl_ms > 0). Values above
+ * 2^63 ns are treated as "never expires".
+ * Errors: NULL_ARGUMENT. Concurrent with everything; lock-free. */
+ADDRPOOL_API addrpool_status addrpool_sweep(addrpool_pool *pool, uint64_t ttl_ms,
+                                            size_t *freed) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* ---- sync side -------------------------------------------------------- */
+
+/* Marks the address as used (seen on chain): any state -> Used; Reserved ->
+ * Used completes a hand-out (a later release reports false). *changed =
+ * true only on a change; false for an address this pool does not know
+ * (known = generated, reserved or used), e.g. a P2SH address. Either
+ * encoding (Base58Check or DIP-18) is accepted whatever the pool's format.
+ * Errors: NULL_ARGUMENT; INVALID_ENCODING, BAD_CHECKSUM, UNKNOWN_VERSION
+ *   (not a Dash address); NETWORK_MISMATCH (an address of the other network
+ *   family).
+ * Concurrent with everything; blocking (a short lookup-index shard mutex). */
+ADDRPOOL_API addrpool_status addrpool_mark_used(addrpool_pool *pool, const char *address,
+                                                bool *changed) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* As addrpool_mark_used, by index. Errors: NULL_ARGUMENT,
+ * INDEX_OUT_OF_RANGE. Concurrent with everything; lock-free. */
+ADDRPOOL_API addrpool_status addrpool_mark_index_used(addrpool_pool *pool, uint32_t index,
+                                                      bool *changed) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* ---- queries ---------------------------------------------------------- */
+
+/* Counters and high-water marks (see addrpool_pool_stats).
+ * Errors: NULL_ARGUMENT; OUT_OF_MEMORY. Concurrent with everything;
+ * lock-free; O(indices touched); exact while no writer runs. */
+ADDRPOOL_API addrpool_status addrpool_stats(const addrpool_pool *pool,
+                                            addrpool_pool_stats *out) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* *end = max(highest used, highest reserved) + 1 + gap_limit, or gap_limit
+ * when neither exists (exclusive; saturates at 2^31): the indices a wallet
+ * should watch on chain. Errors: NULL_ARGUMENT. Concurrent; lock-free. */
+ADDRPOOL_API addrpool_status addrpool_scan_window_end(const addrpool_pool *pool,
+                                                      uint32_t *end) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* *state = the state of any index (UNUSED for indices never seen).
+ * Errors: NULL_ARGUMENT; INDEX_OUT_OF_RANGE. Concurrent; lock-free. */
+ADDRPOOL_API addrpool_status addrpool_state(const addrpool_pool *pool, uint32_t index,
+                                            addrpool_address_state *state) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* The address at a generated index, in the pool's format, into
+ * (buf, buf_len) with `required` (may be NULL) as described at the top.
+ * Errors: NULL_ARGUMENT; INDEX_OUT_OF_RANGE; INVALID_ARGUMENT (the index is
+ *   not generated); BUFFER_TOO_SMALL; OUT_OF_MEMORY.
+ * Concurrent; lock-free apart from one small allocation. */
+ADDRPOOL_API addrpool_status addrpool_address_at(const addrpool_pool *pool, uint32_t index, char *buf,
+                                                 size_t buf_len, size_t *required) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* The generated index holding this address: *found = true and *index set,
+ * or *found = false (*index = 0) when the pool has not generated it.
+ * Errors: NULL_ARGUMENT; address parsing errors as addrpool_mark_used.
+ * Concurrent; blocking (short shard mutex). */
+ADDRPOOL_API addrpool_status addrpool_index_of(const addrpool_pool *pool, const char *address, uint32_t *index,
+                                               bool *found) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* The full derivation path of an index ("m/44'/1'/0'/0/7"; relative to the
+ * account key, "m/0/7", for a pool made by addrpool_pool_new_from_key),
+ * into (buf, buf_len) with `required` (may be NULL) as described at the top.
+ * Errors: NULL_ARGUMENT; INDEX_OUT_OF_RANGE; BUFFER_TOO_SMALL;
+ * OUT_OF_MEMORY. Concurrent; lock-free apart from allocation. */
+ADDRPOOL_API addrpool_status addrpool_path_of(const addrpool_pool *pool, uint32_t index, char *buf,
+                                              size_t buf_len, size_t *required) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* ---- persistence ------------------------------------------------------ */
+
+/* Writes the pool's durable state (network, base path, type, gap limit,
+ * format, every generated address with its used flag and label) to `path`,
+ * crash-safely (temporary file, fsync, rename, directory fsync). Never
+ * writes keys, reservations or tickets: reservations are not durable.
+ * Errors: NULL_ARGUMENT; IO_ERROR (the message carries the system's reason);
+ * OUT_OF_MEMORY. Concurrent with everything (the file holds every used mark
+ * that completed before the call); blocking (file I/O). */
+ADDRPOOL_API addrpool_status addrpool_save(const addrpool_pool *pool, const char *path) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* Reads a pool saved by addrpool_save. Every loaded index that was not used
+ * is unused.
+ * account_key: may be NULL. The pool's account key (xprv/xpub/tprv/tpub),
+ *   needed to derive beyond the saved addresses; without it the pool hands
+ *   out only addresses already in the file, then fails with NO_KEY_SOURCE.
+ *   A key of another account is detected when the pool first derives
+ *   (INVALID_ARGUMENT from addrpool_reserve).
+ * out: receives the new pool (NULL after a failure).
+ * Errors: NULL_ARGUMENT; IO_ERROR; TRUNCATED; BAD_MAGIC; UNSUPPORTED_FORMAT;
+ *   CORRUPT_DATA; INCONSISTENT_DATA; key errors as addrpool_pool_new,
+ *   including NETWORK_MISMATCH (key and file of different network families)
+ *   and HARDENED_FROM_PUBLIC; INVALID_ARGUMENT (the file's gap limit is
+ *   above 2^20, the most this API creates pools with); OUT_OF_MEMORY.
+ * Thread safety: reentrant (creates a new pool). Progress: blocking. */
+ADDRPOOL_API addrpool_status addrpool_load(const char *path, const char *account_key,
+                                           addrpool_pool **out) ADDRPOOL_WARN_UNUSED_RESULT;
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* ADDRPOOL_ADDRPOOL_H */
