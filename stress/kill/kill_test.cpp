@@ -1,2 +1,260 @@
-// Placeholder until the kill test lands: reports "skipped" (exit 77).
-int main() { return 77; }
+// Kill test (issue 5, crash safety): a forked child loads the pool file (if
+// any), then loops: reserve an index, announce it ("I n"), mark it used,
+// sometimes label it or hold a reservation, save, and only after save()
+// returned acknowledge every index it marked ("A n"). The parent SIGKILLs the
+// child after a random delay, then loads the file and checks:
+//   - load succeeds (before the first save the file may be missing);
+//   - the used set contains every acknowledged index, and only announced ones;
+//   - it contains every index of the previous load (the file is the old or the
+//     new state, never something older);
+//   - nothing is reserved.
+//
+// Usage: stress-kill [--seed N] [--kills N]   (env ADDRPOOL_KILLS sets the
+// default number of kills, 200; --kills wins over it). The seed is printed;
+// with it the kill delays and the child's choices replay (the interleaving
+// with the kernel does not).
+#include <addrpool/addrpool.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+
+using namespace addrpool;
+namespace fs = std::filesystem;
+
+namespace {
+
+void say(int fd, const std::string& line) {
+    // One write() of at most PIPE_BUF bytes: the parent never sees half a line.
+    const char* p = line.data();
+    std::size_t left = line.size();
+    while (left > 0) {
+        const ssize_t n = ::write(fd, p, left);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            ::_exit(5);
+        }
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
+}
+
+[[noreturn]] void child_fail(int fd, const std::string& what) {
+    say(fd, "E " + what + "\n");
+    ::_exit(3);
+}
+
+[[noreturn]] void child(const fs::path& file, const KeySource& ks, int out, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::optional<AddressPool> pool;
+    if (fs::exists(file)) {
+        auto loaded = AddressPool::load(file);
+        if (!loaded) child_fail(out, std::string("child load: ") + errc_name(loaded.error().code) + ": " +
+                                         loaded.error().message);
+        pool.emplace(std::move(loaded).value());
+    } else {
+        pool.emplace(*DerivationPath::parse("m/44'/1'/0'/0"), PoolType::external, 20, Network::testnet);
+    }
+    std::vector<Reservation> held;
+    for (;;) {
+        // Mark 1..3 indices used, then save once.
+        std::string acks;
+        const int marks = 1 + static_cast<int>(rng() % 3);
+        for (int m = 0; m < marks; ++m) {
+            auto r = pool->reserve(ks, true);
+            if (!r) child_fail(out, "reserve: " + r.error().message);
+            say(out, "I " + std::to_string(r->index) + "\n");
+            if (!pool->mark_index_used(r->index)) child_fail(out, "mark_index_used refused a fresh reservation");
+            if (rng() % 4 == 0 && !pool->set_label(r->address, "k" + std::to_string(r->index))) {
+                child_fail(out, "set_label");
+            }
+            acks += "A " + std::to_string(r->index) + "\n";
+        }
+        // Reservations in the file would be a bug: keep a few live across saves.
+        if (rng() % 2 == 0) {
+            auto r = pool->reserve(ks, true);
+            if (!r) child_fail(out, "reserve: " + r.error().message);
+            held.push_back(*r);
+        }
+        if (held.size() > 3) {
+            (void)pool->release_reservation(held.front());
+            held.erase(held.begin());
+        }
+        auto saved = pool->save(file);
+        if (!saved) child_fail(out, "save: " + saved.error().message);
+        say(out, acks);
+    }
+}
+
+struct Totals {
+    int kills = 0, loads = 0, missing = 0, failures = 0, temp_files = 0;
+    std::size_t acked = 0, final_used = 0;
+};
+
+void fail(Totals& t, int round, const std::string& what) {
+    ++t.failures;
+    std::fprintf(stderr, "FAIL round %d: %s\n", round, what.c_str());
+}
+
+std::uint64_t parse_u64(const char* s, const char* what) {
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long v = std::strtoull(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0') {
+        std::fprintf(stderr, "stress-kill: %s must be a decimal number\n", what);
+        std::exit(2);
+    }
+    return v;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::uint64_t seed = std::random_device{}();
+    std::uint64_t kills = 200;
+    if (const char* env = std::getenv("ADDRPOOL_KILLS"); env != nullptr && *env != '\0') {
+        kills = parse_u64(env, "ADDRPOOL_KILLS");
+    }
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--seed" && i + 1 < argc) {
+            seed = parse_u64(argv[++i], "--seed");
+        } else if (a == "--kills" && i + 1 < argc) {
+            kills = parse_u64(argv[++i], "--kills");
+        } else {
+            std::fprintf(stderr, "usage: stress-kill [--seed N] [--kills N]\n");
+            return 2;
+        }
+    }
+    std::printf("kill test: seed %llu, %llu kills (replay: --seed %llu)\n", static_cast<unsigned long long>(seed),
+                static_cast<unsigned long long>(kills), static_cast<unsigned long long>(seed));
+    std::fflush(stdout);
+
+    // Keys once, in the parent (PBKDF2); every child inherits them.
+    auto words = mnemonic_to_seed(
+        "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about", "");
+    if (!words) return 1;
+    auto root = ExtendedPrivKey::from_seed(*words, Network::testnet);
+    if (!root) return 1;
+    auto account = root->derive(*DerivationPath::parse("m/44'/1'/0'"));
+    if (!account) return 1;
+    const KeySource ks = KeySource::from_private(*account);
+
+    std::string templ = (fs::temp_directory_path() / "addrpool-kill-XXXXXX").string();
+    if (::mkdtemp(templ.data()) == nullptr) {
+        std::perror("mkdtemp");
+        return 1;
+    }
+    const fs::path dir = templ;
+    const fs::path file = dir / "pool.bin";
+
+    std::mt19937_64 rng(seed);
+    Totals t;
+    std::set<std::uint32_t> announced, acked, previous;
+    const auto started = std::chrono::steady_clock::now();
+    for (int round = 0; round < static_cast<int>(kills) && t.failures <= 20; ++round) {
+        int fds[2];
+        if (::pipe(fds) != 0) {
+            std::perror("pipe");
+            return 1;
+        }
+        const std::uint64_t child_seed = rng();
+        // A save takes ~1-30 ms (two fsyncs): mostly within a few saves, sometimes
+        // almost at once (during the child's start or load).
+        const auto delay = std::chrono::microseconds(rng() % 8 == 0 ? rng() % 500 : rng() % 60'000);
+        std::fflush(nullptr);
+        const pid_t pid = ::fork();
+        if (pid < 0) {
+            std::perror("fork");
+            return 1;
+        }
+        if (pid == 0) {
+            ::close(fds[0]);
+            child(file, ks, fds[1], child_seed);
+        }
+        ::close(fds[1]);
+        std::this_thread::sleep_for(delay);
+        ::kill(pid, SIGKILL);
+        int status = 0;
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        ++t.kills;
+
+        std::string text;
+        char buf[4096];
+        for (;;) {
+            const ssize_t n = ::read(fds[0], buf, sizeof buf);
+            if (n > 0) text.append(buf, static_cast<std::size_t>(n));
+            else if (n == 0 || errno != EINTR) break;
+        }
+        ::close(fds[0]);
+        for (std::size_t pos = 0; pos < text.size();) {
+            const std::size_t nl = text.find('\n', pos);
+            const std::string line = text.substr(pos, nl - pos);
+            pos = nl == std::string::npos ? text.size() : nl + 1;
+            if (line.size() > 2 && line[0] == 'I') announced.insert(static_cast<std::uint32_t>(std::stoul(line.substr(2))));
+            else if (line.size() > 2 && line[0] == 'A') acked.insert(static_cast<std::uint32_t>(std::stoul(line.substr(2))));
+            else if (line.size() > 2 && line[0] == 'E') fail(t, round, "child: " + line.substr(2));
+        }
+        if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
+            fail(t, round, "the child ended before the kill (status " + std::to_string(status) + ")");
+        }
+
+        // A crash may leave the save's temporary file; count and remove it.
+        for (const auto& e : fs::directory_iterator(dir)) {
+            if (e.path().filename().string().rfind("pool.bin.tmp-", 0) == 0) {
+                ++t.temp_files;
+                fs::remove(e.path());
+            }
+        }
+
+        if (!fs::exists(file)) {
+            ++t.missing;
+            if (!acked.empty()) fail(t, round, "the file is missing after an acknowledged save");
+            continue;
+        }
+        auto pool = AddressPool::load(file);
+        ++t.loads;
+        if (!pool) {
+            fail(t, round, std::string("load: ") + errc_name(pool.error().code) + ": " + pool.error().message);
+            continue;
+        }
+        std::set<std::uint32_t> used;
+        const auto st = pool->stats();
+        const std::uint32_t end = st.highest_generated ? *st.highest_generated + 1 : 0;
+        for (std::uint32_t i = 0; i < end; ++i) {
+            if (pool->state(i) == AddressState::used) used.insert(i);
+        }
+        if (st.reserved != 0) fail(t, round, std::to_string(st.reserved) + " reserved entries after load");
+        for (std::uint32_t i : acked) {
+            if (!used.count(i)) fail(t, round, "acknowledged index " + std::to_string(i) + " is not used");
+        }
+        for (std::uint32_t i : used) {
+            if (!announced.count(i)) fail(t, round, "index " + std::to_string(i) + " is used but was never marked");
+        }
+        for (std::uint32_t i : previous) {
+            if (!used.count(i)) fail(t, round, "index " + std::to_string(i) + " was used in the previous load");
+        }
+        previous = std::move(used);
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    t.acked = acked.size();
+    t.final_used = previous.size();
+    std::printf("kills %d, loads %d (file not yet written: %d), failures %d; %zu indices acknowledged, "
+                "%zu used in the last load, %d temporary files left by killed saves; %.1f s\n",
+                t.kills, t.loads, t.missing, t.failures, t.acked, t.final_used, t.temp_files, secs);
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    return t.failures == 0 ? 0 : 1;
+}
