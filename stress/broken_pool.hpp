@@ -1,0 +1,121 @@
+// A deliberately broken toy pool, for one purpose: showing that the stress
+// checkers catch a pool that hands one index to two holders. It has the
+// interface subset the scenarios use and reuses the real slot transitions
+// (lib/slot.hpp) for everything except the claim, which is a load followed
+// by a plain store instead of a CAS — the classic lost-update race.
+#ifndef ADDRPOOL_STRESS_BROKEN_POOL_HPP
+#define ADDRPOOL_STRESS_BROKEN_POOL_HPP
+
+#include "common.hpp"
+
+#include "slot.hpp"
+
+#include <boost/atomic.hpp>
+
+#include <memory>
+#include <thread>
+#include <unordered_map>
+
+namespace stress {
+
+class BrokenPool {
+public:
+    using Word = addrpool::detail::slot::Word;
+
+    // Addresses come from the reference table, so only the claim can be wrong.
+    BrokenPool(const std::vector<Address>& reference, PoolOptions options)
+        : ref_(reference), options_(std::move(options)), words_(new boost::atomic<Word>[reference.size()]) {
+        for (std::size_t i = 0; i < ref_.size(); ++i) {
+            words_[i].store(0, boost::memory_order_relaxed);
+            by_hash_.emplace(key(ref_[i]), static_cast<std::uint32_t>(i));
+        }
+        epoch_ = now();
+    }
+
+    Result<Reservation> reserve(const KeySource&, bool add_to_state) {
+        namespace slot = addrpool::detail::slot;
+        const std::uint64_t stamp = now_ms(/*ceil=*/true);
+        for (std::uint32_t i = 0; i < ref_.size(); ++i) {
+            const Word w = slot::load(words_[i]);
+            if (!slot::is_unused(w)) continue;
+            // THE BUG: another thread may claim i between this load and the
+            // store below; the yield widens that window so every run shows it.
+            std::this_thread::yield();
+            const Word c = slot::claimed(w, stamp, add_to_state);
+            words_[i].store(c, boost::memory_order_release);
+            return Reservation{i, ref_[i], slot::make_ticket(slot::gen(c), i)};
+        }
+        return make_error(Errc::index_out_of_range, "toy pool exhausted");
+    }
+
+    bool release_reservation(std::uint32_t i) {
+        return i < ref_.size() && addrpool::detail::slot::release(words_[i]);
+    }
+    bool release_reservation(const Reservation& r) {
+        namespace slot = addrpool::detail::slot;
+        return r.index < ref_.size() && slot::release_ticket(words_[r.index], slot::ticket_gen(r.ticket));
+    }
+    bool mark_index_used(std::uint32_t i) {
+        return i < ref_.size() && addrpool::detail::slot::mark_used(words_[i], /*require_known=*/true);
+    }
+    bool mark_used(const Address& a) {
+        auto it = by_hash_.find(key(a));
+        return it != by_hash_.end() && mark_index_used(it->second);
+    }
+    std::size_t sweep_expired_reservations(std::chrono::nanoseconds ttl) {
+        namespace slot = addrpool::detail::slot;
+        const std::uint64_t now = now_ms(false);
+        const std::uint64_t ttl_ms = static_cast<std::uint64_t>((ttl.count() + 999'999) / 1'000'000);
+        std::size_t freed = 0;
+        for (std::uint32_t i = 0; i < ref_.size(); ++i) {
+            const Word w = slot::load(words_[i]);
+            if (slot::is_reserved(w) && slot::stamp(w) + ttl_ms <= now && slot::sweep_one(words_[i], w)) ++freed;
+        }
+        return freed;
+    }
+    Result<Address> next_unused(const KeySource&, bool) {
+        for (std::uint32_t i = 0; i < ref_.size(); ++i) {
+            if (addrpool::detail::slot::is_unused(addrpool::detail::slot::load(words_[i]))) return ref_[i];
+        }
+        return make_error(Errc::index_out_of_range, "toy pool exhausted");
+    }
+    AddressState state(std::uint32_t i) const {
+        namespace slot = addrpool::detail::slot;
+        return i < ref_.size() ? static_cast<AddressState>(slot::state(slot::load(words_[i]))) : AddressState::unused;
+    }
+    std::uint32_t scan_window_end() const { return static_cast<std::uint32_t>(ref_.size()); }
+    PoolStats stats() const {
+        namespace slot = addrpool::detail::slot;
+        PoolStats st;
+        for (std::uint32_t i = 0; i < ref_.size(); ++i) {
+            const Word w = slot::load(words_[i]);
+            if (slot::is_used(w)) ++st.used, st.highest_used = i;
+            else if (slot::is_reserved(w)) ++st.reserved, st.highest_reserved = i;
+        }
+        return st;
+    }
+
+private:
+    static std::uint64_t key(const Address& a) {
+        std::uint64_t k = 0;
+        for (int i = 0; i < 8; ++i) k = k << 8 | a.hash160()[static_cast<std::size_t>(i)];
+        return k;
+    }
+    std::chrono::steady_clock::time_point now() const {
+        return options_.clock ? options_.clock() : std::chrono::steady_clock::now();
+    }
+    std::uint64_t now_ms(bool ceil) const {
+        const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now() - epoch_).count();
+        return static_cast<std::uint64_t>((ns + (ceil ? 999'999 : 0)) / 1'000'000);
+    }
+
+    const std::vector<Address>& ref_;
+    PoolOptions options_;
+    std::unique_ptr<boost::atomic<Word>[]> words_;
+    std::unordered_map<std::uint64_t, std::uint32_t> by_hash_;
+    std::chrono::steady_clock::time_point epoch_;
+};
+
+}  // namespace stress
+
+#endif  // ADDRPOOL_STRESS_BROKEN_POOL_HPP
