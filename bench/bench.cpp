@@ -1,0 +1,678 @@
+// addrpool-bench: addrpool against reproductions of today's workarounds
+// (bench/baselines.hpp), all in one process, on the same pre-derived
+// addresses. docs/performance.md explains each method; bench/report.py turns
+// the JSON output into that page.
+//
+// Families (the name's first component; the second is the design):
+//   latency/D/N          reserve + release of the next index, N outstanding, 1 thread
+//   handout/D            hand-out only (releases batched outside the timer), 1 thread
+//   throughput/D         reserve + release per thread, 1k outstanding, 1..16 threads
+//   cold/D               lookahead 1: every hand-out derives, 1 and 2 threads
+//   derive_ahead/D       paced hand-outs while a refill derives 20 every 2 ms; p50/p99/p99.9
+//   bulk_{mark_used,release,sweep}/D/N   one operation over N reservations
+//   derive/ROUTE         cost of one address by four derivation routes
+//   memory/D             bytes per index (counters, one iteration)
+//   persist/{load,save}  1M generated addresses through deserialize/serialize
+//
+// `--smoke` (our flag, stripped before Google Benchmark sees the rest) shrinks
+// every size so that `meson test bench-smoke` runs each family in seconds.
+#include <addrpool/addrpool.hpp>
+
+#include "baselines.hpp"
+#include "crypto.hpp"
+#include "derive.hpp"
+#include "persist.hpp"
+#include "pool_impl.hpp"
+
+#include <benchmark/benchmark.h>
+#include <malloc.h>
+#include <secp256k1.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace addrpool;
+using namespace addrpool::bench;
+using namespace std::chrono_literals;
+
+namespace {
+
+// ---- sizes ------------------------------------------------------------------
+
+bool g_smoke = false;
+
+struct Sizes {
+    std::vector<std::int64_t> outstanding;  // latency/…/N
+    std::uint32_t throughput_outstanding;   // reservations held while threads hand out
+    std::uint32_t bulk;                     // bulk_* over this many reservations
+    std::uint32_t memory_indices;           // memory/… per this many indices
+    std::uint32_t persist_entries;          // persist/… file size
+    std::int64_t paced_requests;            // derive_ahead iterations
+};
+
+const Sizes& sizes() {
+    static const Sizes full{{0, 1'000, 10'000, 100'000}, 1'000, 100'000, 1'000'000, 1'000'000, 50'000};
+    static const Sizes smoke{{0, 1'000}, 100, 1'000, 10'000, 10'000, 50};
+    return g_smoke ? smoke : full;
+}
+
+constexpr std::size_t kHandoutBatch = 1024;  // handout/: releases happen every this many, untimed
+constexpr std::uint32_t kMaxThreads = 16;
+constexpr auto kPace = 20us;                 // derive_ahead: one request every 20 µs (50k/s)
+constexpr auto kRefillEvery = 2ms;
+constexpr std::uint32_t kRefillBatch = 20;
+
+// ---- keys and the shared, pre-derived world ------------------------------------
+
+constexpr const char* kMnemonic =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
+ExtendedPrivKey account_key() {
+    auto seed = mnemonic_to_seed(kMnemonic, "");
+    auto root = ExtendedPrivKey::from_seed(*seed, Network::testnet);
+    auto acct = root->derive(DerivationPath({44 | hardened_bit, 1 | hardened_bit, 0 | hardened_bit}));
+    if (!acct) std::abort();
+    return *acct;
+}
+
+DerivationPath base_path() { return DerivationPath({44 | hardened_bit, 1 | hardened_bit, 0 | hardened_bit, 0}); }
+
+AddressPool make_pool(PoolOptions options = {}) {
+    return AddressPool(base_path(), PoolType::external, 20, Network::testnet, std::move(options));
+}
+
+// One pre-derived pool and the same addresses handed to every baseline. Built
+// once (deriving ~100k addresses takes seconds) and reset between benchmarks.
+struct World {
+    KeySource keys = KeySource::from_private(account_key());
+    AddressPool pool = make_pool();
+    std::vector<Address> addresses;
+    std::unique_ptr<BridgeTable> a;
+    std::unique_ptr<LockedScan> b;
+    std::unique_ptr<MutexCursor> c;
+    std::unique_ptr<WalletLocked> d;
+    std::unique_ptr<PoolDesign> e;
+
+    World() {
+        const auto& s = sizes();
+        const std::int64_t max_n = *std::max_element(s.outstanding.begin(), s.outstanding.end());
+        // Room for the largest N, the bulk runs, a hand-out batch and the
+        // pool's lookahead window beyond the last hand-out.
+        const auto count = static_cast<std::uint32_t>(
+            std::max<std::int64_t>({max_n, s.bulk, s.throughput_outstanding}) + kHandoutBatch + 2 * kMaxThreads + 64);
+        auto derived = pool.generate_addresses(count, keys, false);
+        if (!derived) {
+            std::fprintf(stderr, "pre-derivation failed: %s\n", derived.error().message.c_str());
+            std::abort();
+        }
+        addresses = std::move(*derived);
+        a = std::make_unique<BridgeTable>(addresses);
+        b = std::make_unique<LockedScan>(addresses);
+        c = std::make_unique<MutexCursor>(addresses);
+        d = std::make_unique<WalletLocked>(pool, keys);
+        e = std::make_unique<PoolDesign>(pool, keys);
+    }
+};
+
+World& world() {
+    static World w;
+    return w;
+}
+
+template <class D>
+D& design();
+template <> BridgeTable& design<BridgeTable>() { return *world().a; }
+template <> LockedScan& design<LockedScan>() { return *world().b; }
+template <> MutexCursor& design<MutexCursor>() { return *world().c; }
+template <> WalletLocked& design<WalletLocked>() { return *world().d; }
+template <> PoolDesign& design<PoolDesign>() { return *world().e; }
+
+template <class D> constexpr const char* kName = "";
+template <> constexpr const char* kName<BridgeTable> = "bridge_table";
+template <> constexpr const char* kName<LockedScan> = "locked_scan";
+template <> constexpr const char* kName<MutexCursor> = "mutex_cursor";
+template <> constexpr const char* kName<WalletLocked> = "wallet_lock";
+template <> constexpr const char* kName<PoolDesign> = "addrpool";
+
+// n outstanding reservations at 0..n-1, returned for later release. The
+// scanning baselines (a)/(b) would need O(n²) to get there through their
+// own hand-out, so they are filled directly into the same state.
+template <class D>
+std::vector<Reservation> hold(D& d, std::uint32_t n) {
+    std::vector<Reservation> held;
+    held.reserve(n);
+    if constexpr (std::is_same_v<D, BridgeTable> || std::is_same_v<D, LockedScan>) {
+        d.prefill(n);
+        for (std::uint32_t i = 0; i < n; ++i) held.push_back(Reservation{i, world().addresses[i], i});
+    } else {
+        for (std::uint32_t i = 0; i < n; ++i) {
+            auto r = d.reserve();
+            if (!r || r->index != i) std::abort();  // the pool must hand out 0..n-1 in order
+            held.push_back(*r);
+        }
+    }
+    return held;
+}
+
+// ---- latency / handout / throughput -------------------------------------------------
+
+// reserve + release of the next index with N outstanding: a steady state
+// that stays at exactly N, so every design is measured at the N it claims.
+template <class D>
+void BM_Latency(benchmark::State& st) {
+    D& d = design<D>();
+    d.reset();
+    (void)hold(d, static_cast<std::uint32_t>(st.range(0)));
+    for (auto _ : st) {
+        auto r = d.reserve();
+        if (!r) {
+            st.SkipWithError(r.error().message.c_str());
+            break;
+        }
+        benchmark::DoNotOptimize(r->address);
+        d.release(*r);
+    }
+    st.SetItemsProcessed(st.iterations());
+    d.reset();
+}
+
+// The hand-out alone. Releases would be part of a pair; here they run in
+// batches of kHandoutBatch with the timer paused (cost of pausing / 1024 is
+// well under 1 ns). Indices drift over 0..1023, which is O(1) work for the
+// designs measured here (no scan from 0).
+template <class D>
+void BM_Handout(benchmark::State& st) {
+    D& d = design<D>();
+    d.reset();
+    std::vector<Reservation> held(kHandoutBatch);
+    std::size_t k = 0;
+    for (auto _ : st) {
+        auto r = d.reserve();
+        if (!r) {
+            st.SkipWithError(r.error().message.c_str());
+            break;
+        }
+        held[k++] = *r;
+        if (k == kHandoutBatch) {
+            st.PauseTiming();
+            for (auto& h : held) d.release(h);
+            k = 0;
+            st.ResumeTiming();
+        }
+    }
+    st.SetItemsProcessed(st.iterations());
+    d.reset();
+}
+
+// Every thread: reserve, then release its own reservation, with a
+// background of throughput_outstanding reservations that nobody releases.
+template <class D>
+void BM_Throughput(benchmark::State& st) {
+    D& d = design<D>();
+    if (st.thread_index() == 0) {  // the others wait at the loop's start barrier
+        d.reset();
+        (void)hold(d, sizes().throughput_outstanding);
+    }
+    for (auto _ : st) {
+        auto r = d.reserve();
+        if (!r) {
+            st.SkipWithError(r.error().message.c_str());
+            break;
+        }
+        benchmark::DoNotOptimize(r->address);
+        d.release(*r);
+    }
+    st.SetItemsProcessed(st.iterations());
+}
+
+// ---- cold pool ------------------------------------------------------------------------
+
+// lookahead 1: every hand-out derives (its own index or the next one). A
+// fresh pool per run; the previous one is destroyed at the next setup, when
+// no thread of the previous run can touch it any more.
+struct ColdState {
+    std::unique_ptr<AddressPool> pool;
+    std::unique_ptr<PoolDesign> e;
+    std::unique_ptr<WalletLocked> d;
+};
+ColdState g_cold;
+
+template <class D>
+void BM_Cold(benchmark::State& st) {
+    if (st.thread_index() == 0) {
+        g_cold = {};
+        PoolOptions o;
+        o.lookahead = 1;
+        g_cold.pool = std::make_unique<AddressPool>(make_pool(std::move(o)));
+        g_cold.e = std::make_unique<PoolDesign>(*g_cold.pool, world().keys);
+        g_cold.d = std::make_unique<WalletLocked>(*g_cold.pool, world().keys);
+    }
+    for (auto _ : st) {
+        D* d = nullptr;
+        if constexpr (std::is_same_v<D, PoolDesign>) d = g_cold.e.get();
+        else d = g_cold.d.get();
+        auto r = d->reserve();  // kept: the next hand-out needs a fresh index
+        if (!r) {
+            st.SkipWithError(r.error().message.c_str());
+            break;
+        }
+        benchmark::DoNotOptimize(r->address);
+    }
+    st.SetItemsProcessed(st.iterations());
+}
+
+// ---- latency percentiles while a refill derives ahead -------------------------------
+
+// One requester issues a hand-out every kPace (open loop: latency counts from
+// the scheduled arrival, so a request that waits behind a blocked one is not
+// hidden — no coordinated omission), then releases it. Another thread calls
+// generate_addresses(20) every 2 ms: directly for addrpool, under the wallet
+// lock for (d). Per-request latencies go into a preallocated vector.
+template <class D>
+void BM_DeriveAhead(benchmark::State& st) {
+    AddressPool pool = make_pool();
+    const KeySource& keys = world().keys;
+    PoolDesign direct(pool, keys);
+    WalletLocked locked(pool, keys);
+    (void)pool.generate_addresses(2 * kRefillBatch, keys, true);  // the first batch, before timing
+
+    std::vector<std::int64_t> lat(static_cast<std::size_t>(st.max_iterations));
+    std::atomic<bool> stop{false};
+    std::thread refiller([&] {
+        auto next = Clock::now();
+        // relaxed: a stop flag; the join below orders everything else
+        while (!stop.load(std::memory_order_relaxed)) {
+            next += kRefillEvery;
+            std::this_thread::sleep_until(next);
+            if constexpr (std::is_same_v<D, WalletLocked>) {
+                (void)locked.locked([](AddressPool& p, const KeySource& k) {
+                    return p.generate_addresses(kRefillBatch, k, true);
+                });
+            } else {
+                (void)pool.generate_addresses(kRefillBatch, keys, true);
+            }
+        }
+    });
+
+    std::size_t k = 0;
+    auto arrival = Clock::now();
+    for (auto _ : st) {
+        arrival += kPace;
+        while (Clock::now() < arrival) {
+        }
+        Result<Reservation> r = [&] {
+            if constexpr (std::is_same_v<D, WalletLocked>) return locked.reserve();
+            else return direct.reserve();
+        }();
+        const auto done = Clock::now();
+        if (!r) {
+            st.SkipWithError(r.error().message.c_str());
+            break;
+        }
+        lat[k++] = std::chrono::duration_cast<std::chrono::nanoseconds>(done - arrival).count();
+        if constexpr (std::is_same_v<D, WalletLocked>) locked.release(*r);
+        else direct.release(*r);
+    }
+    stop.store(true, std::memory_order_relaxed);
+    refiller.join();
+
+    lat.resize(k);
+    std::sort(lat.begin(), lat.end());
+    auto pct = [&](double p) {
+        if (lat.empty()) return 0.0;
+        const auto i = std::min(lat.size() - 1, static_cast<std::size_t>(p * static_cast<double>(lat.size())));
+        return static_cast<double>(lat[i]);
+    };
+    st.counters["p50_ns"] = pct(0.50);
+    st.counters["p99_ns"] = pct(0.99);
+    st.counters["p999_ns"] = pct(0.999);
+    st.counters["max_ns"] = lat.empty() ? 0.0 : static_cast<double>(lat.back());
+    st.counters["requests"] = static_cast<double>(k);
+}
+
+// ---- bulk operations over N reservations --------------------------------------------
+
+enum class Bulk { mark_used, release, sweep };
+
+template <class D, Bulk op>
+void BM_Bulk(benchmark::State& st) {
+    D& d = design<D>();
+    const auto n = static_cast<std::uint32_t>(st.range(0));
+    for (auto _ : st) {
+        st.PauseTiming();
+        d.reset();
+        const auto held = hold(d, n);
+        std::this_thread::sleep_for(1ms);  // every stamp strictly in the past, for sweep(0)
+        st.ResumeTiming();
+        std::size_t changed = 0;
+        if constexpr (op == Bulk::mark_used) {
+            for (const auto& r : held) changed += d.mark_used(r.index);
+        } else if constexpr (op == Bulk::release) {
+            for (const auto& r : held) changed += d.release(r);
+        } else {
+            changed = d.sweep(0ns);
+        }
+        if (changed != n) {
+            st.SkipWithError("a bulk operation did not change every reservation");
+            break;
+        }
+    }
+    st.SetItemsProcessed(st.iterations() * n);
+    d.reset();
+}
+
+// addrpool's sync side marks by address (hash160 → index lookup, sharded mutex).
+void BM_BulkMarkUsedByAddress(benchmark::State& st) {
+    PoolDesign& d = design<PoolDesign>();
+    const auto n = static_cast<std::uint32_t>(st.range(0));
+    for (auto _ : st) {
+        st.PauseTiming();
+        d.reset();
+        const auto held = hold(d, n);
+        st.ResumeTiming();
+        std::size_t changed = 0;
+        for (const auto& r : held) changed += d.pool().mark_used(r.address);
+        if (changed != n) {
+            st.SkipWithError("mark_used(address) did not change every reservation");
+            break;
+        }
+    }
+    st.SetItemsProcessed(st.iterations() * n);
+    d.reset();
+}
+
+// ---- derivation routes ------------------------------------------------------------------
+
+// addrpool: chain key parsed once, one CKDpub + hash160 per address, Base58Check.
+void BM_DeriveCached(benchmark::State& st) {
+    const ExtendedPubKey acct = account_key().to_public();
+    auto account = detail::make_chain_key(acct.public_key(), acct.chain_code());
+    auto chain = detail::ckd_pub(*account, 0);
+    std::uint32_t i = 0;
+    for (auto _ : st) {
+        auto h = detail::ckd_pub_hash160(*chain, i++);
+        std::string s = Address(Network::testnet, AddressKind::p2pkh, *h).to_string();
+        benchmark::DoNotOptimize(s.data());
+    }
+    st.SetItemsProcessed(st.iterations());
+}
+
+// The Rust key-wallet: [0, i] privately from the account xprv, then the public key.
+void BM_DerivePrivatePath(benchmark::State& st) {
+    const ExtendedPrivKey acct = account_key();
+    std::uint32_t i = 0;
+    for (auto _ : st) {
+        auto child = acct.derive(DerivationPath({0, i++}));
+        const PubKeyBytes pub = child->public_key();
+        std::string s = Address::from_pubkey(Network::testnet, pub).to_string();
+        benchmark::DoNotOptimize(s.data());
+    }
+    st.SetItemsProcessed(st.iterations());
+}
+
+// [0, i] publicly from the account xpub on every call (no cached chain key).
+void BM_DerivePublicPath(benchmark::State& st) {
+    const ExtendedPubKey acct = account_key().to_public();
+    std::uint32_t i = 0;
+    for (auto _ : st) {
+        auto child = acct.derive(DerivationPath({0, i++}));
+        std::string s = Address::from_pubkey(Network::testnet, child->public_key()).to_string();
+        benchmark::DoNotOptimize(s.data());
+    }
+    st.SetItemsProcessed(st.iterations());
+}
+
+// The floor: the EC work no route can avoid — one tweak_add with a fixed
+// tweak, serialize, hash160, Base58Check. No HMAC, no parsing.
+void BM_DeriveFloor(benchmark::State& st) {
+    const ExtendedPubKey acct = account_key().to_public();
+    const auto* ctx = detail::secp_context();
+    secp256k1_pubkey base;
+    if (!secp256k1_ec_pubkey_parse(ctx, &base, acct.public_key().data(), acct.public_key().size())) std::abort();
+    const detail::Bytes32 tweak = detail::sha256(std::span<const std::uint8_t>(acct.chain_code()));
+    for (auto _ : st) {
+        secp256k1_pubkey p = base;
+        if (!secp256k1_ec_pubkey_tweak_add(ctx, &p, tweak.data())) std::abort();
+        PubKeyBytes key{};
+        std::size_t len = key.size();
+        secp256k1_ec_pubkey_serialize(ctx, key.data(), &len, &p, SECP256K1_EC_COMPRESSED);
+        std::string s = Address(Network::testnet, AddressKind::p2pkh, hash160(key)).to_string();
+        benchmark::DoNotOptimize(s.data());
+    }
+    st.SetItemsProcessed(st.iterations());
+}
+
+// ---- memory --------------------------------------------------------------------------------
+
+std::size_t heap_bytes() {
+    const struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+}
+
+// Synthetic, distinct addresses: memory and persistence need many entries,
+// not real keys (neither re-derives anything).
+Hash160 synthetic_hash(std::uint32_t i) {
+    std::uint64_t x = i * 0x9E3779B97F4A7C15ull;
+    Hash160 h{};
+    for (std::size_t k = 0; k < 16; ++k) {
+        x ^= x >> 29;
+        x *= 0xBF58476D1CE4E5B9ull;
+        h[k] = static_cast<std::uint8_t>(x >> 56);
+    }
+    detail::put_be32(h.data() + 16, i);  // distinct by construction
+    return h;
+}
+
+std::vector<Address> synthetic_addresses(std::uint32_t n) {
+    std::vector<Address> out;
+    out.reserve(n);
+    for (std::uint32_t i = 0; i < n; ++i) out.emplace_back(Network::testnet, AddressKind::p2pkh, synthetic_hash(i));
+    return out;
+}
+
+void report_memory(benchmark::State& st, double total_bytes, std::uint32_t n) {
+    st.counters["heap_bytes_per_index"] = total_bytes / n;
+    st.counters["indices"] = n;
+}
+
+// State words of addrpool: the slot's word and publication flag (the rest of
+// a slot is the address hash). Heap measured for a slot array of n indices.
+void BM_MemoryPool(benchmark::State& st) {
+    const std::uint32_t n = sizes().memory_indices;
+    for (auto _ : st) {
+        const std::size_t before = heap_bytes();
+        auto arr = std::make_unique<detail::SlotArray>();
+        for (std::uint32_t i = 0; i < n; i += 256) (void)arr->ensure(i);
+        (void)arr->ensure(n - 1);
+        report_memory(st, static_cast<double>(heap_bytes() - before), n);
+    }
+    st.counters["state_bytes_per_index"] =
+        static_cast<double>(sizeof(detail::Slot::word) + sizeof(detail::Slot::meta));
+    st.counters["slot_bytes_per_index"] = static_cast<double>(sizeof(detail::Slot));
+    st.counters["address_value_bytes"] = static_cast<double>(sizeof(Address));
+}
+
+// Baselines: heap for n generated addresses, all reserved (their worst case).
+template <class D>
+void BM_MemoryBaseline(benchmark::State& st) {
+    const std::uint32_t n = sizes().memory_indices;
+    const auto addrs = synthetic_addresses(n);
+    for (auto _ : st) {
+        const std::size_t before = heap_bytes();
+        auto d = [&] {
+            if constexpr (std::is_same_v<D, BridgeTable>) return std::make_unique<D>(addrs, 1);  // one account
+            else return std::make_unique<D>(addrs);
+        }();
+        d->prefill(n);
+        double bytes = static_cast<double>(heap_bytes() - before);
+        if constexpr (std::is_same_v<D, MutexCursor>) bytes += static_cast<double>(n * sizeof(Address));  // its span's storage
+        report_memory(st, bytes, n);
+    }
+}
+
+// ---- persistence at scale ----------------------------------------------------------------------
+
+// A version-1 pool file (layout in lib/persist.hpp) with n synthetic
+// entries, most of them used, written here because deriving 1M real keys
+// would take minutes. Used: indices < 90% of n except every 7th.
+std::string synthetic_pool_file(std::uint32_t n) {
+    std::string out;
+    auto u8 = [&](std::uint8_t v) { out.push_back(static_cast<char>(v)); };
+    auto u32 = [&](std::uint32_t v) {
+        for (int s = 24; s >= 0; s -= 8) u8(static_cast<std::uint8_t>(v >> s));
+    };
+    out += "ADDRPOOL";
+    u8(0);
+    u8(1);                                            // format version 1
+    const std::size_t length_at = out.size();
+    out.append(8, '\0');                              // total length, filled below
+    u8(static_cast<std::uint8_t>(Network::testnet));
+    u8(static_cast<std::uint8_t>(PoolType::external));
+    u8(static_cast<std::uint8_t>(AddressFormat::p2pkh));
+    u32(20);                                          // gap limit
+    const auto path = base_path().components();
+    u8(static_cast<std::uint8_t>(path.size()));
+    for (auto c : path) u32(c);
+    auto used = [n](std::uint32_t i) { return i < n / 10 * 9 && i % 7 != 0; };
+    std::uint32_t used_end = 0;
+    for (std::uint32_t i = 0; i < n; ++i) {
+        if (used(i)) used_end = i + 1;
+    }
+    u32(used_end);
+    u32(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+        u8(i == 0 ? 0 : 1);  // varint index delta: 0 first, then 1
+        const Hash160 h = synthetic_hash(i);
+        out.append(reinterpret_cast<const char*>(h.data()), h.size());
+        u8(used(i) ? 1 : 0);
+    }
+    const std::uint64_t total = out.size() + 32;
+    for (int k = 0; k < 8; ++k) out[length_at + static_cast<std::size_t>(k)] = static_cast<char>(total >> (56 - 8 * k));
+    const auto sum = detail::sha256(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(out.data()), out.size()));
+    out.append(reinterpret_cast<const char*>(sum.data()), sum.size());
+    return out;
+}
+
+const std::string& persist_file() {
+    static const std::string f = synthetic_pool_file(sizes().persist_entries);
+    return f;
+}
+
+void BM_PersistLoad(benchmark::State& st) {
+    const std::string& file = persist_file();
+    const std::uint32_t n = sizes().persist_entries;
+    double heap_per_address = 0;
+    for (auto _ : st) {
+        const std::size_t before = heap_bytes();
+        auto pool = AddressPool::deserialize(file);
+        if (!pool) {
+            st.SkipWithError(("not measured yet: deserialize failed: " + pool.error().message).c_str());
+            break;
+        }
+        heap_per_address = static_cast<double>(heap_bytes() - before) / n;
+        st.PauseTiming();
+        pool = Result<AddressPool>(Error{Errc::invalid_argument, ""});  // destroy outside the timer
+        st.ResumeTiming();
+    }
+    st.counters["file_bytes_per_address"] = static_cast<double>(file.size()) / n;
+    st.counters["heap_bytes_per_materialized_address"] = heap_per_address;
+    st.counters["entries"] = n;
+}
+
+void BM_PersistSave(benchmark::State& st) {
+    auto pool = AddressPool::deserialize(persist_file());
+    const std::uint32_t n = sizes().persist_entries;
+    if (!pool) {
+        st.SkipWithError(("not measured yet: deserialize failed: " + pool.error().message).c_str());
+        return;
+    }
+    std::size_t bytes = 0;
+    for (auto _ : st) {
+        const std::string s = pool->serialize();
+        bytes = s.size();
+        benchmark::DoNotOptimize(s.data());
+    }
+    if (bytes == 0) {
+        st.SkipWithError("not measured yet: serialize returned nothing");
+        return;
+    }
+    st.counters["file_bytes_per_address"] = static_cast<double>(bytes) / n;
+    st.counters["entries"] = n;
+}
+
+// ---- registration --------------------------------------------------------------------------------
+
+template <class D>
+void register_design() {
+    const std::string name = kName<D>;
+    auto* lat = benchmark::RegisterBenchmark(("latency/" + name).c_str(), BM_Latency<D>);
+    for (auto n : sizes().outstanding) lat->Arg(n);
+    for (std::uint32_t t = 1; t <= kMaxThreads; t *= 2) {
+        benchmark::RegisterBenchmark(("throughput/" + name).c_str(), BM_Throughput<D>)->Threads(static_cast<int>(t))->UseRealTime();
+    }
+    const auto bulk = static_cast<std::int64_t>(sizes().bulk);
+    benchmark::RegisterBenchmark(("bulk_mark_used/" + name).c_str(), BM_Bulk<D, Bulk::mark_used>)->Arg(bulk);
+    benchmark::RegisterBenchmark(("bulk_release/" + name).c_str(), BM_Bulk<D, Bulk::release>)->Arg(bulk);
+    benchmark::RegisterBenchmark(("bulk_sweep/" + name).c_str(), BM_Bulk<D, Bulk::sweep>)->Arg(bulk);
+}
+
+void register_all() {
+    register_design<PoolDesign>();
+    register_design<BridgeTable>();
+    register_design<LockedScan>();
+    register_design<MutexCursor>();
+    register_design<WalletLocked>();
+
+    benchmark::RegisterBenchmark("handout/addrpool", BM_Handout<PoolDesign>);
+    benchmark::RegisterBenchmark("handout/mutex_cursor", BM_Handout<MutexCursor>);
+    benchmark::RegisterBenchmark("handout/wallet_lock", BM_Handout<WalletLocked>);
+
+    for (int t : {1, 2}) {
+        benchmark::RegisterBenchmark("cold/addrpool", BM_Cold<PoolDesign>)->Threads(t)->UseRealTime();
+        benchmark::RegisterBenchmark("cold/wallet_lock", BM_Cold<WalletLocked>)->Threads(t)->UseRealTime();
+    }
+
+    const std::int64_t paced = sizes().paced_requests;
+    benchmark::RegisterBenchmark("derive_ahead/addrpool", BM_DeriveAhead<PoolDesign>)->Iterations(paced)->UseRealTime();
+    benchmark::RegisterBenchmark("derive_ahead/wallet_lock", BM_DeriveAhead<WalletLocked>)->Iterations(paced)->UseRealTime();
+
+    benchmark::RegisterBenchmark("bulk_mark_used_by_address/addrpool", BM_BulkMarkUsedByAddress)
+        ->Arg(static_cast<std::int64_t>(sizes().bulk));
+
+    benchmark::RegisterBenchmark("derive/addrpool_cached", BM_DeriveCached);
+    benchmark::RegisterBenchmark("derive/keywallet_xprv_path", BM_DerivePrivatePath);
+    benchmark::RegisterBenchmark("derive/xpub_path", BM_DerivePublicPath);
+    benchmark::RegisterBenchmark("derive/floor", BM_DeriveFloor);
+
+    benchmark::RegisterBenchmark("memory/addrpool", BM_MemoryPool)->Iterations(1);
+    benchmark::RegisterBenchmark("memory/bridge_table", BM_MemoryBaseline<BridgeTable>)->Iterations(1);
+    benchmark::RegisterBenchmark("memory/locked_scan", BM_MemoryBaseline<LockedScan>)->Iterations(1);
+    benchmark::RegisterBenchmark("memory/mutex_cursor", BM_MemoryBaseline<MutexCursor>)->Iterations(1);
+
+    benchmark::RegisterBenchmark("persist/load", BM_PersistLoad)->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("persist/save", BM_PersistSave)->Unit(benchmark::kMillisecond);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<char*> args;
+    for (int i = 0; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--smoke") == 0) g_smoke = true;
+        else args.push_back(argv[i]);
+    }
+    int n = static_cast<int>(args.size());
+    register_all();
+    benchmark::Initialize(&n, args.data());
+    if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 2;
+    benchmark::AddCustomContext("addrpool.smoke", g_smoke ? "true" : "false");
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
