@@ -1,0 +1,124 @@
+// Migrating a wallet service from a process-global reservation table
+// (std::mutex + map<(wallet, account), map<index, reserved_at>>) to one
+// AddressPool per (wallet, account, chain). Built and run by the tests;
+// docs/api.md includes it verbatim.
+#include <addrpool/addrpool.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+using namespace addrpool;
+
+using WalletId = std::uint64_t;
+
+// What the side table held per (wallet, account) now lives in the pools:
+// reserved_at is the reservation's time (sweep), "used" is durable state.
+struct Account {
+    KeySource keys;
+    AddressPool receive;  // m/44'/coin'/account'/0
+    AddressPool change;   // m/44'/coin'/account'/1
+};
+
+class Wallets {
+public:
+    // Registration is rare: it takes the map's lock exclusively. The pools
+    // never move once registered (unique_ptr), so a hand-out holds only a
+    // shared lock for the lookup and no lock at all while it reserves.
+    void add(WalletId wallet, std::uint32_t account, const ExtendedPubKey& account_xpub,
+             const DerivationPath& account_path, Network network) {
+        auto a = std::make_unique<Account>(Account{
+            KeySource::from_public(account_xpub),
+            AddressPool(account_path.child(0), PoolType::external, 20, network),
+            AddressPool(account_path.child(1), PoolType::internal, 20, network)});
+        std::unique_lock lock(map_mutex_);
+        accounts_.insert_or_assign({wallet, account}, std::move(a));
+    }
+
+    // Was: lock the global mutex, scan the side table for the lowest index
+    // that is neither reserved nor used, insert (index, now), unlock.
+    Result<Reservation> next_receive_address(WalletId wallet, std::uint32_t account) {
+        Account* a = find(wallet, account);
+        if (a == nullptr) return make_error(Errc::invalid_argument, "unknown wallet or account");
+        return a->receive.reserve(a->keys, /*add_to_state=*/true);
+    }
+
+    // Was: lock, erase from the side table, mark used in the wallet DB.
+    bool on_payment_seen(WalletId wallet, std::uint32_t account, const Address& address) {
+        Account* a = find(wallet, account);
+        return a != nullptr && a->receive.mark_used(address);
+    }
+
+    // Was: lock, erase the entry if it is still ours. The ticket does the
+    // "still ours" part without a lock.
+    bool on_checkout_cancelled(WalletId wallet, std::uint32_t account, const Reservation& r) {
+        Account* a = find(wallet, account);
+        return a != nullptr && a->receive.release_reservation(r);
+    }
+
+    // Was: lock, walk every table, erase entries older than ttl.
+    std::size_t expire(std::chrono::nanoseconds ttl) {
+        std::shared_lock lock(map_mutex_);
+        std::size_t freed = 0;
+        for (auto& [key, a] : accounts_) {
+            freed += a->receive.sweep_expired_reservations(ttl) + a->change.sweep_expired_reservations(ttl);
+        }
+        return freed;
+    }
+
+private:
+    Account* find(WalletId wallet, std::uint32_t account) {
+        std::shared_lock lock(map_mutex_);
+        auto it = accounts_.find({wallet, account});
+        return it == accounts_.end() ? nullptr : it->second.get();
+    }
+
+    std::shared_mutex map_mutex_;  // guards the map's shape only, never a hand-out
+    std::map<std::pair<WalletId, std::uint32_t>, std::unique_ptr<Account>> accounts_;
+};
+
+int main() {
+    auto seed = mnemonic_to_seed("abandon abandon abandon abandon abandon abandon abandon abandon abandon "
+                                 "abandon abandon about");
+    if (!seed) return 1;
+    auto master = ExtendedPrivKey::from_seed(*seed, Network::testnet);
+    if (!master) return 1;
+    Wallets wallets;
+    for (std::uint32_t account = 0; account < 2; ++account) {
+        auto path = DerivationPath::parse("m/44'/1'/" + std::to_string(account) + "'");
+        if (!path) return 1;
+        auto key = master->derive(*path);
+        if (!key) return 1;
+        wallets.add(/*wallet=*/7, account, key->to_public(), *path, Network::testnet);
+    }
+
+    // Four request threads per account, each taking 25 addresses.
+    std::vector<std::thread> threads;
+    std::vector<std::vector<Reservation>> got(8);
+    for (std::size_t t = 0; t < got.size(); ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 25; ++i) {
+                auto r = wallets.next_receive_address(7, static_cast<std::uint32_t>(t % 2));
+                if (r) got[t].push_back(*r);
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    std::set<std::pair<std::uint32_t, std::uint32_t>> distinct;  // (account, index)
+    for (std::size_t t = 0; t < got.size(); ++t) {
+        for (const auto& r : got[t]) distinct.insert({static_cast<std::uint32_t>(t % 2), r.index});
+    }
+    const bool paid = wallets.on_payment_seen(7, 0, got[0][0].address);
+    const bool cancelled = wallets.on_checkout_cancelled(7, 0, got[0][1]);
+    const std::size_t expired = wallets.expire(std::chrono::nanoseconds(0));
+    std::printf("%zu distinct (account, index) pairs; paid %d cancelled %d expired %zu\n", distinct.size(), paid,
+                cancelled, expired);
+    return distinct.size() == 200 && paid && cancelled && expired == 198 ? 0 : 1;
+}
