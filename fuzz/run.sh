@@ -6,6 +6,7 @@
 #   fuzz/run.sh [BUILD_DIR]         default build-fuzz
 #   FUZZ_SECONDS=60                 seconds per target
 #   FUZZ_TARGETS="deserialize xprv"   a subset (default: all six)
+#   FUZZ_RUNS=N                     also stop each target after N executions
 #   FUZZ_JOBS=1                     compile jobs
 #
 # Prints per target: executions, exec/s, corpus size, and any crash file.
@@ -17,6 +18,7 @@ BUILD=${1:-build-fuzz}
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 TARGETS=${FUZZ_TARGETS:-"deserialize xprv xpub path address mnemonic"}
 JOBS=${FUZZ_JOBS:-1}
+RUNS=${FUZZ_RUNS:+-runs=$FUZZ_RUNS}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 
@@ -39,7 +41,8 @@ for t in $TARGETS; do
     cp fuzz/corpus/"$t"/* "$corpus"/
     log="$WORK/$t.log"
     start=$(date +%s)
-    if "$BUILD/fuzz/fuzz-$t" -max_total_time="$SECONDS_EACH" -print_final_stats=1 -timeout=10 \
+    # shellcheck disable=SC2086
+    if "$BUILD/fuzz/fuzz-$t" -max_total_time="$SECONDS_EACH" $RUNS -print_final_stats=1 -timeout=10 \
         -artifact_prefix="$WORK/artifacts/$t-" "$corpus" >"$log" 2>&1; then
         result=ok
     else
