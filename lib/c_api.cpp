@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 using namespace addrpool;
@@ -96,16 +97,20 @@ addrpool_status null_arg(const char* name) noexcept {
         if ((p) == nullptr) return null_arg(#p); \
     } while (0)
 
-// Through long long: a C enum may be signed or unsigned, and a caller may
-// pass any int.
-bool valid_network(addrpool_network n) {
-    const auto v = static_cast<long long>(n);
-    return v >= 0 && v <= ADDRPOOL_REGTEST;
+// The value of a C enum argument, read as its underlying integer. A C
+// caller may pass any int; in C++ loading an enum object that holds a value
+// outside the enum's range is undefined (UBSan's -fsanitize=enum reports it),
+// so enum arguments are bound by reference and copied out as bytes until
+// they are validated.
+template <class E>
+long long raw(const E& e) noexcept {
+    std::underlying_type_t<E> v;
+    std::memcpy(&v, &e, sizeof v);
+    return static_cast<long long>(v);
 }
-bool valid_type(addrpool_pool_type t) {
-    const auto v = static_cast<long long>(t);
-    return v >= 0 && v <= ADDRPOOL_ABSENT_HARDENED;
-}
+
+bool valid_network(const addrpool_network& n) { return raw(n) >= 0 && raw(n) <= ADDRPOOL_REGTEST; }
+bool valid_type(const addrpool_pool_type& t) { return raw(t) >= 0 && raw(t) <= ADDRPOOL_ABSENT_HARDENED; }
 
 addrpool_status check_index(std::uint32_t index) noexcept {
     if (index >= kMaxIndex) return fail(ADDRPOOL_E_INDEX_OUT_OF_RANGE, "index is not below 2^31");
@@ -116,10 +121,10 @@ addrpool_status check_index(std::uint32_t index) noexcept {
 addrpool_status to_pool_options(const addrpool_pool_options* in, PoolOptions& out) {
     if (in == nullptr) return ADDRPOOL_OK;
     if (in->lookahead > kMaxGapLimit) return fail(ADDRPOOL_E_INVALID_ARGUMENT, "lookahead is above 2^20");
-    if (in->gap_policy != ADDRPOOL_GAP_UNBOUNDED && in->gap_policy != ADDRPOOL_GAP_ERROR) {
+    if (raw(in->gap_policy) != ADDRPOOL_GAP_UNBOUNDED && raw(in->gap_policy) != ADDRPOOL_GAP_ERROR) {
         return fail(ADDRPOOL_E_INVALID_ARGUMENT, "gap_policy is not an addrpool_gap_policy value");
     }
-    if (in->format != ADDRPOOL_FORMAT_P2PKH && in->format != ADDRPOOL_FORMAT_PLATFORM) {
+    if (raw(in->format) != ADDRPOOL_FORMAT_P2PKH && raw(in->format) != ADDRPOOL_FORMAT_PLATFORM) {
         return fail(ADDRPOOL_E_INVALID_ARGUMENT, "format is not an addrpool_address_format value");
     }
     out.lookahead = in->lookahead;
@@ -128,7 +133,8 @@ addrpool_status to_pool_options(const addrpool_pool_options* in, PoolOptions& ou
     return ADDRPOOL_OK;
 }
 
-addrpool_status check_common(addrpool_network network, addrpool_pool_type type, std::uint32_t gap_limit) {
+addrpool_status check_common(const addrpool_network& network, const addrpool_pool_type& type,
+                             std::uint32_t gap_limit) {
     if (!valid_network(network)) return fail(ADDRPOOL_E_INVALID_ARGUMENT, "network is not an addrpool_network value");
     if (!valid_type(type)) return fail(ADDRPOOL_E_INVALID_ARGUMENT, "type is not an addrpool_pool_type value");
     if (gap_limit > kMaxGapLimit) return fail(ADDRPOOL_E_INVALID_ARGUMENT, "gap_limit is above 2^20");
@@ -190,8 +196,8 @@ addrpool_status make_pool(DerivationPath base, PoolType type, std::uint32_t gap_
 }
 
 // The common tail of the seed and mnemonic constructors.
-addrpool_status pool_from_seed(const Seed& seed, const char* account_path, addrpool_network network,
-                               addrpool_pool_type type, std::uint32_t gap_limit,
+addrpool_status pool_from_seed(const Seed& seed, const char* account_path, const addrpool_network& network,
+                               const addrpool_pool_type& type, std::uint32_t gap_limit,
                                const addrpool_pool_options* options, addrpool_pool** out) {
     const auto net = static_cast<Network>(network);
     const auto t = static_cast<PoolType>(type);
@@ -236,43 +242,10 @@ addrpool_status begin_string_out(const addrpool_pool* pool, std::uint32_t index,
     return check_index(index);
 }
 
-}  // namespace
-
-extern "C" {
-
-const char* addrpool_last_error(void) { return t_last_error; }
-
-const char* addrpool_status_name(addrpool_status status) {
-    const int v = static_cast<int>(status);
-    if (v == ADDRPOOL_OK) return "ok";
-    if (v >= ADDRPOOL_E_INVALID_ARGUMENT && v <= ADDRPOOL_E_INCONSISTENT_DATA) return errc_name(static_cast<Errc>(v));
-    switch (v) {
-        case ADDRPOOL_E_NULL_ARGUMENT: return "null_argument";
-        case ADDRPOOL_E_BUFFER_TOO_SMALL: return "buffer_too_small";
-        case ADDRPOOL_E_OUT_OF_MEMORY: return "out_of_memory";
-        case ADDRPOOL_E_INTERNAL: return "internal";
-        default: return "unknown";
-    }
-}
-
-addrpool_status addrpool_pool_options_init(addrpool_pool_options* options) {
-    return guard([&] {
-        ADDRPOOL_REQUIRE(options);
-        options->lookahead = 0;
-        options->gap_policy = ADDRPOOL_GAP_UNBOUNDED;
-        options->format = ADDRPOOL_FORMAT_P2PKH;
-        return ADDRPOOL_OK;
-    });
-}
-
-addrpool_status addrpool_pool_new_from_key(const char* account_key, addrpool_network network,
-                                           addrpool_pool_type type, uint32_t gap_limit, addrpool_pool** out) {
-    return addrpool_pool_new(account_key, nullptr, network, type, gap_limit, nullptr, out);
-}
-
-addrpool_status addrpool_pool_new(const char* account_key, const char* account_path, addrpool_network network,
-                                  addrpool_pool_type type, uint32_t gap_limit, const addrpool_pool_options* options,
-                                  addrpool_pool** out) {
+// Enum arguments by reference: see raw().
+addrpool_status pool_new_impl(const char* account_key, const char* account_path, const addrpool_network& network,
+                              const addrpool_pool_type& type, std::uint32_t gap_limit,
+                              const addrpool_pool_options* options, addrpool_pool** out) {
     return guard([&] {
         ADDRPOOL_REQUIRE(out);
         *out = nullptr;
@@ -300,17 +273,9 @@ addrpool_status addrpool_pool_new(const char* account_key, const char* account_p
     });
 }
 
-addrpool_status addrpool_pool_new_from_mnemonic(const char* mnemonic, const char* passphrase,
-                                                const char* account_path, addrpool_network network,
-                                                addrpool_pool_type type, uint32_t gap_limit, addrpool_pool** out) {
-    return addrpool_pool_new_from_mnemonic_ex(mnemonic, passphrase, account_path, network, type, gap_limit, nullptr,
-                                              out);
-}
-
-addrpool_status addrpool_pool_new_from_mnemonic_ex(const char* mnemonic, const char* passphrase,
-                                                   const char* account_path, addrpool_network network,
-                                                   addrpool_pool_type type, uint32_t gap_limit,
-                                                   const addrpool_pool_options* options, addrpool_pool** out) {
+addrpool_status mnemonic_impl(const char* mnemonic, const char* passphrase, const char* account_path,
+                              const addrpool_network& network, const addrpool_pool_type& type,
+                              std::uint32_t gap_limit, const addrpool_pool_options* options, addrpool_pool** out) {
     return guard([&] {
         ADDRPOOL_REQUIRE(out);
         *out = nullptr;
@@ -325,6 +290,59 @@ addrpool_status addrpool_pool_new_from_mnemonic_ex(const char* mnemonic, const c
         if (!seed) return fail(seed.error());
         return pool_from_seed(*seed, account_path, network, type, gap_limit, options, out);
     });
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* addrpool_last_error(void) { return t_last_error; }
+
+const char* addrpool_status_name(addrpool_status status) {
+    const long long v = raw(status);
+    if (v == ADDRPOOL_OK) return "ok";
+    if (v >= ADDRPOOL_E_INVALID_ARGUMENT && v <= ADDRPOOL_E_INCONSISTENT_DATA) return errc_name(static_cast<Errc>(v));
+    switch (v) {
+        case ADDRPOOL_E_NULL_ARGUMENT: return "null_argument";
+        case ADDRPOOL_E_BUFFER_TOO_SMALL: return "buffer_too_small";
+        case ADDRPOOL_E_OUT_OF_MEMORY: return "out_of_memory";
+        case ADDRPOOL_E_INTERNAL: return "internal";
+        default: return "unknown";
+    }
+}
+
+addrpool_status addrpool_pool_options_init(addrpool_pool_options* options) {
+    return guard([&] {
+        ADDRPOOL_REQUIRE(options);
+        options->lookahead = 0;
+        options->gap_policy = ADDRPOOL_GAP_UNBOUNDED;
+        options->format = ADDRPOOL_FORMAT_P2PKH;
+        return ADDRPOOL_OK;
+    });
+}
+
+addrpool_status addrpool_pool_new_from_key(const char* account_key, addrpool_network network,
+                                           addrpool_pool_type type, uint32_t gap_limit, addrpool_pool** out) {
+    return pool_new_impl(account_key, nullptr, network, type, gap_limit, nullptr, out);
+}
+
+addrpool_status addrpool_pool_new(const char* account_key, const char* account_path, addrpool_network network,
+                                  addrpool_pool_type type, uint32_t gap_limit, const addrpool_pool_options* options,
+                                  addrpool_pool** out) {
+    return pool_new_impl(account_key, account_path, network, type, gap_limit, options, out);
+}
+
+addrpool_status addrpool_pool_new_from_mnemonic(const char* mnemonic, const char* passphrase,
+                                                const char* account_path, addrpool_network network,
+                                                addrpool_pool_type type, uint32_t gap_limit, addrpool_pool** out) {
+    return mnemonic_impl(mnemonic, passphrase, account_path, network, type, gap_limit, nullptr, out);
+}
+
+addrpool_status addrpool_pool_new_from_mnemonic_ex(const char* mnemonic, const char* passphrase,
+                                                   const char* account_path, addrpool_network network,
+                                                   addrpool_pool_type type, uint32_t gap_limit,
+                                                   const addrpool_pool_options* options, addrpool_pool** out) {
+    return mnemonic_impl(mnemonic, passphrase, account_path, network, type, gap_limit, options, out);
 }
 
 addrpool_status addrpool_pool_new_from_seed(const uint8_t* seed, size_t seed_len, const char* account_path,
@@ -409,10 +427,11 @@ addrpool_status addrpool_sweep(addrpool_pool* pool, uint64_t ttl_ms, size_t* fre
         if (freed != nullptr) *freed = 0;
         ADDRPOOL_REQUIRE(pool);
         ADDRPOOL_REQUIRE(freed);
-        // nanoseconds is a signed 64-bit count: clamp instead of overflowing.
-        constexpr std::uint64_t max_ms = static_cast<std::uint64_t>(INT64_MAX) / 1'000'000u;
-        const auto ttl = ttl_ms > max_ms ? std::chrono::nanoseconds::max()
-                                         : std::chrono::nanoseconds(std::chrono::milliseconds(ttl_ms));
+        // nanoseconds is a signed 64-bit count, and the sweep rounds it up to
+        // milliseconds by adding 999'999: clamp so that neither overflows
+        // (about 292 years: never expires).
+        constexpr std::uint64_t max_ms = (static_cast<std::uint64_t>(INT64_MAX) - 999'999u) / 1'000'000u;
+        const auto ttl = std::chrono::nanoseconds(std::chrono::milliseconds(ttl_ms > max_ms ? max_ms : ttl_ms));
         *freed = pool->pool.sweep_expired_reservations(ttl);
         return ADDRPOOL_OK;
     });

@@ -319,7 +319,7 @@ ADDRPOOL_API addrpool_status addrpool_release_index(addrpool_pool *pool, uint32_
  * pool's steady clock when the sweep starts); *freed = how many. ttl_ms = 0
  * frees every reservation taken before the sweep began. A reservation taken
  * while the sweep runs is never freed by it (for ttl_ms > 0). Values above
- * 2^63 ns are treated as "never expires".
+ * about 2^63 ns (292 years) are clamped there: "never expires".
  * Errors: NULL_ARGUMENT. Concurrent with everything; lock-free. */
 ADDRPOOL_API addrpool_status addrpool_sweep(addrpool_pool *pool, uint64_t ttl_ms,
                                             size_t *freed) ADDRPOOL_WARN_UNUSED_RESULT;
