@@ -57,14 +57,14 @@ struct Sizes {
 };
 
 const Sizes& sizes() {
-    static const Sizes full{{0, 1'000, 10'000, 100'000}, 1'000, 100'000, 1'000'000, 1'000'000, 50'000};
+    static const Sizes full{{0, 1'000, 10'000, 100'000}, 1'000, 100'000, 1'000'000, 1'000'000, 20'000};
     static const Sizes smoke{{0, 1'000}, 100, 1'000, 10'000, 10'000, 50};
     return g_smoke ? smoke : full;
 }
 
 constexpr std::size_t kHandoutBatch = 1024;  // handout/: releases happen every this many, untimed
 constexpr std::uint32_t kMaxThreads = 16;
-constexpr auto kPace = 20us;                 // derive_ahead: one request every 20 µs (50k/s)
+constexpr auto kPace = 50us;                 // derive_ahead: a request every 50 µs (or later: sleep slack)
 constexpr auto kRefillEvery = 2ms;
 constexpr std::uint32_t kRefillBatch = 20;
 
@@ -269,11 +269,13 @@ void BM_Cold(benchmark::State& st) {
 
 // ---- latency percentiles while a refill derives ahead -------------------------------
 
-// One requester issues a hand-out every kPace (open loop: latency counts from
-// the scheduled arrival, so a request that waits behind a blocked one is not
-// hidden — no coordinated omission), then releases it. Another thread calls
+// One requester issues a hand-out about every kPace (sleeping in between, as
+// a service waiting for requests does), timing each call with steady_clock
+// into a preallocated vector, then releases it. Another thread calls
 // generate_addresses(20) every 2 ms: directly for addrpool, under the wallet
-// lock for (d). Per-request latencies go into a preallocated vector.
+// lock for (d). Per-call timing ignores the time a blocked requester would
+// have queued further requests (coordinated omission), which flatters (d):
+// its percentiles here are a lower bound, and so is the ratio.
 template <class D>
 void BM_DeriveAhead(benchmark::State& st) {
     AddressPool pool = make_pool();
@@ -304,8 +306,8 @@ void BM_DeriveAhead(benchmark::State& st) {
     auto arrival = Clock::now();
     for (auto _ : st) {
         arrival += kPace;
-        while (Clock::now() < arrival) {
-        }
+        std::this_thread::sleep_until(arrival);
+        const auto start = Clock::now();
         Result<Reservation> r = [&] {
             if constexpr (std::is_same_v<D, WalletLocked>) return locked.reserve();
             else return direct.reserve();
@@ -315,7 +317,7 @@ void BM_DeriveAhead(benchmark::State& st) {
             st.SkipWithError(r.error().message.c_str());
             break;
         }
-        lat[k++] = std::chrono::duration_cast<std::chrono::nanoseconds>(done - arrival).count();
+        lat[k++] = std::chrono::duration_cast<std::chrono::nanoseconds>(done - start).count();
         if constexpr (std::is_same_v<D, WalletLocked>) locked.release(*r);
         else direct.release(*r);
     }

@@ -1,0 +1,92 @@
+#!/bin/sh
+# make bench: build addrpool-bench in release mode, run every benchmark with
+# repetitions, count instructions under callgrind, and regenerate
+# docs/performance.md and its plots from the results.
+#
+#   bench/run.sh [BUILD_DIR]        (default build-bench)
+#
+# Environment: BENCH_REPETITIONS (5), BENCH_MIN_TIME (0.3 s per repetition,
+# a plain number: Google Benchmark 1.7.1), BENCH_FILTER (all), JOBS (nproc).
+set -eu
+
+cd "$(dirname "$0")/.."
+build=${1:-build-bench}
+reps=${BENCH_REPETITIONS:-5}
+min_time=${BENCH_MIN_TIME:-0.3}
+filter=${BENCH_FILTER:-.}
+jobs=${JOBS:-$(nproc)}
+results=bench/results
+
+if [ ! -f "$build/build.ninja" ]; then
+  meson setup "$build" --buildtype=release -Dbenchmarks=true
+fi
+meson compile -C "$build" -j "$jobs" bench/addrpool-bench bench/callgrind-probe
+
+mkdir -p "$results"
+
+# The machine, recorded next to the numbers it produced.
+cxx=${CXX:-c++}
+python3 - "$results/machine.json" "$build" "$($cxx --version | head -n 1)" <<'EOF'
+import json, os, platform, subprocess, sys, time
+out, build, compiler = sys.argv[1], sys.argv[2], sys.argv[3]
+model = "unknown"
+with open("/proc/cpuinfo") as f:
+    for line in f:
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+def pkg(name):
+    try:
+        return subprocess.run(["pkg-config", "--modversion", name], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return ""
+opts = {}
+try:
+    with open(os.path.join(build, "meson-info", "intro-buildoptions.json")) as f:
+        opts = {o["name"]: o["value"] for o in json.load(f) if o["name"] in ("buildtype", "cpp_args", "b_ndebug")}
+except OSError:
+    pass
+json.dump({
+    "nproc": os.cpu_count(),
+    "cpu_model": model,
+    "kernel": platform.release(),
+    "compiler": compiler,
+    "libsecp256k1": pkg("libsecp256k1"),
+    "google_benchmark": pkg("benchmark"),
+    "build_options": opts,
+    "loadavg_before": open("/proc/loadavg").read().split()[:3],
+    "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+}, open(out, "w"), indent=2)
+EOF
+
+"$build/bench/addrpool-bench" \
+  --benchmark_filter="$filter" \
+  --benchmark_repetitions="$reps" \
+  --benchmark_report_aggregates_only=true \
+  --benchmark_min_time="$min_time" \
+  --benchmark_out="$results/latest.json" \
+  --benchmark_out_format=json
+
+# Instruction counts: each mode runs COUNT operations with instrumentation on
+# only around them; the total divided by COUNT is per operation.
+if command -v valgrind >/dev/null 2>&1; then
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  printf '{' > "$results/callgrind.json"
+  sep=""
+  for spec in handout:1000 handout_mutex_cursor:1000 derive:20 derive_xprv_path:20; do
+    mode=${spec%%:*}
+    count=${spec#*:}
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$tmp/$mode.out" \
+      "$build/bench/callgrind-probe" "$mode" "$count" >/dev/null 2>"$tmp/$mode.log"
+    total=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$tmp/$mode.out")
+    printf '%s"%s": {"instructions": %s, "count": %s}' "$sep" "$mode" "${total:-0}" "$count" >> "$results/callgrind.json"
+    sep=", "
+  done
+  printf '}\n' >> "$results/callgrind.json"
+else
+  echo "run.sh: valgrind not found; instruction counts not measured" >&2
+  echo '{}' > "$results/callgrind.json"
+fi
+
+python3 bench/report.py --results "$results" --doc docs/performance.md --img docs/img
