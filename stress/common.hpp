@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace stress {
@@ -115,6 +116,20 @@ struct Rng {
 };
 
 unsigned hardware_threads();
+
+// Retries f() (yielding) until it returns true: the number of extra calls it
+// took, or -1 if it still failed after 5 s. Used only to diagnose the pool
+// bug where a mark of a live reservation returns false while another thread
+// is still publishing that index's hash (see S2 and --strict-mark).
+template <class F>
+long retry_until_true(F f) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (long k = 1;; ++k) {
+        if (f()) return k;
+        if (std::chrono::steady_clock::now() > deadline) return -1;
+        std::this_thread::yield();
+    }
+}
 
 Summary run_s1(const Options& o);
 Summary run_s2(const Options& o);

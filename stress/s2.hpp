@@ -69,12 +69,8 @@ struct S2Clock {
 
 // Diagnosis only, after a failed mark: how many more calls until it succeeds.
 template <class Pool>
-int retry_mark(Pool& pool, bool by_index, const Reservation& r) {
-    for (int k = 1; k <= 10000; ++k) {
-        if (by_index ? pool.mark_index_used(r.index) : pool.mark_used(r.address)) return k;
-        std::this_thread::yield();
-    }
-    return -1;
+long retry_mark(Pool& pool, bool by_index, const Reservation& r) {
+    return retry_until_true([&] { return by_index ? pool.mark_index_used(r.index) : pool.mark_used(r.address); });
 }
 
 template <class MakePool>
@@ -204,14 +200,14 @@ Summary s2(const Options& o, MakePool make_pool) {
                             // finishes, mark used of the live reservation returns false.
                             // --strict-mark reports it; otherwise it is counted, retried, and a
                             // reservation that never becomes markable is left to the sweeper.
-                            const int k = retry_mark(*pool, act == 0, r);
+                            const long k = retry_mark(*pool, act == 0, r);
                             ++mark_false[t];
                             if (o.strict_mark || k < 0) {
                                 const std::string what =
                                     std::string(act == 0 ? "mark_index_used" : "mark_used(address)") +
                                     " of the caller's own live reservation returned false (gen " +
                                     std::to_string(r.ticket >> 32) + "); retried with yields, it " +
-                                    (k < 0 ? std::string("never returned true (10000 tries)")
+                                    (k < 0 ? std::string("still returned false after 5 s of retries")
                                            : "returned true after " + std::to_string(k) + " more calls");
                                 if (o.strict_mark) fail(i, what);
                                 else std::fprintf(stderr, "S2 note: index %u: %s\n", i, what.c_str());

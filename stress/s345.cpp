@@ -202,9 +202,9 @@ Summary run_s4(const Options& o) {
                     raise_max(begun_end, i + 1);
                     if (!pool->mark_index_used(i)) {
                         // Same pool bug as S2's (hash still being published): retry.
-                        int k = 0;
-                        while (!pool->mark_index_used(i) && ++k < 10000) std::this_thread::yield();
-                        if (k == 10000) failure.report("mark_index_used of a live reservation never succeeded");
+                        if (retry_until_true([&] { return pool->mark_index_used(i); }) < 0) {
+                            failure.report("mark_index_used of a live reservation still false after 5 s");
+                        }
                     }
                     marked = true;
                     // Used is final, so the run of 2s at the bottom only grows.
@@ -299,9 +299,10 @@ Summary run_s5(const Options& o) {
                     return stop.store(true, std::memory_order_relaxed);
                 }
                 if (rng.below(8) == 0) {
-                    int k = 0;  // retry: the S2 pool bug (hash still being published)
-                    while (!pool->mark_index_used(r->index) && ++k < 10000) std::this_thread::yield();
-                    if (k == 10000) return failure.report("mark of a live reservation never succeeded");
+                    // Retry: the S2 pool bug (hash still being published).
+                    if (retry_until_true([&] { return pool->mark_index_used(r->index); }) < 0) {
+                        return failure.report("mark of a live reservation still false after 5 s");
+                    }
                     // release: a snapshot that sees this flag began after the mark completed.
                     completed[r->index].store(1, std::memory_order_release);
                 } else if (!pool->release_reservation(*r)) {
