@@ -10,6 +10,7 @@
 //   cold/D               lookahead 1: every hand-out derives, 1 and 2 threads
 //   derive_ahead/D       paced hand-outs while a refill derives 20 every 2 ms; p50/p99/p99.9
 //   bulk_{mark_used,release,sweep}/D/N   one operation over N reservations
+//   refill_overhead      generate_addresses(0) on the pre-derived pool (its stats() scan)
 //   derive/ROUTE         cost of one address by four derivation routes
 //   memory/D             bytes per index (counters, one iteration)
 //   persist/{load,save}  1M generated addresses through deserialize/serialize
@@ -389,6 +390,19 @@ void BM_BulkMarkUsedByAddress(benchmark::State& st) {
     d.reset();
 }
 
+// generate_addresses(0): everything a refill call costs besides deriving.
+// It finds "the highest generated index" with stats(), a scan of every
+// touched slot, so this grows with the pool (here: the shared pre-derived
+// pool). Reported so the lead can see the refill's fixed cost.
+void BM_RefillOverhead(benchmark::State& st) {
+    World& w = world();
+    for (auto _ : st) {
+        auto r = w.pool.generate_addresses(0, w.keys, false);
+        benchmark::DoNotOptimize(r);
+    }
+    st.counters["touched_indices"] = static_cast<double>(w.addresses.size());
+}
+
 // ---- derivation routes ------------------------------------------------------------------
 
 // addrpool: chain key parsed once, one CKDpub + hash160 per address, Base58Check.
@@ -646,6 +660,8 @@ void register_all() {
 
     benchmark::RegisterBenchmark("bulk_mark_used_by_address/addrpool", BM_BulkMarkUsedByAddress)
         ->Arg(static_cast<std::int64_t>(sizes().bulk));
+
+    benchmark::RegisterBenchmark("refill_overhead/addrpool", BM_RefillOverhead);
 
     benchmark::RegisterBenchmark("derive/addrpool_cached", BM_DeriveCached);
     benchmark::RegisterBenchmark("derive/keywallet_xprv_path", BM_DerivePrivatePath);

@@ -9,6 +9,10 @@
 //       handout_mutex_cursor baseline (c) reserve() (bench/baselines.hpp)
 //       derive             addrpool's route: ckd_pub_hash160 + Base58Check
 //       derive_xprv_path   the Rust key-wallet's route: [0, i] from the xprv
+//
+// Also, without callgrind: `callgrind-probe cold THREADS COUNT` hands out
+// COUNT addresses from a lookahead-1 pool on THREADS threads; run.sh runs it
+// under bench/tweak_counter.c (LD_PRELOAD) to count derivations per hand-out.
 #include <addrpool/addrpool.hpp>
 
 #include "baselines.hpp"
@@ -25,6 +29,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 using namespace addrpool;
@@ -44,9 +49,34 @@ volatile std::uint8_t g_sink;  // keeps results alive without I/O inside the mea
 
 }  // namespace
 
+static int cold(int threads, std::uint32_t count, const KeySource& keys) {
+    PoolOptions o;
+    o.lookahead = 1;
+    AddressPool pool(DerivationPath({44 | hardened_bit, 1 | hardened_bit, 0 | hardened_bit, 0}), PoolType::external,
+                     20, Network::testnet, std::move(o));
+    std::vector<std::thread> ts;
+    for (int t = 0; t < threads; ++t) {
+        ts.emplace_back([&, t] {
+            const std::uint32_t mine = count / static_cast<std::uint32_t>(threads) +
+                                       (static_cast<std::uint32_t>(t) < count % static_cast<std::uint32_t>(threads));
+            for (std::uint32_t i = 0; i < mine; ++i) {
+                if (!pool.reserve(keys, true)) std::abort();
+            }
+        });
+    }
+    for (auto& t : ts) t.join();
+    std::printf("handouts=%u\n", count);
+    return 0;
+}
+
 int main(int argc, char** argv) {
+    if (argc == 4 && std::string_view(argv[1]) == "cold") {
+        const KeySource keys = KeySource::from_private(account_key());
+        return cold(std::atoi(argv[2]), static_cast<std::uint32_t>(std::strtoul(argv[3], nullptr, 10)), keys);
+    }
     if (argc != 3) {
-        std::fprintf(stderr, "usage: %s handout|handout_mutex_cursor|derive|derive_xprv_path COUNT\n", argv[0]);
+        std::fprintf(stderr, "usage: %s handout|handout_mutex_cursor|derive|derive_xprv_path COUNT\n"
+                             "       %s cold THREADS COUNT\n", argv[0], argv[0]);
         return 2;
     }
     const std::string_view mode = argv[1];

@@ -20,7 +20,7 @@ results=bench/results
 if [ ! -f "$build/build.ninja" ]; then
   meson setup "$build" --buildtype=release -Dbenchmarks=true
 fi
-meson compile -C "$build" -j "$jobs" bench/addrpool-bench bench/callgrind-probe
+meson compile -C "$build" -j "$jobs" bench/addrpool-bench bench/callgrind-probe bench/tweak-counter
 
 mkdir -p "$results"
 
@@ -67,6 +67,14 @@ EOF
   --benchmark_out="$results/latest.json" \
   --benchmark_out_format=json
 
+# The load while it ran (a shared machine: read with the numbers).
+python3 - "$results/machine.json" <<'EOF2'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["loadavg_after"] = open("/proc/loadavg").read().split()[:3]
+json.dump(m, open(sys.argv[1], "w"), indent=2)
+EOF2
+
 # Instruction counts: each mode runs COUNT operations with instrumentation on
 # only around them; the total divided by COUNT is per operation.
 if command -v valgrind >/dev/null 2>&1; then
@@ -88,5 +96,23 @@ else
   echo "run.sh: valgrind not found; instruction counts not measured" >&2
   echo '{}' > "$results/callgrind.json"
 fi
+
+# Derivations per cold hand-out (lookahead 1): calls of
+# secp256k1_ec_pubkey_tweak_add counted by an LD_PRELOAD shim, minus the
+# setup's own (a run with 0 hand-outs). More than 1 per hand-out = duplicated work.
+shim="$PWD/$build/bench/libtweak-counter.so"
+count_calls() {
+  LD_PRELOAD="$shim" "$build/bench/callgrind-probe" cold "$1" "$2" 2>&1 | sed -n 's/^tweak_add_calls=//p'
+}
+printf '{' > "$results/cold_derivations.json"
+sep=""
+for t in 1 2; do
+  base=$(count_calls "$t" 0)
+  calls=$(count_calls "$t" 4000)
+  printf '%s"%s": {"handouts": 4000, "derivations": %s}' "$sep" "$t" "$(( ${calls:-0} - ${base:-0} ))" \
+    >> "$results/cold_derivations.json"
+  sep=", "
+done
+printf '}\n' >> "$results/cold_derivations.json"
 
 python3 bench/report.py --results "$results" --doc docs/performance.md --img docs/img
