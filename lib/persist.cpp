@@ -140,13 +140,12 @@ Error runs_out(std::size_t offset, const char* field) {
 
 std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
 
-// The published hash of a generated slot. A slot can be materialized a moment
-// before its deriving thread stores kDerived (another thread computed the
-// same hash and materialized it): that writer is between two stores, so wait
-// for it. (D3') acquire: pairs with the release store (D2) in publish().
-const Hash160& hash_of_generated(const Slot& s) {
-    while (!(s.meta.load(boost::memory_order_acquire) & Slot::kDerived)) std::this_thread::yield();
-    return s.hash;
+// The published hash of a generated slot. Every slot is published (D2) by
+// the thread that derived it before that thread can materialize it, and the
+// acquire load of the word that showed G orders this read after that.
+Hash160 hash_of_generated(const Slot& s) {
+    if (!s.derived()) std::abort();  // (D3) a generated slot is always published: a pool bug otherwise
+    return s.load_hash();
 }
 
 // Single-threaded initialization of a loaded slot, before the pool exists for
@@ -335,7 +334,7 @@ std::string AddressPool::serialize() const {
     const Impl& p = *impl_;
     std::map<std::uint32_t, std::string> labels;
     {
-        std::lock_guard<std::mutex> lock(p.label_mutex);
+        detail::LockGuard lock(p.label_mutex);
         labels = p.labels;
     }
 
@@ -376,7 +375,7 @@ std::string AddressPool::serialize() const {
         // before this load is seen.
         const slot::Word w = slot::load(s->word);
         if (!slot::is_generated(w)) continue;
-        const Hash160& h = hash_of_generated(*s);
+        const Hash160 h = hash_of_generated(*s);
         put_varint(out, count == 0 ? i : i - prev);
         out.append(reinterpret_cast<const char*>(h.data()), h.size());
         while (label != labels.end() && label->first < i) ++label;
@@ -410,12 +409,16 @@ Result<AddressPool> AddressPool::deserialize(std::string_view bytes, PoolOptions
     auto impl = std::make_unique<Impl>(DerivationPath(std::move(f.base_path)), f.type, f.gap_limit, f.network,
                                        std::move(options));
     // Single-threaded: nobody else can see `impl` yet.
+    impl->lookup.reserve(f.entries.size());  // one allocation instead of repeated rehashing
     for (const auto& e : f.entries) {
         impl->publish(e.index, e.hash);  // allocates the slot, raises touched_end, registers the hash
         init_loaded_word(*impl->slots.find(e.index), e.used);
     }
     if (f.highest_used) Impl::raise(impl->used_end, *f.highest_used + 1);
-    for (auto& [i, text] : f.labels) impl->labels.emplace_hint(impl->labels.end(), i, std::move(text));
+    {
+        detail::LockGuard lock(impl->label_mutex);  // uncontended; keeps the GUARDED_BY contract checkable
+        for (auto& [i, text] : f.labels) impl->labels.emplace_hint(impl->labels.end(), i, std::move(text));
+    }
     return AddressPool(std::move(impl));
 }
 

@@ -116,11 +116,12 @@ SlotArray::~SlotArray() {
 }
 
 Slot& SlotArray::ensure(std::uint32_t i) {
+    if (i >= kMaxIndex) std::abort();  // a caller bug: every index is checked against 2^31 first
     const unsigned k = segment_of(i);
     // (A1) acquire: pairs with (A2), so a segment seen is fully initialized.
     Slot* seg = segments_[k].load(boost::memory_order_acquire);
     if (seg == nullptr) {
-        Slot* fresh = new Slot[segment_size(k)];  // value-initialized: every word 0 = unused
+        Slot* fresh = new Slot[segment_size(k)];  // every word 0 = unused; may throw bad_alloc (nothing published)
         Slot* expected = nullptr;
         // (A2) release: publishes the initialized segment to (A1) and find();
         // acquire on failure: we adopt the winner's segment and read its slots.
@@ -137,13 +138,13 @@ Slot& SlotArray::ensure(std::uint32_t i) {
 
 void LookupIndex::insert(const Hash160& h, std::uint32_t index) {
     Shard& s = shard(h);
-    std::lock_guard<std::mutex> lock(s.mutex);
+    LockGuard lock(s.mutex);
     s.map.emplace(h, index);
 }
 
 std::optional<std::uint32_t> LookupIndex::find(const Hash160& h) const {
     Shard& s = shard(h);
-    std::lock_guard<std::mutex> lock(s.mutex);
+    LockGuard lock(s.mutex);
     auto it = s.map.find(h);
     if (it == s.map.end()) return std::nullopt;
     return it->second;
@@ -151,7 +152,7 @@ std::optional<std::uint32_t> LookupIndex::find(const Hash160& h) const {
 
 void LookupIndex::clear() {
     for (auto& s : shards_) {
-        std::lock_guard<std::mutex> lock(s.mutex);
+        LockGuard lock(s.mutex);
         s.map.clear();
     }
 }
@@ -169,7 +170,7 @@ AddressPool::Impl::Impl(DerivationPath base_path_, PoolType type_, std::uint32_t
       gap_limit(gap_limit_),
       network(network_),
       options(std::move(options_)),
-      lookahead(options.lookahead != 0 ? options.lookahead : gap_limit_) {
+      lookahead(std::min(options.lookahead != 0 ? options.lookahead : gap_limit_, detail::kMaxLookahead)) {
     epoch = options.clock ? options.clock() : std::chrono::steady_clock::now();
 }
 
@@ -186,13 +187,15 @@ std::uint64_t AddressPool::Impl::now_ms_floor() const {
 }
 
 std::uint64_t AddressPool::Impl::now_ms_ceil() const {
-    return static_cast<std::uint64_t>((since(*this).count() + 999'999) / 1'000'000);
+    const auto ns = static_cast<std::uint64_t>(since(*this).count());
+    return ns / 1'000'000 + (ns % 1'000'000 != 0 ? 1 : 0);  // no overflow near the top of the range
 }
 
 void AddressPool::Impl::raise(boost::atomic<std::uint32_t>& counter, std::uint32_t v) noexcept {
-    // (T1) acq_rel: release pairs with the acquire loads of touched_end /
-    // used_end in scans (T2), so a scan bounded by the new value also sees
-    // what this thread did to the slot before raising it.
+    // (T1) acq_rel: release pairs with the acquire loads of touched_end in
+    // scans (T2), so a scan bounded by the new value also sees the segment and
+    // publication this thread made before raising it. (used_end is read
+    // relaxed: it is only a bound, see outside_gap().)
     std::uint32_t cur = counter.load(boost::memory_order_relaxed);  // relaxed: the CAS re-validates
     while (cur < v && !counter.compare_exchange_weak(cur, v, boost::memory_order_acq_rel, boost::memory_order_relaxed)) {
     }
@@ -215,23 +218,29 @@ void AddressPool::Impl::lower_hint(std::uint32_t i) noexcept {
 void AddressPool::Impl::publish(std::uint32_t i, const Hash160& h) {
     Slot& s = slots.ensure(i);
     raise(touched_end, i + 1);  // before any claim of i can make its word non-zero
-    // (D1) acquire: pairs with (D2); already published, nothing to do.
-    if (s.meta.load(boost::memory_order_acquire) & Slot::kDerived) return;
-    // relaxed: kBusy only elects the single writer of `hash`; readers never
-    // look at it, they wait for kDerived (D2).
-    if (s.meta.fetch_or(Slot::kBusy, boost::memory_order_relaxed) & Slot::kBusy) return;
-    s.hash = h;
-    lookup.insert(h, i);
-    // (D2) release: publishes `hash` to every acquire load of meta (D1, D3).
-    s.meta.store(Slot::kBusy | Slot::kDerived, boost::memory_order_release);
+    if (s.derived()) return;    // (D3) already published by someone
+    // Every deriver of i stores the same bytes and registers the same entry,
+    // so no writer needs electing and no deriver returns before its index is
+    // fully published.
+    s.store_hash(h);
+    lookup.insert(h, i);  // idempotent
+    // (D2) release: publishes the hash stored above to every (D3) that sees kDerived.
+    s.meta.fetch_or(Slot::kDerived, boost::memory_order_release);
+}
+
+void detail::LookupIndex::reserve(std::size_t n) {
+    for (auto& sh : shards_) {
+        LockGuard lock(sh.mutex);
+        sh.map.reserve(n / kShards + 1);
+    }
 }
 
 namespace {
 
-// The hash of a published slot, if any. (D3) acquire: pairs with (D2).
+// The hash of a published slot, if any.
 std::optional<Hash160> published_hash(const Slot* s) {
-    if (s == nullptr || !(s->meta.load(boost::memory_order_acquire) & Slot::kDerived)) return std::nullopt;
-    return s->hash;
+    if (s == nullptr || !s->derived()) return std::nullopt;
+    return s->load_hash();
 }
 
 // The lowest derived index, if any (used to check a key source against a loaded pool).
@@ -253,12 +262,13 @@ namespace {
 
 using Impl = AddressPool::Impl;
 
-// Binds the pool to the first key source it derives with, and refuses a
-// different account key afterwards: mixing keys would publish addresses of
-// another wallet under this pool's indices.
+// Binds the pool to the first key source it derives with (public key and
+// chain code), and refuses a different account key afterwards: mixing keys
+// would publish addresses of another wallet under this pool's indices.
 Result<void> check_account(Impl& p, const KeySource& ks) {
-    const PubKeyBytes key = ks.account_public_key()->public_key();
-    std::lock_guard<std::mutex> lock(p.account_mutex);
+    const ExtendedPubKey account = *ks.account_public_key();
+    const std::pair<PubKeyBytes, ChainCode> key{account.public_key(), account.chain_code()};
+    detail::LockGuard lock(p.account_mutex);
     if (p.account_key) {
         if (*p.account_key == key) return {};
         return make_error(Errc::invalid_argument, "the key source holds a different account key than this pool's");
@@ -336,7 +346,10 @@ Result<Slot*> find_unused(Impl& p, const KeySource& ks, std::uint32_t& i, slot::
 
 // After a claim of index i: if fewer than lookahead/2 derived indices are
 // left ahead, the one thread that wins `refilling` derives the next batch.
-void maybe_refill(Impl& p, const KeySource& ks, std::uint32_t i) {
+// Best effort and noexcept: it runs after the caller's claim succeeded, so a
+// failure (an invalid child, out of memory) must neither undo nor fail the
+// hand-out; a later hand-out derives what is missing itself.
+void maybe_refill(Impl& p, const KeySource& ks, std::uint32_t i) noexcept {
     if (p.lookahead == 0 || !ks.can_derive()) return;
     // relaxed: only a trigger; the refiller re-reads it after (R1).
     const std::uint64_t have = p.derived_end.load(boost::memory_order_relaxed);
@@ -347,9 +360,12 @@ void maybe_refill(Impl& p, const KeySource& ks, std::uint32_t i) {
     const std::uint32_t to =
         static_cast<std::uint32_t>(std::min<std::uint64_t>(std::uint64_t{i} + 1 + p.lookahead, kMaxIndex));
     std::uint32_t j = from;
-    for (; j < to; ++j) {
-        if (published_hash(p.slots.find(j))) continue;
-        if (!derive_index(p, ks, j)) break;  // the hand-out succeeded; a later one reports the error
+    try {
+        for (; j < to; ++j) {
+            if (published_hash(p.slots.find(j))) continue;
+            if (!derive_index(p, ks, j)) break;
+        }
+    } catch (...) {  // std::bad_alloc: stop here, the hand-out already succeeded
     }
     // relaxed: read only by refill triggers, ordered by (R1)/(R2).
     p.derived_end.store(std::max(j, p.derived_end.load(boost::memory_order_relaxed)), boost::memory_order_relaxed);
@@ -364,33 +380,50 @@ struct Claimed {
 };
 
 Result<Claimed> claim(Impl& p, const KeySource& ks, bool add_to_state) {
-    const std::uint64_t stamp = p.now_ms_ceil();
-    // (H1) acquire: pairs with (H2)/(H3): having read a hint, we also see the
-    // slot transitions its writer made before publishing it.
-    const std::uint64_t h0 = p.hint.load(boost::memory_order_acquire);
-    std::uint32_t i = static_cast<std::uint32_t>(h0);
-    for (;; ++i) {
-        slot::Word w = 0;
-        Hash160 hash;
-        auto found = find_unused(p, ks, i, w, hash);
-        if (!found) return std::move(found).error();
-        Slot* s = *found;
-        for (;;) {
-            if (slot::try_claim(s->word, w, stamp, add_to_state)) {
-                // Move the hint past i, but only while its version is the one
-                // we started from: then no slot became unused since our scan
-                // began, so every index below i+1 is still taken.
-                std::uint64_t cur = h0;
-                // (H3) acq_rel: release pairs with (H1) of later hand-outs.
-                while ((cur >> 32) == (h0 >> 32) && static_cast<std::uint32_t>(cur) < i + 1 &&
-                       !p.hint.compare_exchange_weak(cur, (cur & ~std::uint64_t{0xffffffff}) | (i + 1),
-                                                     boost::memory_order_acq_rel, boost::memory_order_relaxed)) {
-                }
-                maybe_refill(p, ks, i);
-                return Claimed{i, slot::make_ticket(slot::next_gen(slot::gen(w)), i), hash};
+    for (;;) {  // restarts only if a sweep freed our claim before we could return it (C2)
+        const std::uint64_t stamp = p.now_ms_ceil();
+        // (H1) acquire: pairs with (H2)/(H3): having read a hint, we also see
+        // the slot transitions its writer made before publishing it. (H3 is a
+        // read-modify-write, so it continues the release sequence of an
+        // earlier H2: an H1 that reads an H3 value still synchronizes with it.)
+        const std::uint64_t h0 = p.hint.load(boost::memory_order_acquire);
+        std::uint32_t i = static_cast<std::uint32_t>(h0);
+        bool lost = false;
+        for (; !lost; ++i) {
+            slot::Word w = 0;
+            Hash160 hash;
+            auto found = find_unused(p, ks, i, w, hash);
+            if (!found) return std::move(found).error();
+            Slot* s = *found;
+            for (;;) {
+                if (slot::try_claim(s->word, w, stamp, add_to_state)) break;
+                if (!slot::is_unused(w)) break;  // taken by another thread: try the next index
+                // still unused (only its G bit changed): retry the same index
             }
-            if (!slot::is_unused(w)) break;  // taken by another thread: try the next index
-            // still unused (only its G bit changed): retry the same index
+            if (!slot::is_unused(w)) continue;
+            // Claimed (try_claim left `w` at the unused word it replaced).
+            const std::uint32_t g = slot::next_gen(slot::gen(w));
+            // Move the hint past i, but only while its version is the one we
+            // started from: then no slot became unused since our scan began,
+            // so every index below i+1 is still taken.
+            std::uint64_t cur = h0;
+            // (H3) acq_rel: release pairs with (H1) of later hand-outs.
+            while ((cur >> 32) == (h0 >> 32) && static_cast<std::uint32_t>(cur) < i + 1 &&
+                   !p.hint.compare_exchange_weak(cur, (cur & ~std::uint64_t{0xffffffff}) | (i + 1),
+                                                 boost::memory_order_acq_rel, boost::memory_order_relaxed)) {
+            }
+            // (C2) seq_cst: pairs with the sweep's announcement (C0) through
+            // the seq_cst claim (S1) and the sweep's seq_cst load (S9): either
+            // that sweep's scan cannot see this claim, or we see its clock
+            // reading here. If it read a time after our stamp it might take
+            // our reservation for an old one: restamp it before returning.
+            if (p.sweep_now.load(boost::memory_order_seq_cst) > stamp &&
+                !slot::restamp(s->word, g, p.now_ms_ceil())) {
+                lost = true;  // the sweep freed it first; we returned nothing, so start over
+                continue;
+            }
+            maybe_refill(p, ks, i);
+            return Claimed{i, slot::make_ticket(g, i), hash};
         }
     }
 }
@@ -451,19 +484,36 @@ std::size_t AddressPool::sweep_expired_reservations(std::chrono::nanoseconds ttl
     // reservation taken in that same millisecond may be freed too).
     const bool everything = ttl.count() <= 0;
     const std::uint64_t now = everything ? p.now_ms_ceil() : p.now_ms_floor();
-    const std::uint64_t ttl_ms = everything ? 0 : static_cast<std::uint64_t>((ttl.count() + 999'999) / 1'000'000);
+    const auto ttl_ns = static_cast<std::uint64_t>(everything ? 0 : ttl.count());
+    const std::uint64_t ttl_ms = ttl_ns / 1'000'000 + (ttl_ns % 1'000'000 != 0 ? 1 : 0);  // rounded up, no overflow
+    // (C0) seq_cst: announce this sweep's clock reading before scanning; pairs
+    // with (C2) in claim() (see there). A max, so concurrent sweeps never
+    // lower it.
+    std::uint64_t announced = p.sweep_now.load(boost::memory_order_relaxed);  // relaxed: the CAS re-validates
+    while (announced < now &&
+           !p.sweep_now.compare_exchange_weak(announced, now, boost::memory_order_seq_cst, boost::memory_order_relaxed)) {
+    }
     const std::uint32_t end = p.touched_end.load(boost::memory_order_acquire);  // (T2) acquire: pairs with (T1)
-    std::uint32_t i = p.used_prefix.load(boost::memory_order_relaxed);  // relaxed: a lower bound only
+    // relaxed: a lower bound, raised below only by CAS within the same reset epoch.
+    const std::uint64_t prefix_word = p.used_prefix.load(boost::memory_order_relaxed);
+    std::uint32_t i = static_cast<std::uint32_t>(prefix_word);
     // Skip (and remember) the run of used indices at the bottom: they never
     // change again until reset_usage, so later sweeps start above them.
     bool prefix = true;
     std::size_t freed = 0;
     for (; i < end; ++i) {
         Slot* s = p.slots.find(i);
-        const slot::Word w = s ? slot::load(s->word) : 0;
+        const slot::Word w = s ? slot::load_for_sweep(s->word) : 0;  // (S9)
         if (prefix) {
             if (slot::is_used(w)) {
-                Impl::raise(p.used_prefix, i + 1);
+                // Raise the bound only within the epoch we read: a reset_usage
+                // since then (new epoch) may have freed these indices.
+                std::uint64_t cur = prefix_word;
+                // relaxed: the bound carries no data; its CAS orders nothing else.
+                while ((cur >> 32) == (prefix_word >> 32) && static_cast<std::uint32_t>(cur) < i + 1 &&
+                       !p.used_prefix.compare_exchange_weak(cur, (cur & ~std::uint64_t{0xffffffff}) | (i + 1),
+                                                            boost::memory_order_relaxed, boost::memory_order_relaxed)) {
+                }
                 continue;
             }
             prefix = false;
@@ -533,23 +583,28 @@ DerivationPath AddressPool::path_of(std::uint32_t index) const {
 
 namespace {
 
-// Highest reserved index at or above `floor`, scanning down from the top.
-std::optional<std::uint32_t> highest_reserved_above(const Impl& p, std::uint32_t floor) {
+// The highest index at or above `floor` that is reserved or used, scanning
+// down from the top (so a mark whose used_end raise is still pending counts).
+std::optional<std::uint32_t> highest_taken_above(const Impl& p, std::uint32_t floor) {
     std::uint32_t i = p.touched_end.load(boost::memory_order_acquire);  // (T2) acquire: pairs with (T1)
     while (i > floor) {
         --i;
         const Slot* s = p.slots.find(i);
-        if (s != nullptr && slot::is_reserved(slot::load(s->word))) return i;
+        if (s != nullptr && !slot::is_unused(slot::load(s->word))) return i;
     }
     return std::nullopt;
 }
 
-std::uint32_t window_end(const Impl& p) {
-    // relaxed: a monotone bound read once; see the consistency note in pool.hpp.
+// max(highest used, highest reserved) + 1, or 0 when neither exists.
+std::uint32_t taken_end(const Impl& p) {
+    // relaxed: a lower bound for the scan; the scan reads the slots themselves.
     const std::uint32_t used_end = p.used_end.load(boost::memory_order_relaxed);
-    const auto hr = highest_reserved_above(p, used_end);
-    const std::uint64_t top = hr ? std::uint64_t{*hr} + 1 : used_end;  // max(hu, hr) + 1, or 0
-    return static_cast<std::uint32_t>(std::min<std::uint64_t>(top + p.gap_limit, kMaxIndex));
+    const auto top = highest_taken_above(p, used_end);
+    return top ? *top + 1 : used_end;
+}
+
+std::uint32_t window_end(const Impl& p) {
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(std::uint64_t{taken_end(p)} + p.gap_limit, kMaxIndex));
 }
 
 template <class Pred>
@@ -703,7 +758,7 @@ std::vector<Address> AddressPool::unused_addresses() const {
 bool AddressPool::set_label(const Address& address, std::string text) {
     auto i = index_of(address);
     if (!i) return false;
-    std::lock_guard<std::mutex> lock(impl_->label_mutex);
+    detail::LockGuard lock(impl_->label_mutex);
     impl_->labels[*i] = std::move(text);
     return true;
 }
@@ -711,7 +766,7 @@ bool AddressPool::set_label(const Address& address, std::string text) {
 std::optional<std::string> AddressPool::label(const Address& address) const {
     auto i = index_of(address);
     if (!i) return std::nullopt;
-    std::lock_guard<std::mutex> lock(impl_->label_mutex);
+    detail::LockGuard lock(impl_->label_mutex);
     auto it = impl_->labels.find(*i);
     if (it == impl_->labels.end()) return std::nullopt;
     return it->second;
@@ -719,9 +774,7 @@ std::optional<std::string> AddressPool::label(const Address& address) const {
 
 std::uint32_t AddressPool::prune_unused() {
     Impl& p = *impl_;
-    const std::uint32_t used_end = p.used_end.load(boost::memory_order_relaxed);  // relaxed: see window_end()
-    const auto hr = highest_reserved_above(p, used_end);
-    const std::uint32_t from = hr ? *hr + 1 : used_end;
+    const std::uint32_t from = taken_end(p);
     const std::uint32_t end = p.touched_end.load(boost::memory_order_acquire);  // (T2) acquire: pairs with (T1)
     std::uint32_t dropped = 0;
     for (std::uint32_t i = from; i < end; ++i) {
@@ -740,7 +793,11 @@ void AddressPool::reset_usage() {
     // relaxed: reset_usage is documented as not concurrent with marks; the
     // hint below is published with release (H2).
     p.used_end.store(0, boost::memory_order_relaxed);
-    p.used_prefix.store(0, boost::memory_order_relaxed);
+    // New epoch, bound 0: a sweep that read the old epoch can no longer raise it.
+    std::uint64_t cur = p.used_prefix.load(boost::memory_order_relaxed);  // relaxed: the CAS re-validates
+    while (!p.used_prefix.compare_exchange_weak(cur, ((cur >> 32) + 1) << 32, boost::memory_order_relaxed,
+                                                boost::memory_order_relaxed)) {
+    }
     p.lower_hint(0);
 }
 

@@ -7,12 +7,14 @@
 
 #include "derive.hpp"
 #include "slot.hpp"
+#include "thread_annotations.hpp"
 
 #include <boost/atomic.hpp>
 
 #include <array>
 #include <bit>
 #include <chrono>
+#include <cstring>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -42,17 +44,43 @@ namespace detail {
 inline constexpr std::size_t kFalseSharingRange = 128;
 
 inline constexpr std::uint32_t kMaxIndex = 0x80000000u;  // indices are < 2^31
+inline constexpr std::uint32_t kMaxLookahead = 1u << 16;  // bounds one refill batch
 
 // One index. 32 bytes: 12 bytes of state (word + meta) and the address hash.
 struct Slot {
     boost::atomic<std::uint64_t> word{0};  // the state machine word, see slot.hpp
-    // Derivation publication: kBusy is taken (fetch_or) by the one thread that
-    // writes `hash`; kDerived is then stored with release, after the write.
+    // Derivation publication: kDerived is set (release) by every thread that
+    // derived this index, after storing the hash; readers acquire-load it
+    // before reading the hash. There is no elected writer: the derivation is
+    // deterministic, so racing derivers store identical bytes, and each one
+    // has published before it returns (no window in which a caller holds an
+    // index whose address the pool cannot show yet).
     boost::atomic<std::uint32_t> meta{0};
-    Hash160 hash{};  // written once, before kDerived is published; then read-only
+    // The hash160, as five 32-bit atomics so racing derivers may store it
+    // concurrently. relaxed stores and loads: the values are identical and
+    // ordered for readers by kDerived (D2)/(D3).
+    boost::atomic<std::uint32_t> hash_words[5]{{0}, {0}, {0}, {0}, {0}};
 
-    static constexpr std::uint32_t kBusy = 1;
-    static constexpr std::uint32_t kDerived = 2;
+    static constexpr std::uint32_t kDerived = 1;
+
+    void store_hash(const Hash160& h) noexcept {
+        for (std::size_t k = 0; k < 5; ++k) {
+            std::uint32_t v;
+            std::memcpy(&v, h.data() + 4 * k, 4);
+            hash_words[k].store(v, boost::memory_order_relaxed);  // relaxed: see above
+        }
+    }
+    Hash160 load_hash() const noexcept {
+        Hash160 h;
+        for (std::size_t k = 0; k < 5; ++k) {
+            const std::uint32_t v = hash_words[k].load(boost::memory_order_relaxed);  // relaxed: see above
+            std::memcpy(h.data() + 4 * k, &v, 4);
+        }
+        return h;
+    }
+    // (D3) acquire: pairs with the release fetch_or (D2) in publish(), so the
+    // hash stored before it is visible.
+    bool derived() const noexcept { return (meta.load(boost::memory_order_acquire) & kDerived) != 0; }
 };
 static_assert(sizeof(Slot) == 32, "a slot is 32 bytes");
 static_assert(boost::atomic<std::uint32_t>::is_always_lock_free);
@@ -81,6 +109,7 @@ public:
 
     // The slot, or nullptr if its segment was never allocated. Lock-free.
     Slot* find(std::uint32_t i) const noexcept {
+        if (i >= kMaxIndex) return nullptr;  // no such index (and no such segment)
         const unsigned k = segment_of(i);
         // acquire: pairs with the release CAS in ensure(), so the segment's
         // zero-initialized slots are visible before its pointer is.
@@ -88,7 +117,8 @@ public:
         return seg == nullptr ? nullptr : seg + (i - segment_base(k));
     }
     // The slot, allocating its segment if needed (lock-free: racing
-    // allocators CAS, the loser frees its copy). Aborts only on out-of-memory.
+    // allocators CAS, the loser frees its copy). Requires i < 2^31. Throws
+    // std::bad_alloc when memory runs out (nothing is published then).
     Slot& ensure(std::uint32_t i);
 
 private:
@@ -102,6 +132,7 @@ public:
     void insert(const Hash160& h, std::uint32_t index);
     std::optional<std::uint32_t> find(const Hash160& h) const;
     void clear();
+    void reserve(std::size_t n);  // room for n entries (bulk load)
 
 private:
     struct HashOf {
@@ -112,8 +143,8 @@ private:
         }
     };
     struct Shard {
-        mutable std::mutex mutex;
-        std::unordered_map<Hash160, std::uint32_t, HashOf> map;  // guarded by mutex
+        mutable Mutex mutex;
+        std::unordered_map<Hash160, std::uint32_t, HashOf> map GUARDED_BY(mutex);
     };
     static constexpr std::size_t kShards = 16;
     Shard& shard(const Hash160& h) const noexcept { return shards_[h[19] % kShards]; }
@@ -131,7 +162,7 @@ struct AddressPool::Impl {
     std::uint32_t gap_limit;
     Network network;
     PoolOptions options;
-    std::uint32_t lookahead;  // resolved: options.lookahead or gap_limit
+    std::uint32_t lookahead;  // resolved: options.lookahead or gap_limit, capped at kMaxLookahead
     std::chrono::steady_clock::time_point epoch;
 
     // ---- per-index state ----
@@ -146,20 +177,26 @@ struct AddressPool::Impl {
     alignas(detail::kFalseSharingRange) boost::atomic<std::uint32_t> touched_end{0};
     // highest_used + 1 (0 = none). Monotone except reset_usage.
     boost::atomic<std::uint32_t> used_end{0};
-    // All indices below are used (a lower bound kept by the sweep). Reset by reset_usage.
-    boost::atomic<std::uint32_t> used_prefix{0};
+    // Low 32 bits: every index below is used (a lower bound the sweep keeps);
+    // high 32 bits: an epoch bumped by reset_usage, so a sweep that started
+    // before a reset cannot raise the bound over indices the reset freed.
+    boost::atomic<std::uint64_t> used_prefix{0};
+    // The clock reading (ms, rounded down) of the latest sweep, announced
+    // before it scans; see claim() (C1)/(C2) and sweep (C0).
+    alignas(detail::kFalseSharingRange) boost::atomic<std::uint64_t> sweep_now{0};
     // Lookahead: indices below derived_end are derived (or being published);
     // refilling elects the one thread that derives the next batch.
     alignas(detail::kFalseSharingRange) boost::atomic<std::uint32_t> derived_end{0};
     boost::atomic<bool> refilling{false};
 
-    // The account key this pool derives from, bound on first derivation.
-    std::mutex account_mutex;
-    std::optional<PubKeyBytes> account_key;  // guarded by account_mutex
+    // The account key (public key and chain code) this pool derives from,
+    // bound on first derivation.
+    detail::Mutex account_mutex;
+    std::optional<std::pair<PubKeyBytes, ChainCode>> account_key GUARDED_BY(account_mutex);
 
     // Labels of generated entries.
-    mutable std::mutex label_mutex;
-    std::map<std::uint32_t, std::string> labels;  // guarded by label_mutex
+    mutable detail::Mutex label_mutex;
+    std::map<std::uint32_t, std::string> labels GUARDED_BY(label_mutex);
 
     // ---- helpers used by pool.cpp and persist.cpp ----
     std::uint64_t now_ms_floor() const;

@@ -101,14 +101,33 @@ constexpr Word materialized(Word w) noexcept { return w | kGenerated; }
 
 // (S1) The hand-out's claim: Unused → Reserved. `expected` is the word the
 // caller loaded and found unused; on failure it holds the current word.
-// acq_rel on success: release publishes the reservation to every later
-// acquire load of this word (state(), stats(), the sweep's load (S4)),
-// acquire orders this claim after the transition it replaces (the release
-// CAS (S2)/(S3)/(S4) that made the slot unused).
+// seq_cst on success: besides acq_rel's pairing with the transition it
+// replaces ((S2)/(S3)/(S4) made the slot unused) and with later acquire
+// loads of this word, it takes part in the store-load (Dekker) pairing with a
+// sweep's announcement (pool.cpp (C0)/(C2)): either the sweep's load (S9)
+// misses this claim, or the claimer sees the announcement. Same instruction
+// as acq_rel on x86-64.
 template <class A>
 bool try_claim(A& word, Word& expected, std::uint64_t stamp_ms, bool materialize) noexcept {
     return word.compare_exchange_strong(expected, claimed(expected, stamp_ms, materialize),
-                                        boost::memory_order_acq_rel, boost::memory_order_acquire);
+                                        boost::memory_order_seq_cst, boost::memory_order_acquire);
+}
+
+// (S1') restamp: the claimer of generation `g` moves its own reservation's
+// stamp to `stamp_ms` before returning it. False if the reservation is gone
+// (freed by a sweep, released by index or marked used meanwhile).
+template <class A>
+bool restamp(A& word, std::uint32_t g, std::uint64_t stamp_ms) noexcept {
+    Word w = word.load(boost::memory_order_acquire);  // acquire: pairs with (S1)
+    const Word s = (stamp_ms > kStampMax ? kStampMax : stamp_ms) << kStampShift;
+    while (is_reserved(w) && gen(w) == g) {
+        // acq_rel: like (S1); a sweep's CAS (S4) from the old word then fails.
+        if (word.compare_exchange_weak(w, (w & ~kStampMask) | s, boost::memory_order_acq_rel,
+                                       boost::memory_order_acquire)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 // (S2) release by index: Reserved → Unused. True if this call freed it.
@@ -155,8 +174,8 @@ bool mark_used(A& word, bool require_known) noexcept {
     Word w = word.load(boost::memory_order_acquire);  // acquire: pairs with (S1)/(S5)
     while (!is_used(w)) {
         if (require_known && !is_known(w)) return false;
-        // release: pairs with the acquire loads of serialize() and stats(),
-        // so a used mark that completed before a snapshot began is in it.
+        // acq_rel like every transition; a used mark that completed before a
+        // snapshot began is in it by happens-before plus coherence of this word.
         if (word.compare_exchange_weak(w, marked_used(w), boost::memory_order_acq_rel, boost::memory_order_acquire)) {
             return true;
         }
@@ -207,6 +226,12 @@ bool reset(A& word) noexcept {
 template <class A>
 Word load(const A& word) noexcept {
     return word.load(boost::memory_order_acquire);
+}
+
+// (S9) The sweep's load: seq_cst, for the Dekker pairing described at (S1).
+template <class A>
+Word load_for_sweep(const A& word) noexcept {
+    return word.load(boost::memory_order_seq_cst);
 }
 
 static_assert(boost::atomic<Word>::is_always_lock_free, "slot words must be lock-free 64-bit atomics");

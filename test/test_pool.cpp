@@ -785,3 +785,83 @@ TEST_CASE("the pool can be moved and keeps its state", "[pool]") {
     REQUIRE(r);
     CHECK(r->index == 1);
 }
+
+// ---- regressions from the concurrency review -----------------------------------
+
+TEST_CASE("indices at or above 2^31 are unknown to every query and change", "[pool][errors]") {
+    auto pool = external_pool();
+    REQUIRE(pool.reserve(private_source(), true));
+    for (std::uint32_t i : {0x80000000u, 0x80000001u, 0xffffffffu}) {
+        CHECK(pool.state(i) == AddressState::unused);
+        CHECK_FALSE(pool.address_at(i));
+        CHECK_FALSE(pool.release_reservation(i));
+        CHECK_FALSE(pool.mark_index_used(i));
+        CHECK_FALSE(pool.release_reservation(Reservation{i, Address(), detail::slot::make_ticket(1, i)}));
+    }
+}
+
+TEST_CASE("a holder can always mark its own fresh reservation used, even when derivers race", "[pool][concurrency]") {
+    // Lookahead 1: every hand-out races other threads deriving the same
+    // indices; a reservation must be fully published when it is returned.
+    constexpr int kThreads = 8;
+    for (int round = 0; round < 20; ++round) {
+        PoolOptions opts;
+        opts.lookahead = 1;
+        auto pool = external_pool(0, opts);
+        auto ks = public_source();
+        std::atomic<int> failures{0};
+        std::latch go(kThreads);
+        std::vector<std::thread> threads;
+        for (int t = 0; t < kThreads; ++t) {
+            threads.emplace_back([&] {
+                go.arrive_and_wait();
+                for (int k = 0; k < 25; ++k) {
+                    auto r = pool.reserve(ks, true);
+                    if (!r || pool.address_at(r->index) != r->address || pool.index_of(r->address) != r->index ||
+                        !pool.mark_index_used(r->index)) {
+                        failures.fetch_add(1);
+                    }
+                }
+            });
+        }
+        for (auto& th : threads) th.join();
+        REQUIRE(failures.load() == 0);
+        REQUIRE(pool.stats().used == kThreads * 25);
+    }
+}
+
+TEST_CASE("a key source with the same public key but another chain code is refused", "[pool][errors]") {
+    const auto acct = account_key().to_public();
+    ChainCode other = acct.chain_code();
+    other[0] ^= 1;
+    auto forged = ExtendedPubKey::from_parts(acct.public_key(), other, Network::testnet, acct.depth(),
+                                             acct.parent_fingerprint(), acct.child_number());
+    REQUIRE(forged);
+    auto pool = external_pool();
+    REQUIRE(pool.reserve(KeySource::from_public(acct), true));
+    auto r = pool.generate_addresses(50, KeySource::from_public(*forged), true);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::invalid_argument);
+    CHECK(pool.stats().generated == 1);
+}
+
+TEST_CASE("the largest ttl means never expire and does not overflow", "[pool][ttl]") {
+    auto pool = external_pool();
+    REQUIRE(pool.reserve(private_source(), true));
+    CHECK(pool.sweep_expired_reservations(std::chrono::nanoseconds::max()) == 0);
+    CHECK(pool.sweep_expired_reservations(std::chrono::nanoseconds::min()) == 1);  // <= 0: everything
+}
+
+TEST_CASE("after reset_usage the sweep no longer skips indices that were once a used prefix", "[pool][ttl]") {
+    auto pool = external_pool();
+    auto ks = private_source();
+    for (int i = 0; i < 4; ++i) REQUIRE(pool.reserve(ks, true));
+    for (std::uint32_t i = 0; i < 4; ++i) REQUIRE(pool.mark_index_used(i));
+    CHECK(pool.sweep_expired_reservations(0ns) == 0);  // learns the used prefix 0..3
+    pool.reset_usage();
+    auto r = pool.reserve(ks, true);
+    REQUIRE(r);
+    REQUIRE(r->index == 0);
+    CHECK(pool.sweep_expired_reservations(0ns) == 1);
+    CHECK(pool.state(0) == AddressState::unused);
+}

@@ -101,6 +101,7 @@ struct PoolOptions {
     // Called on the hand-out path: it must be thread-safe and cheap.
     std::function<std::chrono::steady_clock::time_point()> clock;
     // Addresses kept derived ahead of the hand-out frontier; 0 = gap_limit.
+    // Capped at 65536 (one refill batch).
     std::uint32_t lookahead = 0;
     GapPolicy gap_policy = GapPolicy::unbounded;
     AddressFormat format = AddressFormat::p2pkh;
@@ -150,13 +151,17 @@ public:
     // Errors: gap_limit_reached (GapPolicy::error), no_key_source (the index
     // is not derived yet and key_source cannot derive), hardened_from_public,
     // invalid_child, index_out_of_range (all 2^31 indices taken), and
-    // invalid_argument if key_source holds a different account key than the
-    // one this pool derived from before.
-    // Lock-free when the chosen index is already derived (bounded scan from
-    // the cursor hint plus one CAS: no mutex, no allocation, no EC math);
-    // otherwise the calling thread derives the index itself (blocking only on
-    // the lookup index's shard mutex). The one thread that crosses the refill
-    // mark also derives the next lookahead batch before returning.
+    // invalid_argument if the pool must derive and key_source holds another
+    // account key (public key or chain code) than the one it derived with
+    // before. An index that is already derived is handed out whatever the
+    // key source (KeySource::none() included): it needs no key.
+    // Lock-free when the chosen index is already derived: a bounded scan from
+    // the cursor hint, the claim CAS and the cursor-hint CAS; no mutex, no
+    // allocation, no EC math. Otherwise the calling thread derives the index
+    // itself (blocking briefly on the account-binding mutex and one shard
+    // mutex of the lookup index). The one thread that crosses the refill mark
+    // also derives the next lookahead batch before returning. Throws only
+    // std::bad_alloc, and only before anything was reserved.
     Result<Address> next_unused_and_reserve(const KeySource& key_source, bool add_to_state);
 
     // As next_unused_and_reserve, also returning the index and ticket.
@@ -177,8 +182,11 @@ public:
     // ttl old (exact for clocks that move in whole milliseconds; up to 2 ms
     // late otherwise). ttl <= 0 frees every reservation taken before the
     // sweep read the clock, to the millisecond. A reservation taken or
-    // re-taken while the sweep runs is never freed by it (for ttl >= 1 ms):
-    // the sweep frees only the exact (state, ticket, time) word it examined.
+    // re-taken while the sweep runs — after the sweep announced its clock
+    // reading, which it does before scanning — is never freed by it (for
+    // ttl >= 1 ms): a hand-out that sees the announcement re-stamps its
+    // reservation before returning it, and the sweep frees only the exact
+    // (state, ticket, time) word it examined.
     // Returns how many it freed. Cost: the range between the lowest
     // non-used index and the highest derived one, not every index ever
     // generated. Lock-free.
@@ -249,7 +257,9 @@ public:
 
     // Un-materializes generated entries that are unused and above the highest
     // used or reserved index (the unused tail); never drops used or reserved
-    // entries. Returns how many it dropped. Lock-free.
+    // entries. Returns how many it dropped. Lock-free. Run it when no thread
+    // hands out with next_unused(…, true): an address shown by next_unused
+    // and then pruned is no longer known to mark_used.
     std::uint32_t prune_unused();
 
     // For a rescan: every used and reserved index back to unused (entries
