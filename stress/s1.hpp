@@ -41,11 +41,12 @@ Summary s1(const Options& o, MakePool make_pool) {
             else errors[k] = r.error().message;
         };
         std::vector<std::thread> threads;
+        // Outlives every worker (declared before the joins below).
+        std::atomic<std::uint32_t> next{0};  // relaxed: only hands out task numbers
         if (o.thread_per_task) {
             threads.reserve(n);
             for (std::uint32_t k = 0; k < n; ++k) threads.emplace_back([&, k] { go.wait(); task(k); });
         } else {
-            std::atomic<std::uint32_t> next{0};  // relaxed: only hands out task numbers
             for (unsigned t = 0; t < workers; ++t) {
                 threads.emplace_back([&] {
                     go.wait();
