@@ -505,6 +505,14 @@ def main():
           " A lock held for ~30 ns costs about the same two locked RMWs per call, so the difference is the extra "
           "bookkeeping.")
         w("")
+        cpu1 = r.ns(r"throughput/addrpool/real_time/threads:1")
+        cpu2 = r.ns(r"throughput/addrpool/real_time/threads:2")
+        ccpu2 = r.ns(r"throughput/mutex_cursor/real_time/threads:2")
+        if cpu1 and cpu2 and ccpu2:
+            w(f"Measured: with 2 threads each addrpool reserve + release pair costs {fmt_ns(cpu2)} of CPU, against "
+              f"{fmt_ns(cpu1)} with 1 thread; (c) costs {fmt_ns(ccpu2)} per pair with 2 threads. addrpool under "
+              "the wallet lock, (d), also out-runs lock-free addrpool from 2 threads on (throughput table).")
+            w("")
         w("With 2+ threads, glibc's mutex is unfair: the thread that just released it usually re-acquires it "
           "while the other sleeps, so (c) runs at near single-thread speed with warm cache lines and few hand-overs. "
           "addrpool's threads really run in parallel, and every call writes the shared cursor hint (claim moves it, "
@@ -514,7 +522,7 @@ def main():
           "descheduled or busy stalls every caller); addrpool never blocks.")
         w("")
         w("What would close it (lib/, owned by the lead): (1) a leaner fast path — no `Result` wrapping until an "
-          "error, the refill trigger tested against a plain cached flag, the clock read only once per call; "
+          "error, the refill trigger tested against a plain cached flag; "
           "(2) fewer writes to the shared hint line per call (today a reserve + release pair does two CASes on it); "
           "(3) spread consecutive indices over different cache lines (index permutation within a segment, or "
           "padding the word array), so two threads handing out neighbours don't share a line.")
@@ -523,25 +531,33 @@ def main():
         any_missed = True
         p1, p2 = cold[("addrpool", 1)], cold[("addrpool", 2)]
         scale = ratio(p2, p1)
-        w("**Cold pool vs (d).** Every hand-out costs one CKDpub (~25 µs of CPU). (d) runs them one at a time "
-          "under the wallet lock; addrpool lets both threads derive at once, so the ratio approaches 2× only when "
-          f"the process gets two CPUs. In this run addrpool went from {fmt_rate(p1)} (1 thread) to {fmt_rate(p2)} "
-          f"(2 threads, {fmt_x(scale)})" +
-          (": the second thread found little free CPU. The 2 CPUs were shared with other engineers' builds, "
-           "fuzzers and model checker during the run (load average in the machine table), so this number measures "
-           "the scheduler more than the pool." if scale is not None and scale < 1.5 else "."))
-        w("")
         c2 = coldd.get("2")
-        if c2 and c2.get("handouts"):
-            dup = c2["derivations"] / c2["handouts"] - 1
-            w(f"Duplicate work is not the cause: counting `secp256k1_ec_pubkey_tweak_add` calls (LD_PRELOAD shim "
-              f"`bench/tweak_counter.c`) gave {c2['derivations']:,} derivations for {c2['handouts']:,} cold hand-outs "
-              f"on 2 threads, {dup * 100:.2f}% more than one each (presumably a hand-out that finds its index "
-              "unpublished while the refiller is already deriving it).")
+        per = c2["derivations"] / c2["handouts"] if c2 and c2.get("handouts") else None
+        w("**Cold pool vs (d).** Every hand-out costs one CKDpub (~25 µs of CPU). (d) runs them one at a time "
+          "under the wallet lock; addrpool lets both threads derive at once, so the ratio can approach 2× only if "
+          f"the two threads do no duplicate work. In this run addrpool went from {fmt_rate(p1)} (1 thread) to "
+          f"{fmt_rate(p2)} (2 threads, {fmt_x(scale)}).")
         w("")
-        w("What would close it: rerun `make bench` on a machine with two idle CPUs. In the pool, only that small "
-          "duplicate share can go (let a hand-out that sees the slot's busy bit move on instead of deriving the "
-          "same index).")
+        if per is not None and per >= 1.1:
+            w(f"The cause is duplicated EC work: with 2 threads the pool ran {c2['derivations']:,} derivations for "
+              f"{c2['handouts']:,} hand-outs ({per:.2f} per hand-out; LD_PRELOAD count of "
+              "`secp256k1_ec_pubkey_tweak_add`, `bench/tweak_counter.c`). With lookahead 1 the refiller derives "
+              "index i+1 while the other thread's hand-out finds i+1 unpublished and derives it as well: "
+              "nothing marks an index as *being derived* before the EC math starts, so both do it and either "
+              "publication wins. The second CPU is spent mostly on the same keys.")
+            w("")
+            w("What would close it (lib/): mark a slot as being derived before deriving it (the slot's meta word "
+              "has room for the bit) and let a hand-out that meets such a slot either wait for its publication "
+              "(microseconds, only on the cold path) or claim it and leave the derivation to the deriver; or have "
+              "the refill start one index past the hand-out frontier so the two never race for the same index.")
+        else:
+            w("The second thread found little free CPU: the 2 CPUs were shared with other engineers' builds, "
+              "fuzzers and model checker during the run (load average in the machine table), so this number "
+              "measures the scheduler more than the pool." +
+              (f" Duplicate work is small: {per:.4f} derivations per hand-out on 2 threads "
+               "(LD_PRELOAD count of `secp256k1_ec_pubkey_tweak_add`, `bench/tweak_counter.c`)." if per else ""))
+            w("")
+            w("What would close it: rerun `make bench` on a machine with two idle CPUs.")
         w("")
     if not any_missed:
         w("None in this run.")
