@@ -17,15 +17,9 @@ filter=${BENCH_FILTER:-.}
 jobs=${JOBS:-$(nproc)}
 results=bench/results
 
-# g++ 12 at -O3 reports a false -Wrestrict inside libstdc++'s std::string
-# operator+ (a known GCC 12 false positive), which -Werror turns into a failed
-# build of lib/persist.cpp; only that warning is silenced, only for g++ 12.
+# (g++ 12's false -Wrestrict in release builds is handled in meson.build.)
 cxx=${CXX:-c++}
 setup_args=""
-if ! $cxx -dM -E -x c++ /dev/null 2>/dev/null | grep -q __clang__ &&
-   [ "$($cxx -dumpversion 2>/dev/null | cut -d. -f1)" = 12 ]; then
-  setup_args="-Dcpp_args=-Wno-restrict"
-fi
 if [ ! -f "$build/build.ninja" ]; then
   meson setup "$build" --buildtype=release -Dbenchmarks=true $setup_args
 fi

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <new>
 #include <string>
+#include <thread>
 
 namespace addrpool {
 
@@ -133,7 +134,7 @@ Slot& SlotArray::ensure(std::uint32_t i) {
             seg = expected;
         }
     }
-    return seg[i - segment_base(k)];
+    return seg[position(k, i - segment_base(k))];
 }
 
 void LookupIndex::insert(const Hash160& h, std::uint32_t index) {
@@ -286,7 +287,10 @@ Result<void> check_account(Impl& p, const KeySource& ks) {
     return {};
 }
 
-Result<Hash160> derive_index(Impl& p, const KeySource& ks, std::uint32_t i) {
+// Derives index i if no other thread is deriving it. Returns its hash when
+// it is (or was already) published, nullopt when another thread holds
+// kDeriving for it, or an error (then kDeriving is left clear for others).
+Result<std::optional<Hash160>> derive_if_free(Impl& p, const KeySource& ks, std::uint32_t i) {
     if (!ks.can_derive()) {
         return make_error(Errc::no_key_source, "index " + std::to_string(i) +
                                                    " is not derived yet and the key source cannot derive");
@@ -295,10 +299,59 @@ Result<Hash160> derive_index(Impl& p, const KeySource& ks, std::uint32_t i) {
         return make_error(Errc::hardened_from_public, "an absent_hardened pool needs a private key source");
     }
     if (auto ok = check_account(p, ks); !ok) return std::move(ok).error();
+    Slot& s = p.slots.ensure(i);
+    if (s.derived()) return std::optional<Hash160>(s.load_hash());  // (D3)
+    // relaxed: kDeriving only elects who computes; the result is published by (D2).
+    const std::uint32_t prior = s.meta.fetch_or(Slot::kDeriving, boost::memory_order_relaxed);
+    if (prior & Slot::kDeriving) {
+        if (s.derived()) return std::optional<Hash160>(s.load_hash());  // (D3)
+        return std::optional<Hash160>();  // busy: someone else computes it
+    }
+    // Ours. If anything below fails (an invalid child, bad_alloc), give the
+    // index back so a waiter can derive it.
+    struct GiveBack {
+        Slot& slot;
+        bool armed = true;
+        ~GiveBack() {
+            // relaxed: as the fetch_or above.
+            if (armed) slot.meta.fetch_and(~Slot::kDeriving, boost::memory_order_relaxed);
+        }
+    } give_back{s};
     auto h = ks.derive_hash160(p.type, i);
-    if (!h) return h;
+    if (!h) return std::move(h).error();
     p.publish(i, *h);
-    return h;
+    give_back.armed = false;  // kDerived is set: kDeriving may stay
+    return std::optional<Hash160>(*h);
+}
+
+// While another thread derives `busy`, derive one index ahead of it that
+// nobody derives yet (so two threads never compute the same key and the
+// waiter's time is not lost). False if there was nothing to do.
+bool help_ahead(Impl& p, const KeySource& ks, std::uint32_t busy) {
+    const std::uint64_t end = std::min<std::uint64_t>(std::uint64_t{busy} + 1 + std::max(p.lookahead, 1u) + 4, kMaxIndex);
+    for (std::uint64_t j = std::uint64_t{busy} + 1; j < end; ++j) {
+        const auto jj = static_cast<std::uint32_t>(j);
+        const Slot* s = p.slots.find(jj);
+        if (s != nullptr && (s->derived() ||
+                             (s->meta.load(boost::memory_order_relaxed) & Slot::kDeriving))) {  // relaxed: a hint
+            continue;
+        }
+        auto r = derive_if_free(p, ks, jj);
+        if (!r) return false;
+        if (*r) return true;
+    }
+    return false;
+}
+
+// The hash of index i, derived by this thread or, if another thread is
+// deriving it right now, by that one (this thread helps ahead meanwhile).
+Result<Hash160> derive_index(Impl& p, const KeySource& ks, std::uint32_t i) {
+    for (;;) {
+        auto r = derive_if_free(p, ks, i);
+        if (!r) return std::move(r).error();
+        if (*r) return **r;
+        if (!help_ahead(p, ks, i)) std::this_thread::yield();
+    }
 }
 
 // The hash of index i, deriving and publishing it if needed.
@@ -363,7 +416,7 @@ void maybe_refill(Impl& p, const KeySource& ks, std::uint32_t i) noexcept {
     try {
         for (; j < to; ++j) {
             if (published_hash(p.slots.find(j))) continue;
-            if (!derive_index(p, ks, j)) break;
+            if (!derive_if_free(p, ks, j)) break;  // busy (someone else derives j) is fine: go on
         }
     } catch (...) {  // std::bad_alloc: stop here, the hand-out already succeeded
     }
@@ -406,7 +459,8 @@ Result<Claimed> claim(Impl& p, const KeySource& ks, bool add_to_state) {
             // Move the hint past i, but only while its version is the one we
             // started from: then no slot became unused since our scan began,
             // so every index below i+1 is still taken.
-            std::uint64_t cur = h0;
+            // relaxed: only decides whether a CAS is needed; the CAS re-validates.
+            std::uint64_t cur = p.hint.load(boost::memory_order_relaxed);
             // (H3) acq_rel: release pairs with (H1) of later hand-outs.
             while ((cur >> 32) == (h0 >> 32) && static_cast<std::uint32_t>(cur) < i + 1 &&
                    !p.hint.compare_exchange_weak(cur, (cur & ~std::uint64_t{0xffffffff}) | (i + 1),
@@ -501,6 +555,7 @@ std::size_t AddressPool::sweep_expired_reservations(std::chrono::nanoseconds ttl
     // change again until reset_usage, so later sweeps start above them.
     bool prefix = true;
     std::size_t freed = 0;
+    std::uint32_t lowest_freed = kMaxIndex;
     for (; i < end; ++i) {
         Slot* s = p.slots.find(i);
         const slot::Word w = s ? slot::load_for_sweep(s->word) : 0;  // (S9)
@@ -521,9 +576,13 @@ std::size_t AddressPool::sweep_expired_reservations(std::chrono::nanoseconds ttl
         if (!slot::is_reserved(w) || slot::stamp(w) + ttl_ms > now) continue;
         if (slot::sweep_one(s->word, w)) {
             ++freed;
-            p.lower_hint(i);
+            lowest_freed = std::min(lowest_freed, i);
         }
     }
+    // One hint update for the whole sweep: a hand-out that moved the hint
+    // past a freed index meanwhile is undone by the min, and the version
+    // bump stops any that started before it (H2).
+    if (freed != 0) p.lower_hint(lowest_freed);
     return freed;
 }
 
@@ -714,8 +773,13 @@ Result<std::vector<Address>> AddressPool::generate_addresses(std::uint32_t count
                                                              bool add_to_state) {
     if (count > (1u << 20)) return make_error(Errc::invalid_argument, "count is above 2^20");
     Impl& p = *impl_;
-    const auto hg = stats().highest_generated;
-    const std::uint32_t from = hg ? *hg + 1 : 0;
+    // The highest generated index, scanning down from the top (not a full stats() pass).
+    std::uint32_t from = p.touched_end.load(boost::memory_order_acquire);  // (T2) acquire: pairs with (T1)
+    while (from > 0) {
+        const Slot* s = p.slots.find(from - 1);
+        if (s != nullptr && slot::is_generated(slot::load(s->word))) break;
+        --from;
+    }
     if (std::uint64_t{from} + count > kMaxIndex) {
         return make_error(Errc::index_out_of_range, "generating that many would pass index 2^31");
     }

@@ -49,12 +49,13 @@ inline constexpr std::uint32_t kMaxLookahead = 1u << 16;  // bounds one refill b
 // One index. 32 bytes: 12 bytes of state (word + meta) and the address hash.
 struct Slot {
     boost::atomic<std::uint64_t> word{0};  // the state machine word, see slot.hpp
-    // Derivation publication: kDerived is set (release) by every thread that
-    // derived this index, after storing the hash; readers acquire-load it
-    // before reading the hash. There is no elected writer: the derivation is
-    // deterministic, so racing derivers store identical bytes, and each one
-    // has published before it returns (no window in which a caller holds an
-    // index whose address the pool cannot show yet).
+    // Derivation: kDeriving elects the one thread that computes the key (so
+    // no EC operation is done twice; others wait for it or help ahead);
+    // kDerived is then set (release) after the hash is stored, and readers
+    // acquire-load it before reading the hash. Publication itself is
+    // idempotent (identical bytes, idempotent lookup insert), and a deriver
+    // has published before it returns: no caller ever holds an index whose
+    // address the pool cannot show yet.
     boost::atomic<std::uint32_t> meta{0};
     // The hash160, as five 32-bit atomics so racing derivers may store it
     // concurrently. relaxed stores and loads: the values are identical and
@@ -62,6 +63,9 @@ struct Slot {
     boost::atomic<std::uint32_t> hash_words[5]{{0}, {0}, {0}, {0}, {0}};
 
     static constexpr std::uint32_t kDerived = 1;
+    // Set (fetch_or) by the one thread that computes this index's key, so
+    // that no EC operation is done twice; cleared again if it fails.
+    static constexpr std::uint32_t kDeriving = 2;
 
     void store_hash(const Hash160& h) noexcept {
         for (std::size_t k = 0; k < 5; ++k) {
@@ -106,6 +110,13 @@ public:
     static constexpr std::uint32_t segment_size(unsigned k) noexcept {
         return k == 0 ? 1u << kFirstBits : 1u << (k + kFirstBits - 1);
     }
+    // Where offset `off` of segment k lives: 8-way interleaved, so that the
+    // 8 consecutive indices that concurrent hand-outs claim at once sit in 8
+    // different 128-byte line pairs instead of sharing lines (false sharing).
+    static constexpr std::uint32_t kInterleave = 8;
+    static constexpr std::uint32_t position(unsigned k, std::uint32_t off) noexcept {
+        return (off % kInterleave) * (segment_size(k) / kInterleave) + off / kInterleave;
+    }
 
     // The slot, or nullptr if its segment was never allocated. Lock-free.
     Slot* find(std::uint32_t i) const noexcept {
@@ -114,7 +125,7 @@ public:
         // acquire: pairs with the release CAS in ensure(), so the segment's
         // zero-initialized slots are visible before its pointer is.
         Slot* seg = segments_[k].load(boost::memory_order_acquire);
-        return seg == nullptr ? nullptr : seg + (i - segment_base(k));
+        return seg == nullptr ? nullptr : seg + position(k, i - segment_base(k));
     }
     // The slot, allocating its segment if needed (lock-free: racing
     // allocators CAS, the loser frees its copy). Requires i < 2^31. Throws

@@ -865,3 +865,23 @@ TEST_CASE("after reset_usage the sweep no longer skips indices that were once a 
     CHECK(pool.sweep_expired_reservations(0ns) == 1);
     CHECK(pool.state(0) == AddressState::unused);
 }
+
+TEST_CASE("the interleaved slot layout is a bijection and spreads neighbours over line pairs", "[pool][shape]") {
+    using detail::SlotArray;
+    for (unsigned k : {0u, 1u, 2u, 5u}) {
+        const std::uint32_t n = SlotArray::segment_size(k);
+        std::vector<bool> seen(n, false);
+        for (std::uint32_t off = 0; off < n; ++off) {
+            const std::uint32_t pos = SlotArray::position(k, off);
+            REQUIRE(pos < n);
+            REQUIRE_FALSE(seen[pos]);
+            seen[pos] = true;
+        }
+        // 8 consecutive offsets land in 8 different 128-byte (4-slot) groups.
+        for (std::uint32_t base : {0u, 8u, n - 8}) {
+            std::set<std::uint32_t> groups;
+            for (std::uint32_t off = base; off < base + 8; ++off) groups.insert(SlotArray::position(k, off) / 4);
+            CHECK(groups.size() == 8);
+        }
+    }
+}

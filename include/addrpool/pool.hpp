@@ -159,7 +159,8 @@ public:
     // the cursor hint, the claim CAS and the cursor-hint CAS; no mutex, no
     // allocation, no EC math. Otherwise the calling thread derives the index
     // itself (blocking briefly on the account-binding mutex and one shard
-    // mutex of the lookup index). The one thread that crosses the refill mark
+    // mutex of the lookup index), or, if another thread is deriving that
+    // very index, waits for it while deriving indices further ahead. The one thread that crosses the refill mark
     // also derives the next lookahead batch before returning. Throws only
     // std::bad_alloc, and only before anything was reserved.
     Result<Address> next_unused_and_reserve(const KeySource& key_source, bool add_to_state);
