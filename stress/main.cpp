@@ -1,7 +1,7 @@
 // addrpool-stress: scenarios S1–S5 against the lock-free AddressPool.
 //
 //   addrpool-stress [--scenario S1|S2|S3|S4|S5|all] [--seed N] [--iterations N]
-//                   [--threads N] [--thread-per-task] [--broken-pool [--expect-failure]] [--strict-mark]
+//                   [--threads N] [--thread-per-task] [--broken-pool [--expect-failure]] [--strict-mark | --lenient-mark]
 //
 // --iterations (or ADDRPOOL_STRESS_ITERS) scales every scenario: S1 rounds of
 // 10,000 hand-outs, S2 blocks of 50,000 hand-outs, S3 rounds of 4 × 512,
@@ -21,7 +21,7 @@ namespace {
     std::fprintf(stderr,
                  "addrpool-stress: %s\n"
                  "usage: addrpool-stress [--scenario S1..S5|all] [--seed N] [--iterations N] [--threads N]\n"
-                 "                       [--thread-per-task] [--broken-pool] [--expect-failure] [--strict-mark]\n",
+                 "                       [--thread-per-task] [--broken-pool] [--expect-failure] [--strict-mark | --lenient-mark]\n",
                  why);
     std::exit(2);
 }
@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
         else if (a == "--thread-per-task") o.thread_per_task = true;
         else if (a == "--broken-pool") o.broken_pool = true;
         else if (a == "--strict-mark") o.strict_mark = true;
+        else if (a == "--lenient-mark") o.strict_mark = false;  // diagnosis: count, retry, report
         else if (a == "--expect-failure") expect_failure = true;
         else usage(("unknown argument " + a).c_str());
     }

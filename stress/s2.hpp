@@ -195,11 +195,9 @@ Summary s2(const Options& o, MakePool make_pool) {
                         chk.note(i, Ev::mark, t, r.ticket);
                         const bool ok = act == 0 ? pool->mark_index_used(i) : pool->mark_used(r.address);
                         if (!ok) {
-                            // Known pool bug (reported to the lead): a hand-out can return an
-                            // index whose hash another thread is still publishing; until that
-                            // finishes, mark used of the live reservation returns false.
-                            // --strict-mark reports it; otherwise it is counted, retried, and a
-                            // reservation that never becomes markable is left to the sweeper.
+                            // A pool bug (fixed in 35bd9b7: a hand-out returned an index whose
+                            // hash another thread was still publishing). Strict by default;
+                            // --lenient-mark counts, retries and reports instead, for diagnosis.
                             const long k = retry_mark(*pool, act == 0, r);
                             ++mark_false[t];
                             if (o.strict_mark || k < 0) {
