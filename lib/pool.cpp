@@ -2,8 +2,8 @@
 // file is the cursor hint, the segmented array, derivation/lookahead and the
 // whole-pool operations. docs/design.md carries the long-form argument.
 //
-// Atomic operations on shared cursors are numbered (H1)…, (T1)…, (D1)… and
-// each names its partner.
+// Atomic operations on shared cursors are numbered (H1)–(H3), (T1)/(T2),
+// (D2)/(D3), (R1)/(R2), (A1)/(A2), (C0)/(C2) and each names its partner.
 #include "pool_impl.hpp"
 
 #include "crypto.hpp"
@@ -402,13 +402,13 @@ Result<Slot*> find_unused(Impl& p, const KeySource& ks, std::uint32_t& i, slot::
 // Best effort and noexcept: it runs after the caller's claim succeeded, so a
 // failure (an invalid child, out of memory) must neither undo nor fail the
 // hand-out; a later hand-out derives what is missing itself.
-void maybe_refill(Impl& p, const KeySource& ks, std::uint32_t i) noexcept {
-    if (p.lookahead == 0 || !ks.can_derive()) return;
+bool maybe_refill(Impl& p, const KeySource& ks, std::uint32_t i) noexcept {
+    if (p.lookahead == 0 || !ks.can_derive()) return false;
     // relaxed: only a trigger; the refiller re-reads it after (R1).
     const std::uint64_t have = p.derived_end.load(boost::memory_order_relaxed);
-    if (std::uint64_t{i} + 1 + p.lookahead / 2 < have) return;
+    if (std::uint64_t{i} + 1 + p.lookahead / 2 < have) return false;
     // (R1) acquire: pairs with (R2) of the previous refiller, so we see its derived_end.
-    if (p.refilling.exchange(true, boost::memory_order_acquire)) return;
+    if (p.refilling.exchange(true, boost::memory_order_acquire)) return false;
     const std::uint32_t from = std::max(p.derived_end.load(boost::memory_order_relaxed), i + 1);
     const std::uint32_t to =
         static_cast<std::uint32_t>(std::min<std::uint64_t>(std::uint64_t{i} + 1 + p.lookahead, kMaxIndex));
@@ -424,6 +424,7 @@ void maybe_refill(Impl& p, const KeySource& ks, std::uint32_t i) noexcept {
     p.derived_end.store(std::max(j, p.derived_end.load(boost::memory_order_relaxed)), boost::memory_order_relaxed);
     // (R2) release: pairs with (R1).
     p.refilling.store(false, boost::memory_order_release);
+    return true;
 }
 
 struct Claimed {
@@ -434,7 +435,6 @@ struct Claimed {
 
 Result<Claimed> claim(Impl& p, const KeySource& ks, bool add_to_state) {
     for (;;) {  // restarts only if a sweep freed our claim before we could return it (C2)
-        const std::uint64_t stamp = p.now_ms_ceil();
         // (H1) acquire: pairs with (H2)/(H3): having read a hint, we also see
         // the slot transitions its writer made before publishing it. (H3 is a
         // read-modify-write, so it continues the release sequence of an
@@ -448,6 +448,9 @@ Result<Claimed> claim(Impl& p, const KeySource& ks, bool add_to_state) {
             auto found = find_unused(p, ks, i, w, hash);
             if (!found) return std::move(found).error();
             Slot* s = *found;
+            // The reservation's time: read now, after any derivation or wait
+            // in find_unused, right before the claim.
+            std::uint64_t stamp = p.now_ms_ceil();
             for (;;) {
                 if (slot::try_claim(s->word, w, stamp, add_to_state)) break;
                 if (!slot::is_unused(w)) break;  // taken by another thread: try the next index
@@ -466,17 +469,32 @@ Result<Claimed> claim(Impl& p, const KeySource& ks, bool add_to_state) {
                    !p.hint.compare_exchange_weak(cur, (cur & ~std::uint64_t{0xffffffff}) | (i + 1),
                                                  boost::memory_order_acq_rel, boost::memory_order_relaxed)) {
             }
+            // The refill (if this thread wins it) runs before the checks below,
+            // so that nothing slow sits between them and the return.
+            if (maybe_refill(p, ks, i)) {
+                // The batch took time: stamp the reservation with the time it
+                // is really handed out. (S1') is seq_cst: it is then the write
+                // of the Dekker pair below, like the claim (S1) otherwise.
+                const std::uint64_t fresh = p.now_ms_ceil();
+                if (fresh > stamp) {
+                    if (!slot::restamp(s->word, g, fresh)) {
+                        lost = true;  // freed (by a sweep) while we refilled: start over
+                        continue;
+                    }
+                    stamp = fresh;
+                }
+            }
             // (C2) seq_cst: pairs with the sweep's announcement (C0) through
-            // the seq_cst claim (S1) and the sweep's seq_cst load (S9): either
-            // that sweep's scan cannot see this claim, or we see its clock
-            // reading here. If it read a time after our stamp it might take
-            // our reservation for an old one: restamp it before returning.
+            // the seq_cst write of our word ((S1) or (S1')) and the sweep's
+            // seq_cst load (S9): either that sweep's scan cannot see this
+            // word, or we see its clock reading here. If it read a time after
+            // our stamp it might take our reservation for an old one: restamp
+            // it before returning.
             if (p.sweep_now.load(boost::memory_order_seq_cst) > stamp &&
                 !slot::restamp(s->word, g, p.now_ms_ceil())) {
                 lost = true;  // the sweep freed it first; we returned nothing, so start over
                 continue;
             }
-            maybe_refill(p, ks, i);
             return Claimed{i, slot::make_ticket(g, i), hash};
         }
     }

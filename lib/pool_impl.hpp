@@ -114,8 +114,13 @@ public:
     // 8 consecutive indices that concurrent hand-outs claim at once sit in 8
     // different 128-byte line pairs instead of sharing lines (false sharing).
     static constexpr std::uint32_t kInterleave = 8;
+    // Each lane is also rotated by two slots (64 bytes) per lane, so that the
+    // 8 hot slots, size/8 * 32 bytes apart (a multiple of 4 KiB), do not all
+    // map to one L1 cache set.
     static constexpr std::uint32_t position(unsigned k, std::uint32_t off) noexcept {
-        return (off % kInterleave) * (segment_size(k) / kInterleave) + off / kInterleave;
+        const std::uint32_t lane_size = segment_size(k) / kInterleave;  // a power of two >= 128
+        const std::uint32_t lane = off % kInterleave;
+        return lane * lane_size + ((off / kInterleave + 2 * lane) & (lane_size - 1));
     }
 
     // The slot, or nullptr if its segment was never allocated. Lock-free.
@@ -193,7 +198,7 @@ struct AddressPool::Impl {
     // before a reset cannot raise the bound over indices the reset freed.
     boost::atomic<std::uint64_t> used_prefix{0};
     // The clock reading (ms, rounded down) of the latest sweep, announced
-    // before it scans; see claim() (C1)/(C2) and sweep (C0).
+    // before it scans; see claim() (C2) and the sweep (C0).
     alignas(detail::kFalseSharingRange) boost::atomic<std::uint64_t> sweep_now{0};
     // Lookahead: indices below derived_end are derived (or being published);
     // refilling elects the one thread that derives the next batch.

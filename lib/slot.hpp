@@ -30,11 +30,13 @@
 //
 // Orderings: slot words carry no payload besides themselves, so mutual
 // exclusion follows from the single modification order of each word. Every
-// successful transition is nevertheless acq_rel and every load acquire, so
-// that a thread observing a transition also observes what its author did
-// before it (chiefly: the lowered cursor hint a release publishes after its
-// CAS is read with acquire by hand-outs, see pool.cpp (H2)). On x86-64 these
-// orderings cost nothing extra over relaxed for RMW operations.
+// successful transition is nevertheless at least acq_rel and every load at
+// least acquire, so that a thread observing a transition also observes what
+// its author did before it (chiefly: the lowered cursor hint a release
+// publishes after its CAS is read with acquire by hand-outs, see pool.cpp
+// (H2)). The claim (S1), the restamp (S1') and the sweep's load (S9) are
+// seq_cst, for the store-load pairing with a sweep's announcement (pool.cpp
+// (C0)/(C2)). On x86-64 none of this costs more than relaxed RMWs and loads.
 #ifndef ADDRPOOL_LIB_SLOT_HPP
 #define ADDRPOOL_LIB_SLOT_HPP
 
@@ -102,7 +104,7 @@ constexpr Word materialized(Word w) noexcept { return w | kGenerated; }
 // (S1) The hand-out's claim: Unused → Reserved. `expected` is the word the
 // caller loaded and found unused; on failure it holds the current word.
 // seq_cst on success: besides acq_rel's pairing with the transition it
-// replaces ((S2)/(S3)/(S4) made the slot unused) and with later acquire
+// replaces ((S2)/(S3)/(S4)/(S8) made the slot unused) and with later acquire
 // loads of this word, it takes part in the store-load (Dekker) pairing with a
 // sweep's announcement (pool.cpp (C0)/(C2)): either the sweep's load (S9)
 // misses this claim, or the claimer sees the announcement. Same instruction
@@ -121,8 +123,9 @@ bool restamp(A& word, std::uint32_t g, std::uint64_t stamp_ms) noexcept {
     Word w = word.load(boost::memory_order_acquire);  // acquire: pairs with (S1)
     const Word s = (stamp_ms > kStampMax ? kStampMax : stamp_ms) << kStampShift;
     while (is_reserved(w) && gen(w) == g) {
-        // acq_rel: like (S1); a sweep's CAS (S4) from the old word then fails.
-        if (word.compare_exchange_weak(w, (w & ~kStampMask) | s, boost::memory_order_acq_rel,
+        // seq_cst: like (S1), the write side of the Dekker pairing with a
+        // sweep (pool.cpp (C0)/(C2)); a sweep's CAS (S4) from the old word fails.
+        if (word.compare_exchange_weak(w, (w & ~kStampMask) | s, boost::memory_order_seq_cst,
                                        boost::memory_order_acquire)) {
             return true;
         }

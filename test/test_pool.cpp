@@ -885,3 +885,49 @@ TEST_CASE("the interleaved slot layout is a bijection and spreads neighbours ove
         }
     }
 }
+
+TEST_CASE("a reservation freed by a sweep while its hand-out was refilling is never returned", "[pool][ttl][concurrency]") {
+    // Deterministic replay of a review finding: the hand-out claims index 0,
+    // then refills its lookahead; meanwhile (here: inside its clock call
+    // right after the refill) the clock jumps 10 minutes, a sweep frees the
+    // claim as expired and another caller reserves index 0. The first
+    // hand-out must notice and return another index, never index 0 as well.
+    std::atomic<std::int64_t> now_ns{0};
+    std::atomic<std::thread::id> hooked{};
+    std::atomic<int> hooked_calls{0};
+    AddressPool* pool_ptr = nullptr;
+    const KeySource ks = private_source();
+    std::optional<Reservation> other;
+    std::size_t swept = 0;
+    PoolOptions opts;
+    opts.lookahead = 64;
+    opts.clock = [&] {
+        if (std::this_thread::get_id() == hooked.load() && hooked_calls.fetch_add(1) == 1) {
+            now_ns.fetch_add(std::chrono::nanoseconds(10min).count());
+            std::thread t([&] {
+                swept = pool_ptr->sweep_expired_reservations(1min);
+                auto r = pool_ptr->reserve(ks, true);
+                if (r) other = *r;
+            });
+            t.join();
+        }
+        return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(now_ns.load()));
+    };
+    auto pool = external_pool(20, opts);
+    pool_ptr = &pool;
+    std::optional<Reservation> mine;
+    std::thread a([&] {
+        hooked.store(std::this_thread::get_id());
+        auto r = pool.reserve(ks, true);
+        if (r) mine = *r;
+    });
+    a.join();
+    REQUIRE(hooked_calls.load() >= 2);  // the hook ran (the hand-out refilled, then read the clock)
+    REQUIRE(swept == 1);
+    REQUIRE(other);
+    REQUIRE(mine);
+    CHECK(other->index == 0);
+    CHECK(mine->index != other->index);
+    CHECK(pool.release_reservation(*mine));
+    CHECK(pool.release_reservation(*other));
+}
