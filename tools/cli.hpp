@@ -10,6 +10,9 @@
 #ifndef ADDRPOOL_TOOLS_CLI_HPP
 #define ADDRPOOL_TOOLS_CLI_HPP
 
+#include <addrpool/network.hpp>
+
+#include <cstdint>
 #include <cstdio>
 #include <optional>
 #include <span>
@@ -104,6 +107,27 @@ inline std::optional<std::string> scan_options(int argc, char** argv, std::span<
         out.push_back({spec->name, value});
     }
     return std::nullopt;
+}
+
+// "mainnet", "testnet", "devnet" or "regtest".
+inline std::optional<Network> parse_network(std::string_view s) {
+    if (s == "mainnet") return Network::mainnet;
+    if (s == "testnet") return Network::testnet;
+    if (s == "devnet") return Network::devnet;
+    if (s == "regtest") return Network::regtest;
+    return std::nullopt;
+}
+
+// Decimal digits only (no sign, no spaces), value <= limit.
+inline std::optional<std::uint32_t> parse_number(std::string_view s, std::uint32_t limit) {
+    if (s.empty() || s.size() > 10) return std::nullopt;
+    std::uint64_t v = 0;
+    for (const char c : s) {
+        if (c < '0' || c > '9') return std::nullopt;
+        v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (v > limit) return std::nullopt;
+    return static_cast<std::uint32_t>(v);
 }
 
 inline std::optional<std::string_view> find_option(const std::vector<ParsedOption>& options, std::string_view name) {

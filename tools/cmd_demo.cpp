@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <latch>
 #include <memory>
@@ -57,19 +56,11 @@ constexpr std::string_view kHelp =
     "  --gap-limit N      the pool's gap limit, 1..100000 (default 20)\n"
     "  --help             this text\n";
 
+// A number in [lo, hi].
 std::optional<std::uint32_t> parse_u32(std::string_view s, std::uint32_t lo, std::uint32_t hi) {
-    std::uint32_t v = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || end != s.data() + s.size() || v < lo || v > hi) return std::nullopt;
+    auto v = parse_number(s, hi);
+    if (!v || *v < lo) return std::nullopt;
     return v;
-}
-
-std::optional<Network> parse_network(std::string_view s) {
-    if (s == "mainnet") return Network::mainnet;
-    if (s == "testnet") return Network::testnet;
-    if (s == "devnet") return Network::devnet;
-    if (s == "regtest") return Network::regtest;
-    return std::nullopt;
 }
 
 // The demo's clock: moved by hand so the TTL step is reproducible.

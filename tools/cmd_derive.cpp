@@ -59,26 +59,6 @@ constexpr std::string_view derive_help =
     "Exit status: 0 on success; 2 on bad input, with one line on stderr that never\n"
     "repeats a mnemonic or key; 1 on other failures.\n";
 
-std::optional<Network> parse_network(std::string_view s) {
-    if (s == "mainnet") return Network::mainnet;
-    if (s == "testnet") return Network::testnet;
-    if (s == "devnet") return Network::devnet;
-    if (s == "regtest") return Network::regtest;
-    return std::nullopt;
-}
-
-// Decimal digits only (no sign, no spaces), value <= limit.
-std::optional<std::uint32_t> parse_number(std::string_view s, std::uint32_t limit) {
-    if (s.empty() || s.size() > 10) return std::nullopt;
-    std::uint64_t v = 0;
-    for (const char c : s) {
-        if (c < '0' || c > '9') return std::nullopt;
-        v = v * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    if (v > limit) return std::nullopt;
-    return static_cast<std::uint32_t>(v);
-}
-
 std::string key_error(std::string_view option, const Error& e) {
     // keys.cpp messages never hold key material (keys.hpp contract).
     return std::string(option) + ": " + e.message + " (" + errc_name(e.code) + ")";
