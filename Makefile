@@ -41,6 +41,7 @@ demo: deps $(BUILD)/build.ninja
 
 # Every suite in the plain build, then again under ThreadSanitizer.
 test: test-plain test-tsan
+	@scripts/test-summary $(BUILD) $(TSAN_BUILD)
 
 test-plain: build
 	$(MESON) test -C $(BUILD) --print-errorlogs --num-processes $(JOBS)
