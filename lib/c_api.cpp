@@ -427,9 +427,8 @@ addrpool_status addrpool_sweep(addrpool_pool* pool, uint64_t ttl_ms, size_t* fre
         if (freed != nullptr) *freed = 0;
         ADDRPOOL_REQUIRE(pool);
         ADDRPOOL_REQUIRE(freed);
-        // nanoseconds is a signed 64-bit count, and the sweep rounds it up to
-        // milliseconds by adding 999'999: clamp so that neither overflows
-        // (about 292 years: never expires).
+        // nanoseconds is a signed 64-bit count: clamp so that converting the
+        // milliseconds cannot overflow it (about 292 years: never expires).
         constexpr std::uint64_t max_ms = (static_cast<std::uint64_t>(INT64_MAX) - 999'999u) / 1'000'000u;
         const auto ttl = std::chrono::nanoseconds(std::chrono::milliseconds(ttl_ms > max_ms ? max_ms : ttl_ms));
         *freed = pool->pool.sweep_expired_reservations(ttl);

@@ -662,14 +662,21 @@ namespace {
 
 // The highest index at or above `floor` that is reserved or used, scanning
 // down from the top (so a mark whose used_end raise is still pending counts).
-std::optional<std::uint32_t> highest_taken_above(const Impl& p, std::uint32_t floor) {
+// The highest index at or above `floor` whose word satisfies `pred`,
+// scanning down from the top of the touched range.
+template <class Pred>
+std::optional<std::uint32_t> highest_where(const Impl& p, std::uint32_t floor, Pred pred) {
     std::uint32_t i = p.touched_end.load(boost::memory_order_acquire);  // (T2) acquire: pairs with (T1)
     while (i > floor) {
         --i;
         const Slot* s = p.slots.find(i);
-        if (s != nullptr && !slot::is_unused(slot::load(s->word))) return i;
+        if (s != nullptr && pred(slot::load(s->word))) return i;
     }
     return std::nullopt;
+}
+
+std::optional<std::uint32_t> highest_taken_above(const Impl& p, std::uint32_t floor) {
+    return highest_where(p, floor, [](slot::Word w) { return !slot::is_unused(w); });
 }
 
 // max(highest used, highest reserved) + 1, or 0 when neither exists.
@@ -791,13 +798,9 @@ Result<std::vector<Address>> AddressPool::generate_addresses(std::uint32_t count
                                                              bool add_to_state) {
     if (count > (1u << 20)) return make_error(Errc::invalid_argument, "count is above 2^20");
     Impl& p = *impl_;
-    // The highest generated index, scanning down from the top (not a full stats() pass).
-    std::uint32_t from = p.touched_end.load(boost::memory_order_acquire);  // (T2) acquire: pairs with (T1)
-    while (from > 0) {
-        const Slot* s = p.slots.find(from - 1);
-        if (s != nullptr && slot::is_generated(slot::load(s->word))) break;
-        --from;
-    }
+    // One past the highest generated index (not a full stats() pass).
+    const auto top = highest_where(p, 0, [](slot::Word w) { return slot::is_generated(w); });
+    const std::uint32_t from = top ? *top + 1 : 0;
     if (std::uint64_t{from} + count > kMaxIndex) {
         return make_error(Errc::index_out_of_range, "generating that many would pass index 2^31");
     }
