@@ -3,6 +3,11 @@
 // interface subset the scenarios use and reuses the real slot transitions
 // (lib/slot.hpp) for everything except the claim, which is a load followed
 // by a plain store instead of a CAS — the classic lost-update race.
+//
+// The race is not left to the scheduler: the first claimer waits inside its
+// window (between load and store) until a second claimer has loaded the
+// same word, so the first two hand-outs of every fresh toy pool are the
+// same index with the same ticket, on every run. Later claims race freely.
 #ifndef ADDRPOOL_STRESS_BROKEN_POOL_HPP
 #define ADDRPOOL_STRESS_BROKEN_POOL_HPP
 
@@ -12,6 +17,8 @@
 
 #include <boost/atomic.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <thread>
 #include <unordered_map>
@@ -36,13 +43,15 @@ public:
         namespace slot = addrpool::detail::slot;
         const std::uint64_t stamp = now_ms(/*ceil=*/true);
         for (std::uint32_t i = 0; i < ref_.size(); ++i) {
-            const Word w = slot::load(words_[i]);
+            // seq_cst with the rendezvous below: a word stored after the
+            // second arrival cannot be what the first two claimers load.
+            const Word w = words_[i].load(boost::memory_order_seq_cst);
             if (!slot::is_unused(w)) continue;
             // THE BUG: another thread may claim i between this load and the
-            // store below; the yield widens that window so every run shows it.
-            std::this_thread::yield();
+            // store below. The rendezvous makes that happen at least once.
+            meet_in_window();
             const Word c = slot::claimed(w, stamp, add_to_state);
-            words_[i].store(c, boost::memory_order_release);
+            words_[i].store(c, boost::memory_order_seq_cst);
             return Reservation{i, ref_[i], slot::make_ticket(slot::gen(c), i)};
         }
         return make_error(Errc::index_out_of_range, "toy pool exhausted");
@@ -96,6 +105,21 @@ public:
     }
 
 private:
+    // The first arrival waits until a second one has loaded its word too.
+    // Nothing is stored before the second arrival, so both loaded index 0
+    // unused. The wait is bounded so that a caller with a single thread
+    // fails its expect-failure check instead of hanging.
+    void meet_in_window() {
+        // seq_cst: pairs with the loads and stores in reserve() (see there).
+        const unsigned n = arrivals_.fetch_add(1, std::memory_order_seq_cst) + 1;
+        if (n != 1) return;
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        // seq_cst: reads the second arrival's fetch_add above.
+        while (arrivals_.load(std::memory_order_seq_cst) < 2 && std::chrono::steady_clock::now() < give_up) {
+            std::this_thread::yield();
+        }
+    }
+
     static std::uint64_t key(const Address& a) {
         std::uint64_t k = 0;
         for (int i = 0; i < 8; ++i) k = k << 8 | a.hash160()[static_cast<std::size_t>(i)];
@@ -114,6 +138,7 @@ private:
     std::unique_ptr<boost::atomic<Word>[]> words_;
     std::unordered_map<std::uint64_t, std::uint32_t> by_hash_;
     std::chrono::steady_clock::time_point epoch_;
+    std::atomic<unsigned> arrivals_{0};
 };
 
 }  // namespace stress

@@ -65,8 +65,14 @@ inline std::uint64_t abandoned_id(std::uint64_t epoch) { return kAbandonedBit | 
 class Checker {
 public:
     explicit Checker(std::size_t capacity)
-        : capacity_(capacity), owner_(new std::atomic<std::uint64_t>[capacity]), rings_(new Ring[capacity]) {
-        for (std::size_t i = 0; i < capacity; ++i) owner_[i].store(kFree, std::memory_order_relaxed);
+        : capacity_(capacity),
+          owner_(new std::atomic<std::uint64_t>[capacity]),
+          ledger_(new std::atomic<std::uint32_t>[capacity]),
+          rings_(new Ring[capacity]) {
+        for (std::size_t i = 0; i < capacity; ++i) {
+            owner_[i].store(kFree, std::memory_order_relaxed);
+            ledger_[i].store(0, std::memory_order_relaxed);
+        }
     }
 
     std::size_t capacity() const { return capacity_; }
@@ -96,6 +102,24 @@ public:
             return cur;
         }
     }
+    // The ticket ledger, called on every successful hand-out of i before
+    // claim(): true iff `gen` is newer than every generation of i handed out
+    // so far. A pool gives each claim of an index a fresh, larger generation
+    // (lib/slot.hpp next_gen; no wrap inside one checker's lifetime), so the
+    // same ticket handed out twice is a duplicate even when the two holders
+    // never overlap — which the shadow alone can miss (a fast holder may give
+    // its shadow up before the other one claims it). Relaxed is enough: in a
+    // correct pool the record of generation g happens-before the claim of
+    // g+1 (record → give-up/session end → the release or sweep CAS → the next
+    // claim CAS), so this RMW reads g or later.
+    bool first_handout(std::uint32_t i, std::uint32_t gen) {
+        std::uint32_t cur = ledger_[i].load(std::memory_order_relaxed);
+        while (cur < gen && !ledger_[i].compare_exchange_weak(cur, gen, std::memory_order_relaxed)) {
+        }
+        return cur < gen;
+    }
+    std::uint32_t last_handout(std::uint32_t i) const { return ledger_[i].load(std::memory_order_relaxed); }
+
     // Holder gives up i (before releasing it or marking it used). False if
     // it no longer owned it — itself a violation.
     bool give_up(std::uint32_t i, std::uint64_t me, std::uint64_t to = kFree) {
@@ -136,6 +160,7 @@ private:
     };
     std::size_t capacity_;
     std::unique_ptr<std::atomic<std::uint64_t>[]> owner_;
+    std::unique_ptr<std::atomic<std::uint32_t>[]> ledger_;  // highest generation handed out, per index
     std::unique_ptr<Ring[]> rings_;
     std::atomic<std::uint64_t> seq_{1};
 };

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
         else usage(("unknown argument " + a).c_str());
     }
     if (o.iterations == 0) usage("--iterations must be >= 1");
+    if (o.broken_pool && o.threads == 1) usage("--broken-pool needs at least 2 threads: its race needs two claimers");
     if (!have_seed) o.seed = std::random_device{}() ^ (std::uint64_t{std::random_device{}()} << 32);
 
     using Run = stress::Summary (*)(const stress::Options&);

@@ -154,6 +154,16 @@ Summary s2(const Options& o, MakePool make_pool) {
                         fail(i, "index beyond every hand-out so far (a hole below it)");
                         break;
                     }
+                    const auto gen = static_cast<std::uint32_t>(r->ticket >> 32);
+                    if (!chk.first_handout(i, gen)) {
+                        chk.note(i, Ev::clash, t, r->ticket);
+                        std::ostringstream s;
+                        s << "DUPLICATE: ticket 0x" << std::hex << r->ticket << std::dec << " (gen " << gen
+                          << ") handed to thread " << t << ", but gen " << chk.last_handout(i)
+                          << " of this index was handed out already";
+                        fail(i, s.str());
+                        break;
+                    }
                     const std::uint64_t me = holder_id(t, r->ticket);
                     const std::uint64_t prev = chk.claim(i, me, [&](std::uint64_t e) {
                         return clock.now() >= e + S2Params::kTtlTicks;
