@@ -653,10 +653,13 @@ TEST_CASE("a snapshot taken during reserve/release/mark-used holds every earlier
     std::vector<std::atomic<bool>> marked(kSize);  // set before the mark is attempted
     std::latch start(3);
     std::atomic<bool> stop{false};
+    std::atomic<std::uint64_t> ops{0};  // relaxed: a progress counter only, orders nothing
     auto worker = [&](unsigned seed) {
         std::mt19937 rng(seed);
         start.arrive_and_wait();
+        // relaxed: only ends the loop; join() orders everything after it.
         while (!stop.load(std::memory_order_relaxed)) {
+            ops.fetch_add(1, std::memory_order_relaxed);
             auto r = pool.reserve(KeySource::none(), true);
             if (!r) {  // every index used or reserved
                 std::this_thread::yield();
@@ -691,7 +694,9 @@ TEST_CASE("a snapshot taken during reserve/release/mark-used holds every earlier
             CHECK(s != AddressState::reserved);
             if (s == AddressState::used) CHECK(marked[i].load(std::memory_order_relaxed));
         }
-        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        // Let the churn move on between snapshots: wait for work done, not for time.
+        const std::uint64_t seen = ops.load(std::memory_order_relaxed);
+        while (ops.load(std::memory_order_relaxed) < seen + 200) std::this_thread::yield();
     }
     stop.store(true);
     t1.join();
