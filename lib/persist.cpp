@@ -10,6 +10,7 @@
 #include "slot.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -457,14 +458,38 @@ std::string random_suffix() {
     return s;
 }
 
+// "<name>.tmp-<pid>-": the prefix of every temporary file save() makes for
+// `path` in this process.
+std::string temp_prefix(const std::filesystem::path& path, long pid) {
+    return path.filename().string() + ".tmp-" + std::to_string(pid) + "-";
+}
+
+// Best effort, after a successful save: removes the temporary files that
+// earlier saves of `path` left behind when their process died mid-save
+// (SIGKILL, power loss). A file is stale only if its writer's pid no longer
+// exists; a live writer (another thread, another process) is never touched.
+// Errors are ignored: the save itself already succeeded.
+void remove_stale_temporaries(const std::filesystem::path& path, const std::filesystem::path& dir) {
+    const std::string base = path.filename().string() + ".tmp-";
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.size() <= base.size() || name.compare(0, base.size(), base) != 0) continue;
+        std::size_t k = base.size();
+        long pid = 0;
+        while (k < name.size() && name[k] >= '0' && name[k] <= '9' && pid < (1L << 30)) pid = pid * 10 + (name[k++] - '0');
+        if (k == base.size() || k >= name.size() || name[k] != '-' || pid <= 0) continue;  // not ours
+        if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) ::unlink(it->path().c_str());
+    }
+}
+
 }  // namespace
 
 Result<void> AddressPool::save(const std::filesystem::path& path) const {
     const std::string data = serialize();
     std::filesystem::path dir = path.parent_path();
     if (dir.empty()) dir = ".";
-    std::filesystem::path tmp = path;
-    tmp += ".tmp-" + random_suffix();
+    const std::filesystem::path tmp = dir / (temp_prefix(path, static_cast<long>(::getpid())) + random_suffix());
 
     // 0600: labels and the address list are private to the wallet's owner.
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -495,6 +520,7 @@ Result<void> AddressPool::save(const std::filesystem::path& path) const {
     err = fsync_retry(dfd);
     ::close(dfd);
     if (err != 0) return io_error("saved, but cannot fsync the directory", dir, err);
+    remove_stale_temporaries(path, dir);
     return {};
 }
 

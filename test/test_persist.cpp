@@ -6,7 +6,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <algorithm>
 #include <atomic>
@@ -532,6 +534,30 @@ TEST_CASE("save replaces the file and leaves no temporary file behind", "[persis
     auto back = AddressPool::load(file);
     REQUIRE(back);
     CHECK(back->state(1) == AddressState::used);
+}
+
+TEST_CASE("save removes temporary files of dead writers and keeps those of live ones", "[persist][save]") {
+    TempDir tmp;
+    // A pid that surely names no process: a child that exited and was reaped.
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) ::_exit(0);
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    // Skip (not fail) in the rare case the pid was reused at once.
+    if (::kill(child, 0) == 0) return;
+    auto touch = [&](const std::string& name) { std::ofstream(tmp.dir / name) << "partial"; };
+    const std::string dead = "pool.bin.tmp-" + std::to_string(child) + "-0123456789abcdef";
+    const std::string live = "pool.bin.tmp-" + std::to_string(::getpid()) + "-0123456789abcdef";
+    const std::string other_file = "other.bin.tmp-" + std::to_string(child) + "-0123456789abcdef";
+    const std::string no_pid = "pool.bin.tmp-notapid";
+    for (const auto& n : {dead, live, other_file, no_pid}) touch(n);
+
+    auto pool = external_pool();
+    REQUIRE(pool.save(tmp.dir / "pool.bin"));
+    std::vector<std::string> want{"pool.bin", live, other_file, no_pid};
+    std::sort(want.begin(), want.end());
+    CHECK(tmp.entries() == want);
 }
 
 TEST_CASE("save to a relative path writes into the current directory", "[persist][save]") {

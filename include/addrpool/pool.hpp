@@ -281,7 +281,13 @@ public:
     // inconsistent_data. Every loaded index that was not used is unused.
     static Result<AddressPool> deserialize(std::string_view bytes, PoolOptions options = {});
     // Crash-safe: writes a temporary file in the same directory, fsyncs it,
-    // renames it over `path` and fsyncs the directory. Errors: io_error.
+    // renames it over `path` and fsyncs the directory. Errors: io_error; on
+    // error `path` still holds the previous save, whole. The temporary file
+    // is `<path>.tmp-<pid>-<random>`; a process killed mid-save leaves its
+    // one behind, and the next successful save of `path` removes every such
+    // file whose pid no longer exists (files of live writers are left alone).
+    // Thread-safe; concurrent saves to one path each write a whole file and
+    // the last rename wins.
     Result<void> save(const std::filesystem::path& path) const;
     static Result<AddressPool> load(const std::filesystem::path& path, PoolOptions options = {});
 

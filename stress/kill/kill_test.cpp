@@ -162,6 +162,7 @@ int main(int argc, char** argv) {
     std::mt19937_64 rng(seed);
     Totals t;
     std::set<std::uint32_t> announced, acked, previous;
+    std::set<std::string> temp_seen;  // temporary files left by killed saves
     const auto started = std::chrono::steady_clock::now();
     for (int round = 0; round < static_cast<int>(kills) && t.failures <= 20; ++round) {
         int fds[2];
@@ -211,12 +212,11 @@ int main(int argc, char** argv) {
             fail(t, round, "the child ended before the kill (status " + std::to_string(status) + ")");
         }
 
-        // A crash may leave the save's temporary file; count and remove it.
+        // A crash may leave the save's temporary file; the next child's
+        // successful save must remove it (checked at the end).
         for (const auto& e : fs::directory_iterator(dir)) {
-            if (e.path().filename().string().rfind("pool.bin.tmp-", 0) == 0) {
-                ++t.temp_files;
-                fs::remove(e.path());
-            }
+            const std::string name = e.path().filename().string();
+            if (name.rfind("pool.bin.tmp-", 0) == 0) temp_seen.insert(name);
         }
 
         if (!fs::exists(file)) {
@@ -248,12 +248,32 @@ int main(int argc, char** argv) {
         }
         previous = std::move(used);
     }
+    // Every child is dead and reaped. One more save, from this process, must
+    // leave no temporary file whose writer is gone (a pid reused meanwhile by
+    // a live process keeps its file: that one is skipped, not failed).
+    t.temp_files = static_cast<int>(temp_seen.size());
+    int temp_left = 0;
+    if (fs::exists(file)) {
+        auto last = AddressPool::load(file);
+        auto saved = last ? last->save(file) : Result<void>(last.error());
+        if (!saved) fail(t, -1, std::string("final save: ") + saved.error().message);
+        for (const auto& e : fs::directory_iterator(dir)) {
+            const std::string name = e.path().filename().string();
+            if (name.rfind("pool.bin.tmp-", 0) != 0) continue;
+            const long writer = std::strtol(name.c_str() + std::strlen("pool.bin.tmp-"), nullptr, 10);
+            if (writer > 0 && ::kill(static_cast<pid_t>(writer), 0) != 0 && errno == ESRCH) {
+                ++temp_left;
+                fail(t, -1, "a save left the stale temporary file " + name + " of a dead writer");
+            }
+        }
+    }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     t.acked = acked.size();
     t.final_used = previous.size();
     std::printf("kills %d, loads %d (file not yet written: %d), failures %d; %zu indices acknowledged, "
-                "%zu used in the last load, %d temporary files left by killed saves; %.1f s\n",
-                t.kills, t.loads, t.missing, t.failures, t.acked, t.final_used, t.temp_files, secs);
+                "%zu used in the last load, %d temporary files left by killed saves (%d of them still there after "
+                "the final save); %.1f s\n",
+                t.kills, t.loads, t.missing, t.failures, t.acked, t.final_used, t.temp_files, temp_left, secs);
     std::error_code ec;
     fs::remove_all(dir, ec);
     return t.failures == 0 ? 0 : 1;
