@@ -334,6 +334,13 @@ Result<ExtendedPubKey> ExtendedPubKey::from_parts(const PubKeyBytes& key, const 
                                                   std::uint32_t parent_fingerprint, std::uint32_t child_number) {
     auto parsed = detail::make_chain_key(key, chain_code);
     if (!parsed) return std::move(parsed).error();
+    // The same rule parse() applies, so every key has a valid serialization.
+    if (depth == 0 && parent_fingerprint != 0) {
+        return make_error(Errc::invalid_key_metadata, "depth 0 key with a non-zero parent fingerprint");
+    }
+    if (depth == 0 && child_number != 0) {
+        return make_error(Errc::invalid_key_metadata, "depth 0 key with a non-zero child number");
+    }
     ExtendedPubKey out;
     out.key_ = key;
     out.chain_code_ = chain_code;

@@ -11,7 +11,10 @@
 
 #include <cstdio>
 #include <map>
+#include <span>
 #include <string>
+#include <tuple>
+#include <vector>
 
 using namespace addrpool;
 
@@ -289,6 +292,34 @@ TEST_CASE("from_parts rejects a key that is not a compressed point as invalid_pu
     auto r2 = ExtendedPubKey::from_parts(uncompressed_prefix, ChainCode{}, Network::mainnet);
     REQUIRE_FALSE(r2);
     CHECK(r2.error().code == Errc::invalid_public_key);
+}
+
+TEST_CASE("from_parts rejects depth 0 metadata that parse rejects, and its keys round-trip", "[bip32]") {
+    const auto seed = testjson::unhex(bip32_data()["vectors"][0]["seed_hex"].str());
+    const ExtendedPubKey pub = must(ExtendedPrivKey::from_seed(seed, Network::mainnet)).to_public();
+    auto fp = ExtendedPubKey::from_parts(pub.public_key(), pub.chain_code(), Network::mainnet, 0, 1, 0);
+    REQUIRE_FALSE(fp);
+    CHECK(fp.error().code == Errc::invalid_key_metadata);
+    auto cn = ExtendedPubKey::from_parts(pub.public_key(), pub.chain_code(), Network::mainnet, 0, 0, 5);
+    REQUIRE_FALSE(cn);
+    CHECK(cn.error().code == Errc::invalid_key_metadata);
+    // Whatever from_parts accepts serializes to a string parse accepts back.
+    for (const auto& [depth, fpr, child] : {std::tuple<std::uint8_t, std::uint32_t, std::uint32_t>{0, 0, 0},
+                                            {1, 0xdeadbeef, 0x80000000}, {255, 1, 1}}) {
+        const ExtendedPubKey k =
+            must(ExtendedPubKey::from_parts(pub.public_key(), pub.chain_code(), Network::mainnet, depth, fpr, child));
+        CHECK(must(ExtendedPubKey::parse(k.to_string())).to_string() == k.to_string());
+    }
+}
+
+TEST_CASE("a seed longer than 64 bytes is empty and from_seed rejects it", "[bip39][bip32]") {
+    const std::vector<std::uint8_t> long_bytes(65, 0x42);
+    const Seed s(long_bytes);
+    CHECK(s.size() == 0);
+    auto r = ExtendedPrivKey::from_seed(s, Network::mainnet);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::invalid_seed);
+    CHECK(Seed(std::span(long_bytes).first(64)).size() == 64);
 }
 
 TEST_CASE("copies keep the secret and a moved-from private key is wiped", "[bip32][secrets]") {

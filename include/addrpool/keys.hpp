@@ -61,10 +61,14 @@ private:
     std::vector<std::uint32_t> components_;
 };
 
-// 16..64 bytes of BIP32 seed, wiped on destruction.
+// Up to 64 bytes of BIP32 seed (BIP32 accepts 16..64), wiped on destruction.
+// Copies, moves and destruction wipe the storage they leave.
 class Seed {
 public:
     Seed() = default;
+    // Copies `bytes`. More than 64 bytes gives an empty seed, which
+    // ExtendedPrivKey::from_seed rejects as invalid_seed; so does a seed
+    // shorter than 16 bytes. Never throws.
     explicit Seed(std::span<const std::uint8_t> bytes);
     Seed(const Seed&);
     Seed& operator=(const Seed&);
@@ -169,7 +173,9 @@ public:
     // invalid_public_key for a bad prefix or a point not on the curve.
     static Result<ExtendedPubKey> parse(std::string_view text);
 
-    // Builds a key from its parts. Errors: invalid_public_key.
+    // Builds a key from its parts. Errors: invalid_public_key (not a
+    // compressed point on the curve), invalid_key_metadata (depth 0 with a
+    // non-zero parent fingerprint or child number, as parse() rejects).
     static Result<ExtendedPubKey> from_parts(const PubKeyBytes& key, const ChainCode& chain_code, Network network,
                                              std::uint8_t depth = 0, std::uint32_t parent_fingerprint = 0,
                                              std::uint32_t child_number = 0);
