@@ -15,6 +15,9 @@ export ASAN_OPTIONS ?= detect_leaks=1 abort_on_error=1
 export UBSAN_OPTIONS ?= halt_on_error=1 print_stacktrace=1
 
 .PHONY: all deps build demo test test-plain test-tsan asan install clean
+# One target at a time even under `make -j`: the plain and TSan suites each
+# use every core, and each starts 10,000-thread tests.
+.NOTPARALLEL:
 
 all: build
 

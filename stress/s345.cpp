@@ -2,6 +2,7 @@
 #include "common.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <latch>
 #include <memory>
 #include <sstream>
@@ -162,7 +163,8 @@ Summary run_s4(const Options& o) {
         auto worker = [&](unsigned t) {
             Rng rng(o.seed + round, t);
             go.wait();
-            std::uint64_t idle = 0;
+            std::uint64_t idle = 0;  // consecutive rounds with nothing to mark
+            std::chrono::steady_clock::time_point idle_since;
             while (!failure.stop() && handed.load(std::memory_order_relaxed) < budget) {
                 ++ops[t];
                 auto r = pool->reserve(rng.below(2) ? w.xpub : w.xprv, rng.below(2) != 0);
@@ -211,8 +213,15 @@ Summary run_s4(const Options& o) {
                 }
                 if (!marked) {
                     // Nothing to mark (released, or others marking): let them move.
-                    if (++idle > 1'000'000) failure.report("no progress: the window never moved");
+                    // A deadline, not a spin count: a preempted holder may stall
+                    // the others for a while on a loaded machine.
+                    if (idle++ == 0) idle_since = std::chrono::steady_clock::now();
+                    if (idle % 4096 == 0 && std::chrono::steady_clock::now() - idle_since > std::chrono::seconds(60)) {
+                        failure.report("no progress for 60 s: the window never moved");
+                    }
                     std::this_thread::yield();
+                } else {
+                    idle = 0;
                 }
             }
         };
@@ -312,7 +321,8 @@ Summary run_s5(const Options& o) {
         for (std::uint64_t s = 0; s < snapshots && !failure.stop(); ++s) {
             // Let the churn move on between snapshots (no sleeping: wait for work done).
             const std::uint64_t p0 = progress.load(std::memory_order_relaxed);
-            while (progress.load(std::memory_order_relaxed) < p0 + 500 && !stop.load(std::memory_order_relaxed)) {
+            while (progress.load(std::memory_order_relaxed) < p0 + 500 && !stop.load(std::memory_order_relaxed) &&
+                   !failure.stop()) {
                 std::this_thread::yield();
             }
             std::vector<std::uint32_t> before;

@@ -3,6 +3,8 @@
 #   demo_test.sh <path-to-addrpool>
 set -u
 bin="$1"
+err=$(mktemp "${TMPDIR:-/tmp}/addrpool-demo-err.XXXXXX")
+trap 'rm -f "$err"' EXIT
 pass=0
 fail=0
 check() {  # check NAME COMMAND...
@@ -28,13 +30,12 @@ check "xpub demo: same first addresses" sh -c 'printf "%s\n" "$1" | grep -q "0:y
 # Bad input: exit 2, nothing on stdout, one line on stderr.
 for args in "--tasks 0" "--threads x" "--network moon" "--xpub nope" "--mnemonic 'abandon abandon'" "--bogus"; do
   eval "set -- $args"
-  so=$("$bin" demo "$@" 2>/tmp/demo_err.$$)
+  so=$("$bin" demo "$@" 2>"$err")
   rc=$?
-  lines=$(wc -l </tmp/demo_err.$$)
+  lines=$(wc -l <"$err")
   check "demo $args: exit 2" [ "$rc" -eq 2 ]
   check "demo $args: empty stdout" [ -z "$so" ]
   check "demo $args: one stderr line" [ "$lines" -eq 1 ]
 done
-rm -f /tmp/demo_err.$$
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -44,9 +44,13 @@ LD_LIBRARY_PATH="$root_lib" "$dest$bindir/addrpool" --help >/dev/null || die "th
 say "installed headers, libaddrpool.so, libaddrpool.a, addrpool.pc and bin/addrpool under $prefix"
 
 # pkg-config against the DESTDIR: the sysroot prefixes -I and -L.
+# The system's own search path, whatever the architecture: the library's
+# dependencies (libsecp256k1, libcrypto) are found there. Read before the
+# sysroot is set, which would prefix it.
+system_pc=$(pkg-config --variable pc_path pkg-config) || die "pkg-config cannot tell its search path"
 export PKG_CONFIG_PATH="$root_lib/pkgconfig"
 export PKG_CONFIG_SYSROOT_DIR="$dest"
-export PKG_CONFIG_LIBDIR="$root_lib/pkgconfig:/usr/lib/x86_64-linux-gnu/pkgconfig:/usr/lib/pkgconfig:/usr/share/pkgconfig"
+export PKG_CONFIG_LIBDIR="$root_lib/pkgconfig:$system_pc"
 cflags=$(pkg-config --cflags addrpool) || die "pkg-config --cflags failed"
 libs=$(pkg-config --libs addrpool) || die "pkg-config --libs failed"
 say "pkg-config --cflags --libs addrpool: $cflags $libs"

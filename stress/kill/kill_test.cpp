@@ -253,18 +253,27 @@ int main(int argc, char** argv) {
     // a live process keeps its file: that one is skipped, not failed).
     t.temp_files = static_cast<int>(temp_seen.size());
     int temp_left = 0;
-    if (fs::exists(file)) {
-        auto last = AddressPool::load(file);
-        auto saved = last ? last->save(file) : Result<void>(last.error());
-        if (!saved) fail(t, -1, std::string("final save: ") + saved.error().message);
+    // Stale = its writer is dead both before and after the save (a pid
+    // reused in between by a short-lived process cannot fool the check).
+    auto stale_temporaries = [&] {
+        std::set<std::string> stale;
         for (const auto& e : fs::directory_iterator(dir)) {
             const std::string name = e.path().filename().string();
             if (name.rfind("pool.bin.tmp-", 0) != 0) continue;
             const long writer = std::strtol(name.c_str() + std::strlen("pool.bin.tmp-"), nullptr, 10);
-            if (writer > 0 && ::kill(static_cast<pid_t>(writer), 0) != 0 && errno == ESRCH) {
-                ++temp_left;
-                fail(t, -1, "a save left the stale temporary file " + name + " of a dead writer");
-            }
+            if (writer > 0 && ::kill(static_cast<pid_t>(writer), 0) != 0 && errno == ESRCH) stale.insert(name);
+        }
+        return stale;
+    };
+    if (fs::exists(file)) {
+        const std::set<std::string> before = stale_temporaries();
+        auto last = AddressPool::load(file);
+        auto saved = last ? last->save(file) : Result<void>(last.error());
+        if (!saved) fail(t, -1, std::string("final save: ") + saved.error().message);
+        for (const std::string& name : stale_temporaries()) {
+            if (!before.count(name)) continue;
+            ++temp_left;
+            fail(t, -1, "a save left the stale temporary file " + name + " of a dead writer");
         }
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
