@@ -1,12 +1,13 @@
-// The lock-free address pool. The slot state machine is in slot.hpp; this
-// file is the cursor hint, the segmented array, derivation/lookahead and the
-// whole-pool operations. docs/design.md carries the long-form argument.
+// The lock-free address pool. The slot state machine is in slot.hpp, the
+// cursor hint protocol (H1)–(H3) in hint.hpp; this file is the segmented
+// array, derivation/lookahead and the whole-pool operations. docs/design.md carries the long-form argument.
 //
 // Atomic operations on shared cursors are numbered (H1)–(H3), (T1)/(T2),
 // (D2)/(D3), (R1)/(R2), (A1)/(A2), (C0)/(C2) and each names its partner.
 #include "pool_impl.hpp"
 
 #include "crypto.hpp"
+#include "hint.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -19,6 +20,7 @@ namespace addrpool {
 using detail::Slot;
 using detail::kMaxIndex;
 namespace slot = detail::slot;
+namespace hint = detail::hint;
 
 // ===========================================================================
 // KeySource
@@ -202,19 +204,8 @@ void AddressPool::Impl::raise(boost::atomic<std::uint32_t>& counter, std::uint32
     }
 }
 
-void AddressPool::Impl::lower_hint(std::uint32_t i) noexcept {
-    std::uint64_t cur = hint.load(boost::memory_order_relaxed);  // relaxed: the CAS re-validates
-    for (;;) {
-        const std::uint32_t index = std::min(static_cast<std::uint32_t>(cur), i);
-        const std::uint64_t next = ((cur >> 32) + 1) << 32 | index;  // version wraps mod 2^32
-        // (H2) release: pairs with (H1); a hand-out that reads this hint also
-        // sees the slot transition to unused sequenced before this call
-        // (S2/S3/S4/S8). The version bump makes any hand-out that loaded the
-        // hint earlier fail its forward move (H3), so the freed index can't be
-        // skipped over.
-        if (hint.compare_exchange_weak(cur, next, boost::memory_order_acq_rel, boost::memory_order_relaxed)) return;
-    }
-}
+// (H2), lib/hint.hpp: after a slot transition to unused (S2/S3/S4/S8).
+void AddressPool::Impl::lower_hint(std::uint32_t i) noexcept { hint::lower(this->hint, i); }
 
 void AddressPool::Impl::publish(std::uint32_t i, const Hash160& h) {
     Slot& s = slots.ensure(i);
@@ -435,12 +426,8 @@ struct Claimed {
 
 Result<Claimed> claim(Impl& p, const KeySource& ks, bool add_to_state) {
     for (;;) {  // restarts only if a sweep freed our claim before we could return it (C2)
-        // (H1) acquire: pairs with (H2)/(H3): having read a hint, we also see
-        // the slot transitions its writer made before publishing it. (H3 is a
-        // read-modify-write, so it continues the release sequence of an
-        // earlier H2: an H1 that reads an H3 value still synchronizes with it.)
-        const std::uint64_t h0 = p.hint.load(boost::memory_order_acquire);
-        std::uint32_t i = static_cast<std::uint32_t>(h0);
+        const hint::Word h0 = hint::start(p.hint);  // (H1), lib/hint.hpp
+        std::uint32_t i = hint::index(h0);
         bool lost = false;
         for (; !lost; ++i) {
             slot::Word w = 0;
@@ -459,16 +446,8 @@ Result<Claimed> claim(Impl& p, const KeySource& ks, bool add_to_state) {
             if (!slot::is_unused(w)) continue;
             // Claimed (try_claim left `w` at the unused word it replaced).
             const std::uint32_t g = slot::next_gen(slot::gen(w));
-            // Move the hint past i, but only while its version is the one we
-            // started from: then no slot became unused since our scan began,
-            // so every index below i+1 is still taken.
-            // relaxed: only decides whether a CAS is needed; the CAS re-validates.
-            std::uint64_t cur = p.hint.load(boost::memory_order_relaxed);
-            // (H3) acq_rel: release pairs with (H1) of later hand-outs.
-            while ((cur >> 32) == (h0 >> 32) && static_cast<std::uint32_t>(cur) < i + 1 &&
-                   !p.hint.compare_exchange_weak(cur, (cur & ~std::uint64_t{0xffffffff}) | (i + 1),
-                                                 boost::memory_order_acq_rel, boost::memory_order_relaxed)) {
-            }
+            // (H3): past i, only if no slot became unused since h0.
+            hint::advance(p.hint, h0, i);
             // The refill (if this thread wins it) runs before the checks below,
             // so that nothing slow sits between them and the return.
             if (maybe_refill(p, ks, i)) {
@@ -738,7 +717,7 @@ PoolStats AddressPool::stats() const {
 
 Result<Address> AddressPool::next_unused(const KeySource& key_source, bool add_to_state) {
     Impl& p = *impl_;
-    std::uint32_t i = static_cast<std::uint32_t>(p.hint.load(boost::memory_order_acquire));  // (H1) as in claim()
+    std::uint32_t i = hint::index(hint::start(p.hint));  // (H1) as in claim()
     for (;; ++i) {
         slot::Word w = 0;
         Hash160 hash;
@@ -760,7 +739,7 @@ Result<std::vector<Address>> AddressPool::next_unused_multiple(std::size_t count
     Impl& p = *impl_;
     std::vector<std::pair<Slot*, Hash160>> picked;
     picked.reserve(count);
-    std::uint32_t i = static_cast<std::uint32_t>(p.hint.load(boost::memory_order_acquire));  // (H1) as in claim()
+    std::uint32_t i = hint::index(hint::start(p.hint));  // (H1) as in claim()
     for (; picked.size() < count; ++i) {
         slot::Word w = 0;
         Hash160 hash;

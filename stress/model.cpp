@@ -8,8 +8,12 @@
 // switch is cheap and every execution is exactly reproducible from its list
 // of scheduling choices. Exhaustive mode enumerates all choice sequences
 // (stateless DFS, each execution replayed from the start); random mode draws
-// seeded schedules. The claim mirrors the pool's scan without the cursor
-// hint: slots in order, load, try_claim, retry while the slot stays unused.
+// seeded schedules. The claim mirrors the pool's scan: slots in order from
+// where it starts, load, try_claim, retry while the slot stays unused. In the
+// "hint-*" configurations it starts where the cursor hint says and moves the
+// hint as the pool does, and every release and sweep lowers it — the very
+// functions of lib/hint.hpp (start, advance, lower) over the same stepping
+// atomic; the other configurations scan from slot 0 without a hint.
 //
 // Each execution's history is checked against the sequential specification:
 //  - linearizability (Wing & Gong search over the real-time order): claim
@@ -22,12 +26,20 @@
 //    also end in the actual final slot words.
 //  - no holes: a claim that returns slot i (or "full") saw every lower slot
 //    taken at some step inside its own interval, so a released slot is
-//    reusable.
+//    reusable. (Not "the lowest unused slot at one instant": a scan may pass
+//    slot 0 while it is reserved and claim slot 2 after slot 0 was freed and
+//    slot 1 taken.) With the hint, one exception, the hint's real promise: a
+//    claim may skip a slot freed by a release or sweep that had not returned
+//    (not yet lowered the hint) when the claim began; once it has returned,
+//    every claim that starts later must find that slot.
+//  - hint at rest: after all threads finish, the hint's index is at or
+//    below the lowest unused slot, so the next hand-out cannot skip it.
 // Compare-exchange-weak never fails spuriously here (a spurious failure only
 // re-runs the same loop iteration).
 //
-//   addrpool-model [--random N [--seed S]] [--limit N] [--config NAME] [--two-threads] [--mutant 1|2]
+//   addrpool-model [--random N [--seed S]] [--limit N] [--config NAME] [--two-threads] [--mutant 1..4]
 // Exit 0: every execution correct; 1: a violation (schedule and history printed).
+#include "hint.hpp"
 #include "slot.hpp"
 
 #include <ucontext.h>
@@ -67,6 +79,7 @@ void __tsan_switch_to_fiber(void* fiber, unsigned flags);
 namespace {
 
 namespace slot = addrpool::detail::slot;
+namespace hint = addrpool::detail::hint;
 using Word = slot::Word;
 
 constexpr std::uint64_t kNow = 10;  // stamp of every claim during a run, and the sweep's "now"
@@ -77,7 +90,9 @@ constexpr int kMaxSlots = 4;
 class Scheduler;
 Scheduler* g_sched = nullptr;
 // --mutant: a deliberately broken protocol, to show the checker catches it.
-//   1: claim as load-then-store (no CAS); 2: release by ticket ignores the ticket.
+//   1: claim as load-then-store (no CAS); 2: release by ticket ignores the ticket;
+//   3: the hint moves forward whatever its version; 4: lowering the hint
+//   does not bump its version.
 int g_mutant = 0;
 
 // ---- the stepping atomic ----------------------------------------------------
@@ -117,6 +132,7 @@ struct Instr {
 };
 struct Config {
     const char* name;
+    bool hint;        // scan from the cursor hint and maintain it (lib/hint.hpp)
     bool exhaustive;  // false: too many interleavings, random schedules only
     int slots;
     std::vector<Word> initial;
@@ -154,6 +170,7 @@ public:
     // Runs one execution. choose(k) picks among k runnable threads.
     void run(const std::function<int(int)>& choose) {
         for (int i = 0; i < cfg_.slots; ++i) words_[i].v = cfg_.initial[static_cast<std::size_t>(i)];
+        hint_.v = 0;
         history_.clear();
         states_.clear();
         step_no_ = -1;
@@ -188,6 +205,7 @@ public:
     const std::vector<Event>& history() const { return history_; }
     const std::vector<std::array<Word, kMaxSlots>>& states() const { return states_; }
     Word final_word(int i) const { return words_[i].v; }
+    Word final_hint() const { return hint_.v; }
 
 private:
     static constexpr std::size_t kStack = 64 * 1024;
@@ -255,7 +273,8 @@ private:
                     begin_op(t);
                     int got = -1;
                     std::uint32_t g = 0;
-                    for (int i = 0; i < cfg_.slots && got < 0; ++i) {
+                    const Word h0 = cfg_.hint ? hint::start(hint_) : 0;
+                    for (int i = static_cast<int>(hint::index(h0)); i < cfg_.slots && got < 0; ++i) {
                         Word w = slot::load(words_[i]);
                         while (slot::is_unused(w)) {
                             if (g_mutant == 1) {  // broken: the slot may have changed since the load
@@ -271,6 +290,7 @@ private:
                             }
                         }
                     }
+                    if (cfg_.hint && got >= 0) advance_hint(h0, static_cast<std::uint32_t>(got));
                     held.emplace_back(got, g);
                     end_op(t, Op::claim, got, g, got >= 0);
                     break;
@@ -279,6 +299,7 @@ private:
                     const int i = held[static_cast<std::size_t>(in.arg)].first;
                     begin_op(t);
                     const bool r = slot::release(words_[i]);
+                    if (r) lower_hint(static_cast<std::uint32_t>(i));
                     end_op(t, Op::release_index, i, 0, r);
                     break;
                 }
@@ -287,19 +308,35 @@ private:
                     const auto [i, g] = held[static_cast<std::size_t>(in.arg)];
                     begin_op(t);
                     const bool r = g_mutant == 2 ? slot::release(words_[i]) : slot::release_ticket(words_[i], g);
+                    if (r) lower_hint(static_cast<std::uint32_t>(i));
                     end_op(t, in.op, i, g, r);
                     break;
                 }
-                case Op::sweep:
-                    // As AddressPool::sweep_expired_reservations, slot by slot.
+                case Op::sweep: {
+                    // As AddressPool::sweep_expired_reservations, slot by slot,
+                    // then one lower() to the lowest slot it freed. A freeing
+                    // event's interval ends with that lower(): until then the
+                    // sweep of that slot has not returned.
+                    std::vector<std::size_t> freed;
+                    int lowest = -1;
                     for (int i = 0; i < cfg_.slots; ++i) {
                         begin_op(t);
                         const Word w = slot::load(words_[i]);
                         bool r = false;
                         if (slot::is_reserved(w) && slot::stamp(w) + kTtl <= kNow) r = slot::sweep_one(words_[i], w);
                         end_op(t, Op::sweep, i, 0, r);
+                        if (r) {
+                            freed.push_back(history_.size() - 1);
+                            if (lowest < 0) lowest = i;
+                        }
+                    }
+                    if (lowest >= 0 && cfg_.hint) {
+                        begin_op(t);
+                        lower_hint(static_cast<std::uint32_t>(lowest));
+                        for (std::size_t k : freed) history_[k].last = op_last_[t];
                     }
                     break;
+                }
                 case Op::mark_held:
                 case Op::mark_index: {
                     const int i = in.op == Op::mark_held ? held[static_cast<std::size_t>(in.arg)].first : in.arg;
@@ -309,6 +346,24 @@ private:
                     break;
                 }
             }
+        }
+    }
+
+    // hint::advance / hint::lower, or their --mutant 3 / 4 breakages.
+    void advance_hint(Word h0, std::uint32_t claimed) {
+        if (g_mutant != 3) return hint::advance(hint_, h0, claimed);
+        Word cur = hint_.load(boost::memory_order_relaxed);  // broken: ignores the version
+        while (hint::index(cur) < claimed + 1 &&
+               !hint_.compare_exchange_weak(cur, hint::make(hint::version(cur), claimed + 1), boost::memory_order_acq_rel,
+                                            boost::memory_order_relaxed)) {
+        }
+    }
+    void lower_hint(std::uint32_t i) {
+        if (!cfg_.hint) return;
+        if (g_mutant != 4) return hint::lower(hint_, i);
+        Word cur = hint_.load(boost::memory_order_relaxed);  // broken: keeps the version
+        while (!hint_.compare_exchange_weak(cur, hint::make(hint::version(cur), std::min(hint::index(cur), i)),
+                                            boost::memory_order_acq_rel, boost::memory_order_relaxed)) {
         }
     }
 
@@ -322,6 +377,7 @@ private:
     int op_first_[kMaxThreads] = {};
     int op_last_[kMaxThreads] = {};
     StepAtomic words_[kMaxSlots];
+    StepAtomic hint_;
     std::vector<Event> history_;
     std::vector<std::array<Word, kMaxSlots>> states_;  // words after each step
 };
@@ -422,6 +478,7 @@ std::string describe(const Scheduler& s, const std::vector<int>& choices, const 
     }
     o << "  final words:";
     for (int i = 0; i < c.slots; ++i) o << " 0x" << std::hex << s.final_word(i) << std::dec;
+    if (c.hint) o << "; hint index " << hint::index(s.final_hint()) << " version " << hint::version(s.final_hint());
     o << "\n";
     return o.str();
 }
@@ -437,6 +494,11 @@ std::string check(const Scheduler& s, const Config& c) {
     }
     // No holes: every slot below the one a claim took was taken at some step
     // of that claim.
+    auto is_free_of = [](const Event& f, int j) {
+        return f.slot == j && f.result &&
+               (f.op == Op::release_index || f.op == Op::release_ticket || f.op == Op::stale_release ||
+                f.op == Op::sweep);
+    };
     for (const Event& e : h) {
         if (e.op != Op::claim) continue;
         const int upto = e.slot < 0 ? c.slots : e.slot;
@@ -445,6 +507,12 @@ std::string check(const Scheduler& s, const Config& c) {
             for (int st = e.first; st <= e.last && !taken; ++st) {
                 taken = !slot::is_unused(s.states()[static_cast<std::size_t>(st)][static_cast<std::size_t>(j)]);
             }
+            // j was unused throughout the claim, so no free of j happened
+            // inside it: an overlapping free made j unused before the claim
+            // began and had not returned yet.
+            for (std::size_t k = 0; k < h.size() && !taken && c.hint; ++k) {
+                taken = is_free_of(h[k], j) && h[k].first <= e.last && h[k].last >= e.first;
+            }
             if (!taken) {
                 return "claim by thread " + std::to_string(e.thread) + " skipped slot " + std::to_string(j) +
                        ", unused throughout the claim";
@@ -452,6 +520,16 @@ std::string check(const Scheduler& s, const Config& c) {
         }
     }
     if (!linearizable(h, init, final, 0)) return "history is not linearizable to the sequential specification";
+    if (c.hint) {
+        int lowest_unused = c.slots;
+        for (int i = c.slots - 1; i >= 0; --i) {
+            if (slot::is_unused(s.final_word(i))) lowest_unused = i;
+        }
+        if (static_cast<int>(hint::index(s.final_hint())) > lowest_unused) {
+            return "at rest the hint is at " + std::to_string(hint::index(s.final_hint())) + ", above unused slot " +
+                   std::to_string(lowest_unused);
+        }
+    }
     return {};
 }
 
@@ -460,20 +538,40 @@ std::string check(const Scheduler& s, const Config& c) {
 std::vector<Config> configs() {
     const Word U = 0, G = slot::kGenerated, A = abandoned_word();
     using O = Op;
+    constexpr bool kHint = true, kNoHint = false, kAll = true, kRandomOnly = false;
     return {
-        {"claim-release-2x2", true, 2, {U, U},
+        {"claim-release-2x2", kNoHint, kAll, 2, {U, U},
          {{{O::claim}, {O::release_ticket, 0}, {O::claim}}, {{O::claim}, {O::release_index, 0}, {O::claim}}}},
-        {"stale-ticket-2x2", true, 2, {U, U},
+        {"stale-ticket-2x2", kNoHint, kAll, 2, {U, U},
          {{{O::claim}, {O::release_ticket, 0}, {O::stale_release, 0}}, {{O::claim}, {O::claim}}}},
-        {"sweep-vs-reclaim-2x2", true, 2, {A, U},
+        {"sweep-vs-reclaim-2x2", kNoHint, kAll, 2, {A, U},
          {{{O::sweep}}, {{O::claim}, {O::release_ticket, 0}, {O::claim}, {O::release_index, 1}}}},
-        {"mark-used-2x3", true, 3, {U, G, U},
+        {"mark-used-2x3", kNoHint, kAll, 3, {U, G, U},
          {{{O::claim}, {O::mark_held, 0}, {O::claim}}, {{O::claim}, {O::release_index, 0}, {O::mark_index, 1}}}},
-        {"three-claimers-3x3", true, 3, {U, U, U},
+        {"three-claimers-3x3", kNoHint, kAll, 3, {U, U, U},
          {{{O::claim}, {O::release_ticket, 0}}, {{O::claim}, {O::release_index, 0}}, {{O::claim}, {O::mark_held, 0}}}},
-        {"sweep-mark-release-3x4", true, 4, {U, A, G, U},
+        {"sweep-mark-release-3x4", kNoHint, kAll, 4, {U, A, G, U},
          {{{O::claim}, {O::release_ticket, 0}}, {{O::sweep}}, {{O::claim}, {O::mark_held, 0}}}},
-        {"everything-3x4", false, 4, {A, U, G, U},
+        {"everything-3x4", kNoHint, kRandomOnly, 4, {A, U, G, U},
+         {{{O::claim}, {O::claim}, {O::release_ticket, 0}, {O::stale_release, 0}},
+          {{O::sweep}, {O::claim}, {O::release_index, 0}},
+          {{O::claim}, {O::mark_held, 0}, {O::mark_index, 2}}}},
+        // The same protocol with the cursor hint (lib/hint.hpp). Each hint
+        // operation adds steps, and interleavings grow as binomials in them,
+        // so these programs are shorter.
+        {"hint-claim-vs-release-2x3", kHint, kAll, 3, {U, U, U},
+         {{{O::claim}, {O::release_ticket, 0}}, {{O::claim}, {O::claim}}}},
+        {"hint-release-between-claims-2x2", kHint, kAll, 2, {U, U},
+         {{{O::claim}, {O::release_index, 0}}, {{O::claim}, {O::claim}, {O::release_ticket, 1}}}},
+        {"hint-stale-ticket-2x2", kHint, kAll, 2, {U, U},
+         {{{O::claim}, {O::release_ticket, 0}, {O::stale_release, 0}}, {{O::claim}, {O::claim}}}},
+        {"hint-sweep-vs-claims-2x3", kHint, kAll, 3, {A, U, U},
+         {{{O::sweep}}, {{O::claim}, {O::claim}, {O::release_index, 1}}}},
+        {"hint-mark-used-2x3", kHint, kAll, 3, {U, G, U},
+         {{{O::claim}, {O::mark_held, 0}}, {{O::claim}, {O::release_index, 0}, {O::claim}}}},
+        {"hint-three-claimers-3x3", kHint, kRandomOnly, 3, {U, U, U},
+         {{{O::claim}, {O::release_ticket, 0}}, {{O::claim}, {O::release_index, 0}}, {{O::claim}, {O::claim}}}},
+        {"hint-everything-3x4", kHint, kRandomOnly, 4, {A, U, G, U},
          {{{O::claim}, {O::claim}, {O::release_ticket, 0}, {O::stale_release, 0}},
           {{O::sweep}, {O::claim}, {O::release_index, 0}},
           {{O::claim}, {O::mark_held, 0}, {O::mark_index, 2}}}},
@@ -560,7 +658,7 @@ int main(int argc, char** argv) {
         else {
             std::fprintf(stderr,
                          "usage: addrpool-model [--random N [--seed S]] [--limit N] [--config NAME] [--two-threads] "
-                         "[--mutant 1|2]\n");
+                         "[--mutant 1..4]\n");
             return 2;
         }
     }
