@@ -349,7 +349,8 @@ private:
         }
     }
 
-    // hint::advance / hint::lower, or their --mutant 3 / 4 breakages.
+    // hint::advance / hint::lower, or their --mutant 3 / 4 breakages (the
+    // stepping atomic is sequentially consistent whatever order is named).
     void advance_hint(Word h0, std::uint32_t claimed) {
         if (g_mutant != 3) return hint::advance(hint_, h0, claimed);
         Word cur = hint_.load(boost::memory_order_relaxed);  // broken: ignores the version
