@@ -389,8 +389,11 @@ ADDRPOOL_API addrpool_status addrpool_path_of(const addrpool_pool *pool, uint32_
 
 /* Writes the pool's durable state (network, base path, type, gap limit,
  * format, every generated address with its used flag and label) to `path`,
- * crash-safely (temporary file, fsync, rename, directory fsync). Never
- * writes keys, reservations or tickets: reservations are not durable.
+ * crash-safely (temporary file `<path>.tmp-<pid>-<random>`, fsync, rename,
+ * directory fsync); on error `path` keeps the previous save, whole. A
+ * successful save also removes the temporary files of earlier saves of
+ * `path` whose process died mid-write. Never writes keys, reservations or
+ * tickets: reservations are not durable.
  * Errors: NULL_ARGUMENT; IO_ERROR (the message carries the system's reason);
  * OUT_OF_MEMORY. Concurrent with everything (the file holds every used mark
  * that completed before the call); blocking (file I/O). */
