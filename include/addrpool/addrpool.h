@@ -239,7 +239,9 @@ ADDRPOOL_API addrpool_status addrpool_pool_new(const char *account_key, const ch
  * key, with default options. The pool's base path is account_path/0 for
  * EXTERNAL, account_path/1 for INTERNAL, account_path for the ABSENT types.
  * mnemonic: 12/15/18/21/24 BIP39 English words separated by spaces.
- * passphrase: may be NULL (same as "").
+ * passphrase: may be NULL (same as ""). UTF-8, used byte for byte: BIP39
+ *   asks for NFKD normalization, which is not done here, so pass an NFKD
+ *   passphrase (ASCII already is) or the seed will differ from other wallets'.
  * account_path: e.g. "m/44'/1'/0'" (Dash testnet account 0), "m/44'/5'/0'".
  * network, type, gap_limit, out: as addrpool_pool_new.
  * Errors: NULL_ARGUMENT; INVALID_ARGUMENT; INVALID_MNEMONIC (the message

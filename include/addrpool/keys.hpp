@@ -88,6 +88,11 @@ private:
 // BIP39 English: validates the mnemonic (12/15/18/21/24 words separated by
 // single or repeated ASCII spaces; every word in the list; checksum) and
 // returns PBKDF2-HMAC-SHA512(mnemonic, "mnemonic" + passphrase, 2048) — 64 bytes.
+// The passphrase is used byte for byte (UTF-8): BIP39 asks for NFKD
+// normalization, which this library does not do, so a caller with a
+// non-ASCII passphrase must pass it NFKD-normalized (ASCII already is) or get
+// a seed that differs from other wallets'. Thread-safe, reentrant; blocking
+// (2048 PBKDF2 rounds, milliseconds).
 // Errors: invalid_mnemonic (word count, unknown word: the message gives its
 // 1-based position, not the word), mnemonic_checksum.
 Result<Seed> mnemonic_to_seed(std::string_view words, std::string_view passphrase = {});
