@@ -463,15 +463,11 @@ Result<Claimed> claim(Impl& p, const KeySource& ks, bool add_to_state) {
                     stamp = fresh;
                 }
             }
-            // (C2) seq_cst: pairs with the sweep's announcement (C0) through
-            // the seq_cst write of our word ((S1) or (S1')) and the sweep's
-            // seq_cst load (S9): either that sweep's scan cannot see this
-            // word, or we see its clock reading here. If it read a time after
-            // our stamp it might take our reservation for an old one: restamp
-            // it before returning.
-            if (p.sweep_now.load(boost::memory_order_seq_cst) > stamp &&
-                !slot::restamp(s->word, g, p.now_ms_ceil())) {
-                lost = true;  // the sweep freed it first; we returned nothing, so start over
+            // (C2), lib/slot.hpp: a sweep that announced a reading after our
+            // stamp might take our reservation for an old one: re-stamp it
+            // (again, while sweeps keep announcing) before returning it.
+            if (!slot::settle_stamp(p.sweep_now, s->word, g, stamp, [&p] { return p.now_ms_ceil(); })) {
+                lost = true;  // a sweep freed it first; we returned nothing, so start over
                 continue;
             }
             return Claimed{i, slot::make_ticket(g, i), hash};
@@ -537,13 +533,7 @@ std::size_t AddressPool::sweep_expired_reservations(std::chrono::nanoseconds ttl
     const std::uint64_t now = everything ? p.now_ms_ceil() : p.now_ms_floor();
     const auto ttl_ns = static_cast<std::uint64_t>(everything ? 0 : ttl.count());
     const std::uint64_t ttl_ms = ttl_ns / 1'000'000 + (ttl_ns % 1'000'000 != 0 ? 1 : 0);  // rounded up, no overflow
-    // (C0) seq_cst: announce this sweep's clock reading before scanning; pairs
-    // with (C2) in claim() (see there). A max, so concurrent sweeps never
-    // lower it.
-    std::uint64_t announced = p.sweep_now.load(boost::memory_order_relaxed);  // relaxed: the CAS re-validates
-    while (announced < now &&
-           !p.sweep_now.compare_exchange_weak(announced, now, boost::memory_order_seq_cst, boost::memory_order_relaxed)) {
-    }
+    slot::announce_sweep(p.sweep_now, now);  // (C0), lib/slot.hpp: before scanning
     const std::uint32_t end = p.touched_end.load(boost::memory_order_acquire);  // (T2) acquire: pairs with (T1)
     // relaxed: a lower bound, raised below only by CAS within the same reset epoch.
     const std::uint64_t prefix_word = p.used_prefix.load(boost::memory_order_relaxed);

@@ -237,6 +237,48 @@ Word load_for_sweep(const A& word) noexcept {
     return word.load(boost::memory_order_seq_cst);
 }
 
+// ---- the sweep announcement (C0)/(C2) ---------------------------------------
+//
+// A sweep publishes its clock reading before it scans (C0); a hand-out, after
+// its claim, re-stamps its reservation while the latest announcement is later
+// than its stamp (C2). With the seq_cst claim and re-stamp (S1)/(S1') and the
+// sweep's seq_cst load (S9) this is a store-load (Dekker) pairing: either the
+// sweep's scan does not see the old stamp, or the hand-out sees the
+// announcement. Hence a reservation returned after a sweep announced itself
+// is never freed by that sweep (for ttl >= one clock tick). `sweep_now` is a
+// 64-bit atomic of clock readings, like a slot word.
+
+// (C0) Raises `sweep_now` to `now` (a max: concurrent sweeps never lower it).
+template <class A>
+void announce_sweep(A& sweep_now, std::uint64_t now) noexcept {
+    Word cur = sweep_now.load(boost::memory_order_relaxed);  // relaxed: the CAS re-validates
+    // seq_cst: the write of the Dekker pair with (C2)'s load, before this
+    // sweep's scan loads (S9).
+    while (cur < now &&
+           !sweep_now.compare_exchange_weak(cur, now, boost::memory_order_seq_cst, boost::memory_order_relaxed)) {
+    }
+}
+
+// (C2) After the claim of generation `g` of `word` stamped `stamp`: while a
+// sweep has announced a reading later than the stamp, re-stamp with a fresh
+// `clock()` (which must not run behind a reading it has seen announced), and
+// check again — a sweep may announce itself while we re-stamp, with a reading
+// later than the new stamp (the exhaustive model found that schedule when the
+// check ran once). False if a sweep freed the reservation first: the caller
+// returned nothing and starts over. Loops only while new sweeps keep
+// announcing later readings (lock-free).
+template <class A, class Clock>
+bool settle_stamp(const A& sweep_now, A& word, std::uint32_t g, std::uint64_t& stamp, Clock&& clock) {
+    // seq_cst: the read of the Dekker pair with (C0), after our seq_cst
+    // write of the word ((S1) or (S1')).
+    while (sweep_now.load(boost::memory_order_seq_cst) > stamp) {
+        const std::uint64_t fresh = clock();
+        if (!restamp(word, g, fresh)) return false;
+        stamp = fresh;
+    }
+    return true;
+}
+
 static_assert(boost::atomic<Word>::is_always_lock_free, "slot words must be lock-free 64-bit atomics");
 static_assert(sizeof(boost::atomic<Word>) == 8, "slot words must stay 64 bits (TSan cannot see 16-byte atomics)");
 

@@ -14,6 +14,14 @@
 // hint as the pool does, and every release and sweep lowers it — the very
 // functions of lib/hint.hpp (start, advance, lower) over the same stepping
 // atomic; the other configurations scan from slot 0 without a hint.
+// In the "announce-*" configurations time runs (the clock reads the global
+// step count), claims are stamped when they read it, and the sweep
+// announcement of pool.cpp is mirrored: the sweep publishes its clock
+// reading before scanning (C0, slot::announce_sweep); a claim that sees an
+// announcement later than its stamp re-stamps its reservation before
+// returning it, re-checking after each re-stamp, or, if the sweep freed it
+// first, starts over (C2, slot::settle_stamp) — the pool's own functions
+// over the stepping atomic. The sweep scans with slot::load_for_sweep (S9).
 //
 // Each execution's history is checked against the sequential specification:
 //  - linearizability (Wing & Gong search over the real-time order): claim
@@ -34,10 +42,17 @@
 //    every claim that starts later must find that slot.
 //  - hint at rest: after all threads finish, the hint's index is at or
 //    below the lowest unused slot, so the next hand-out cannot skip it.
+//  - sweep announcement: a sweep never frees a reservation that a claim
+//    returned after the sweep announced itself (a reservation taken while
+//    the sweep runs is never freed by it); one it frees was returned before
+//    the announcement, or never returned (that claim started over). In
+//    these configurations stamps move (re-stamps), so the specification
+//    ignores them and a sweep's result is checked only for the generation
+//    it freed.
 // Compare-exchange-weak never fails spuriously here (a spurious failure only
 // re-runs the same loop iteration).
 //
-//   addrpool-model [--random N [--seed S]] [--limit N] [--config NAME] [--two-threads] [--mutant 1..4]
+//   addrpool-model [--random N [--seed S]] [--limit N] [--config NAME] [--two-threads] [--mutant 1..7]
 // Exit 0: every execution correct; 1: a violation (schedule and history printed).
 #include "hint.hpp"
 #include "slot.hpp"
@@ -84,6 +99,10 @@ using Word = slot::Word;
 
 constexpr std::uint64_t kNow = 10;  // stamp of every claim during a run, and the sweep's "now"
 constexpr std::uint64_t kTtl = 10;  // so only stamp-0 (pre-existing) reservations are expired
+// Announce configurations: the clock is the step count and the TTL one step,
+// so the sweep may free any reservation stamped before its clock reading —
+// including ones whose claim is still running, which is the race C0/C2 close.
+constexpr std::uint64_t kAnnounceTtl = 1;
 constexpr int kMaxThreads = 3;
 constexpr int kMaxSlots = 4;
 
@@ -92,7 +111,9 @@ Scheduler* g_sched = nullptr;
 // --mutant: a deliberately broken protocol, to show the checker catches it.
 //   1: claim as load-then-store (no CAS); 2: release by ticket ignores the ticket;
 //   3: the hint moves forward whatever its version; 4: lowering the hint
-//   does not bump its version.
+//   does not bump its version; 5: a claim ignores the sweep announcement
+//   (no C2); 6: the sweep does not announce itself (no C0); 7: the claim
+//   checks the announcement once and does not re-check after re-stamping.
 int g_mutant = 0;
 
 // ---- the stepping atomic ----------------------------------------------------
@@ -133,6 +154,7 @@ struct Instr {
 struct Config {
     const char* name;
     bool hint;        // scan from the cursor hint and maintain it (lib/hint.hpp)
+    bool announce;    // running clock, sweep announcement (C0) and claim re-stamp (C2)
     bool exhaustive;  // false: too many interleavings, random schedules only
     int slots;
     std::vector<Word> initial;
@@ -147,6 +169,11 @@ struct Event {
     std::uint32_t gen; // claim: the ticket's generation; release_ticket: the ticket's
     bool result;
     int first, last;   // steps of its first and last atomic operation
+    // Announce configurations only:
+    bool lost = false;        // claim: a sweep freed it before it returned; it started over
+    int announced = -1;       // sweep: the step of its announcement (C0)
+    std::uint64_t stamp = 0;  // claim: its stamp (after any re-stamp); sweep: the stamp it examined
+    std::uint64_t at = 0;     // sweep: its clock reading
 };
 
 Word abandoned_word() { return slot::claimed(0, /*stamp=*/0, /*materialize=*/true); }  // gen 1, stamp 0
@@ -171,6 +198,7 @@ public:
     void run(const std::function<int(int)>& choose) {
         for (int i = 0; i < cfg_.slots; ++i) words_[i].v = cfg_.initial[static_cast<std::size_t>(i)];
         hint_.v = 0;
+        sweep_now_.v = 0;
         history_.clear();
         states_.clear();
         step_no_ = -1;
@@ -273,26 +301,44 @@ private:
                     begin_op(t);
                     int got = -1;
                     std::uint32_t g = 0;
-                    const Word h0 = cfg_.hint ? hint::start(hint_) : 0;
-                    for (int i = static_cast<int>(hint::index(h0)); i < cfg_.slots && got < 0; ++i) {
-                        Word w = slot::load(words_[i]);
-                        while (slot::is_unused(w)) {
-                            if (g_mutant == 1) {  // broken: the slot may have changed since the load
-                                words_[i].store(slot::claimed(w, kNow, false), boost::memory_order_release);
-                                got = i;
-                                g = slot::next_gen(slot::gen(w));
-                                break;
-                            }
-                            if (slot::try_claim(words_[i], w, kNow, false)) {
-                                got = i;
-                                g = slot::next_gen(slot::gen(w));
-                                break;
+                    std::uint64_t last_stamp = 0;
+                    for (;;) {  // restarts only when a sweep freed the claim before it returned (C2)
+                        got = -1;
+                        std::uint64_t stamp = kNow;
+                        const Word h0 = cfg_.hint ? hint::start(hint_) : 0;
+                        for (int i = static_cast<int>(hint::index(h0)); i < cfg_.slots && got < 0; ++i) {
+                            Word w = slot::load(words_[i]);
+                            while (slot::is_unused(w)) {
+                                if (cfg_.announce) stamp = now();  // read right before the claim, as the pool does
+                                if (g_mutant == 1) {  // broken: the slot may have changed since the load
+                                    words_[i].store(slot::claimed(w, stamp, false), boost::memory_order_release);
+                                    got = i;
+                                    g = slot::next_gen(slot::gen(w));
+                                    break;
+                                }
+                                if (slot::try_claim(words_[i], w, stamp, false)) {
+                                    got = i;
+                                    g = slot::next_gen(slot::gen(w));
+                                    break;
+                                }
                             }
                         }
+                        if (cfg_.hint && got >= 0) advance_hint(h0, static_cast<std::uint32_t>(got));
+                        // (C2): slot::settle_stamp, as pool.cpp claim() calls it.
+                        if (got >= 0 && cfg_.announce && g_mutant != 5 &&
+                            !(g_mutant == 7 ? settle_once(words_[got], g, stamp)
+                                            : slot::settle_stamp(sweep_now_, words_[got], g, stamp, [this] { return now(); }))) {
+                            end_op(t, Op::claim, got, g, true);
+                            history_.back().lost = true;
+                            begin_op(t);
+                            continue;
+                        }
+                        last_stamp = stamp;
+                        break;
                     }
-                    if (cfg_.hint && got >= 0) advance_hint(h0, static_cast<std::uint32_t>(got));
                     held.emplace_back(got, g);
                     end_op(t, Op::claim, got, g, got >= 0);
+                    history_.back().stamp = last_stamp;
                     break;
                 }
                 case Op::release_index: {
@@ -319,12 +365,27 @@ private:
                     // sweep of that slot has not returned.
                     std::vector<std::size_t> freed;
                     int lowest = -1;
+                    const std::uint64_t ttl = cfg_.announce ? kAnnounceTtl : kTtl;
+                    std::uint64_t at = kNow;
+                    int announced = -1;  // the step the sweep began (its clock read, then its announcement)
+                    if (cfg_.announce) {
+                        begin_op(t);
+                        at = now();
+                        announced = op_last_[t];
+                    }
+                    if (cfg_.announce && g_mutant != 6) {
+                        slot::announce_sweep(sweep_now_, at);  // (C0), as pool.cpp's sweep calls it
+                        announced = op_last_[t];
+                    }
                     for (int i = 0; i < cfg_.slots; ++i) {
                         begin_op(t);
-                        const Word w = slot::load(words_[i]);
+                        const Word w = cfg_.announce ? slot::load_for_sweep(words_[i]) : slot::load(words_[i]);
                         bool r = false;
-                        if (slot::is_reserved(w) && slot::stamp(w) + kTtl <= kNow) r = slot::sweep_one(words_[i], w);
-                        end_op(t, Op::sweep, i, 0, r);
+                        if (slot::is_reserved(w) && slot::stamp(w) + ttl <= at) r = slot::sweep_one(words_[i], w);
+                        end_op(t, Op::sweep, i, r ? slot::gen(w) : 0, r);
+                        history_.back().announced = announced < 0 ? history_.back().first : announced;
+                        history_.back().stamp = slot::is_reserved(w) ? slot::stamp(w) : 0;
+                        history_.back().at = at;
                         if (r) {
                             freed.push_back(history_.size() - 1);
                             if (lowest < 0) lowest = i;
@@ -347,6 +408,23 @@ private:
                 }
             }
         }
+    }
+
+    // The running clock of the announce configurations. Reading it is a
+    // scheduling point of its own (time passes between any two steps), and it
+    // returns that step's number: monotonic, in real-time order, and every
+    // reading after another's is larger.
+    std::uint64_t now() {
+        step();
+        return static_cast<std::uint64_t>(step_no_ + 1);
+    }
+
+    // --mutant 7: (C2) checked once, not again after the re-stamp (the pool's
+    // code until the model found the schedule that defeats it).
+    bool settle_once(StepAtomic& word, std::uint32_t g, std::uint64_t& stamp) {
+        if (sweep_now_.load(boost::memory_order_seq_cst) <= stamp) return true;
+        stamp = now();
+        return slot::restamp(word, g, stamp);
     }
 
     // hint::advance / hint::lower, or their --mutant 3 / 4 breakages (the
@@ -379,6 +457,7 @@ private:
     int op_last_[kMaxThreads] = {};
     StepAtomic words_[kMaxSlots];
     StepAtomic hint_;
+    StepAtomic sweep_now_;  // the latest sweep's clock reading (pool.cpp sweep_now)
     std::vector<Event> history_;
     std::vector<std::array<Word, kMaxSlots>> states_;  // words after each step
 };
@@ -396,8 +475,13 @@ struct SpecSlot {
 };
 using Spec = std::array<SpecSlot, kMaxSlots>;
 
+// Set by check() for the configuration at hand: with a running clock, stamps
+// move by re-stamps the specification does not model, so it ignores them.
+bool g_spec_ignores_stamps = false;
+
 SpecSlot spec_of(Word w) {
-    return SpecSlot{slot::state(w), slot::gen(w), slot::is_generated(w), slot::is_reserved(w) ? slot::stamp(w) : 0};
+    const bool keep = slot::is_reserved(w) && !g_spec_ignores_stamps;
+    return SpecSlot{slot::state(w), slot::gen(w), slot::is_generated(w), keep ? slot::stamp(w) : 0};
 }
 
 // Applies e to s if its result is what the spec says; false otherwise.
@@ -408,7 +492,7 @@ bool apply(Spec& s, const Event& e) {
     switch (e.op) {
         case Op::claim:
             if (x.state != slot::kUnused || slot::next_gen(x.gen) != e.gen) return false;
-            x.state = slot::kReserved, x.gen = e.gen, x.stamp = kNow;
+            x.state = slot::kReserved, x.gen = e.gen, x.stamp = g_spec_ignores_stamps ? 0 : kNow;
             return true;
         case Op::release_index:
             if (e.result != reserved) return false;
@@ -422,6 +506,12 @@ bool apply(Spec& s, const Event& e) {
             return true;
         }
         case Op::sweep: {
+            if (g_spec_ignores_stamps) {  // freed: exactly the generation it examined (e.gen)
+                if (!e.result) return true;
+                if (!reserved || x.gen != e.gen) return false;
+                x.state = slot::kUnused;
+                return true;
+            }
             const bool expired = reserved && x.stamp + kTtl <= kNow;
             if (e.result != expired) return false;
             if (expired) x.state = slot::kUnused, x.stamp = 0;
@@ -475,7 +565,13 @@ std::string describe(const Scheduler& s, const std::vector<int>& choices, const 
     o << "\n  history:\n";
     for (const Event& e : s.history()) {
         o << "    thread " << e.thread << " " << op_name(e.op) << " slot " << e.slot << " gen " << e.gen << " -> "
-          << (e.result ? "true" : "false") << "  steps [" << e.first << ", " << e.last << "]\n";
+          << (e.result ? "true" : "false") << (e.lost ? " (lost to a sweep, started over)" : "") << "  steps ["
+          << e.first << ", " << e.last << "]";
+        if (e.op == Op::sweep && c.announce) {
+            o << " clock " << e.at << ", announced at step " << e.announced << ", examined stamp " << e.stamp;
+        }
+        if (e.op == Op::claim && c.announce && e.result) o << " stamp " << e.stamp;
+        o << "\n";
     }
     o << "  final words:";
     for (int i = 0; i < c.slots; ++i) o << " 0x" << std::hex << s.final_word(i) << std::dec;
@@ -488,6 +584,19 @@ std::string describe(const Scheduler& s, const std::vector<int>& choices, const 
 std::string check(const Scheduler& s, const Config& c) {
     const auto& h = s.history();
     if (h.size() > 31) return "history too long for the checker";
+    g_spec_ignores_stamps = c.announce;
+    // A sweep frees no reservation returned after it announced itself.
+    for (const Event& f : h) {
+        if (!c.announce || f.op != Op::sweep || !f.result) continue;
+        for (const Event& e : h) {
+            if (e.op == Op::claim && !e.lost && e.result && e.slot == f.slot && e.gen == f.gen && e.last > f.announced) {
+                return "sweep by thread " + std::to_string(f.thread) + " freed slot " + std::to_string(f.slot) +
+                       " gen " + std::to_string(f.gen) + ", which thread " + std::to_string(e.thread) +
+                       " was handed at step " + std::to_string(e.last) + ", after the sweep announced itself at step " +
+                       std::to_string(f.announced);
+            }
+        }
+    }
     Spec init{}, final{};
     for (int i = 0; i < c.slots; ++i) {
         init[static_cast<std::size_t>(i)] = spec_of(c.initial[static_cast<std::size_t>(i)]);
@@ -540,50 +649,74 @@ std::vector<Config> configs() {
     const Word U = 0, G = slot::kGenerated, A = abandoned_word();
     using O = Op;
     constexpr bool kHint = true, kNoHint = false, kAll = true, kRandomOnly = false;
+    constexpr bool kAnnounce = true, kNoAnnounce = false;
     return {
-        {"claim-release-2x2", kNoHint, kAll, 2, {U, U},
+        {"claim-release-2x2", kNoHint, kNoAnnounce, kAll, 2, {U, U},
          {{{O::claim}, {O::release_ticket, 0}, {O::claim}}, {{O::claim}, {O::release_index, 0}, {O::claim}}}},
-        {"stale-ticket-2x2", kNoHint, kAll, 2, {U, U},
+        {"stale-ticket-2x2", kNoHint, kNoAnnounce, kAll, 2, {U, U},
          {{{O::claim}, {O::release_ticket, 0}, {O::stale_release, 0}}, {{O::claim}, {O::claim}}}},
-        {"sweep-vs-reclaim-2x2", kNoHint, kAll, 2, {A, U},
+        {"sweep-vs-reclaim-2x2", kNoHint, kNoAnnounce, kAll, 2, {A, U},
          {{{O::sweep}}, {{O::claim}, {O::release_ticket, 0}, {O::claim}, {O::release_index, 1}}}},
-        {"mark-used-2x3", kNoHint, kAll, 3, {U, G, U},
+        {"mark-used-2x3", kNoHint, kNoAnnounce, kAll, 3, {U, G, U},
          {{{O::claim}, {O::mark_held, 0}, {O::claim}}, {{O::claim}, {O::release_index, 0}, {O::mark_index, 1}}}},
-        {"three-claimers-3x3", kNoHint, kAll, 3, {U, U, U},
+        {"three-claimers-3x3", kNoHint, kNoAnnounce, kAll, 3, {U, U, U},
          {{{O::claim}, {O::release_ticket, 0}}, {{O::claim}, {O::release_index, 0}}, {{O::claim}, {O::mark_held, 0}}}},
-        {"sweep-mark-release-3x4", kNoHint, kAll, 4, {U, A, G, U},
+        {"sweep-mark-release-3x4", kNoHint, kNoAnnounce, kAll, 4, {U, A, G, U},
          {{{O::claim}, {O::release_ticket, 0}}, {{O::sweep}}, {{O::claim}, {O::mark_held, 0}}}},
-        {"everything-3x4", kNoHint, kRandomOnly, 4, {A, U, G, U},
+        {"everything-3x4", kNoHint, kNoAnnounce, kRandomOnly, 4, {A, U, G, U},
          {{{O::claim}, {O::claim}, {O::release_ticket, 0}, {O::stale_release, 0}},
           {{O::sweep}, {O::claim}, {O::release_index, 0}},
           {{O::claim}, {O::mark_held, 0}, {O::mark_index, 2}}}},
         // The same protocol with the cursor hint (lib/hint.hpp). Each hint
         // operation adds steps, and interleavings grow as binomials in them,
         // so these programs are shorter.
-        {"hint-claim-vs-release-2x3", kHint, kAll, 3, {U, U, U},
+        {"hint-claim-vs-release-2x3", kHint, kNoAnnounce, kAll, 3, {U, U, U},
          {{{O::claim}, {O::release_ticket, 0}}, {{O::claim}, {O::claim}}}},
-        {"hint-release-between-claims-2x2", kHint, kAll, 2, {U, U},
+        {"hint-release-between-claims-2x2", kHint, kNoAnnounce, kAll, 2, {U, U},
          {{{O::claim}, {O::release_index, 0}}, {{O::claim}, {O::claim}, {O::release_ticket, 1}}}},
-        {"hint-stale-ticket-2x2", kHint, kAll, 2, {U, U},
+        {"hint-stale-ticket-2x2", kHint, kNoAnnounce, kAll, 2, {U, U},
          {{{O::claim}, {O::release_ticket, 0}, {O::stale_release, 0}}, {{O::claim}, {O::claim}}}},
-        {"hint-sweep-vs-claims-2x3", kHint, kAll, 3, {A, U, U},
+        {"hint-sweep-vs-claims-2x3", kHint, kNoAnnounce, kAll, 3, {A, U, U},
          {{{O::sweep}}, {{O::claim}, {O::claim}, {O::release_index, 1}}}},
-        {"hint-mark-used-2x3", kHint, kAll, 3, {U, G, U},
+        {"hint-mark-used-2x3", kHint, kNoAnnounce, kAll, 3, {U, G, U},
          {{{O::claim}, {O::mark_held, 0}}, {{O::claim}, {O::release_index, 0}, {O::claim}}}},
-        {"hint-three-claimers-3x3", kHint, kRandomOnly, 3, {U, U, U},
+        {"hint-three-claimers-3x3", kHint, kNoAnnounce, kRandomOnly, 3, {U, U, U},
          {{{O::claim}, {O::release_ticket, 0}}, {{O::claim}, {O::release_index, 0}}, {{O::claim}, {O::claim}}}},
-        {"hint-everything-3x4", kHint, kRandomOnly, 4, {A, U, G, U},
+        {"hint-everything-3x4", kHint, kNoAnnounce, kRandomOnly, 4, {A, U, G, U},
          {{{O::claim}, {O::claim}, {O::release_ticket, 0}, {O::stale_release, 0}},
           {{O::sweep}, {O::claim}, {O::release_index, 0}},
           {{O::claim}, {O::mark_held, 0}, {O::mark_index, 2}}}},
+        // The sweep announcement (C0/C2) with a running clock, TTL one step.
+        {"announce-claims-vs-sweep-2x2", kNoHint, kAnnounce, kAll, 2, {A, U},
+         {{{O::sweep}}, {{O::claim}, {O::claim}}}},
+        {"announce-sweep-vs-claims-2x2", kNoHint, kAnnounce, kAll, 2, {U, U},
+         {{{O::claim}, {O::claim}, {O::release_ticket, 1}}, {{O::sweep}}}},
+        {"announce-release-vs-sweep-2x2", kNoHint, kAnnounce, kAll, 2, {U, U},
+         {{{O::claim}, {O::release_ticket, 0}, {O::claim}}, {{O::sweep}}}},
+        {"announce-two-sweeps-3x1", kNoHint, kAnnounce, kAll, 1, {U},
+         {{{O::sweep}}, {{O::sweep}}, {{O::claim}}}},
+        {"announce-two-sweeps-3x2", kNoHint, kAnnounce, kRandomOnly, 2, {A, U},
+         {{{O::sweep}}, {{O::sweep}}, {{O::claim}, {O::claim}}}},
+        {"announce-hint-everything-3x3", kHint, kAnnounce, kRandomOnly, 3, {A, U, U},
+         {{{O::claim}, {O::release_ticket, 0}, {O::claim}},
+          {{O::sweep}, {O::claim}},
+          {{O::claim}, {O::release_index, 0}}}},
     };
 }
 
 struct Outcome {
     std::uint64_t executions = 0;
+    std::uint64_t with_lost_claim = 0;  // executions in which a sweep beat a claim to its return (C2 restart)
     bool complete = false;
     std::string failure;
 };
+
+bool lost_claim(const Scheduler& s) {
+    for (const Event& e : s.history()) {
+        if (e.lost) return true;
+    }
+    return false;
+}
 
 // Exhaustive DFS over scheduling choices, up to `limit` executions.
 Outcome explore_all(const Config& c, std::uint64_t limit) {
@@ -600,6 +733,7 @@ Outcome explore_all(const Config& c, std::uint64_t limit) {
             return 0;
         });
         ++out.executions;
+        out.with_lost_claim += lost_claim(s);
         if (auto f = check(s, c); !f.empty()) {
             std::vector<int> ch;
             for (auto& p : path) ch.push_back(p.first);
@@ -630,6 +764,7 @@ Outcome explore_random(const Config& c, std::uint64_t n, std::uint64_t seed) {
             return x;
         });
         ++out.executions;
+        out.with_lost_claim += lost_claim(s);
         if (auto f = check(s, c); !f.empty()) {
             out.failure = f + "\n" + describe(s, ch, c);
             return out;
@@ -659,7 +794,7 @@ int main(int argc, char** argv) {
         else {
             std::fprintf(stderr,
                          "usage: addrpool-model [--random N [--seed S]] [--limit N] [--config NAME] [--two-threads] "
-                         "[--mutant 1..4]\n");
+                         "[--mutant 1..7]\n");
             return 2;
         }
     }
@@ -685,6 +820,10 @@ int main(int argc, char** argv) {
             std::printf("model %-24s interleavings %llu (%s), %.2f s: %s\n", c.name,
                         static_cast<unsigned long long>(out.executions),
                         out.complete ? "all" : (out.failure.empty() ? "LIMIT reached, not all" : "stopped at the violation"), secs, out.failure.empty() ? "ok" : "VIOLATION");
+        }
+        if (c.announce) {
+            std::printf("      %llu of them with a claim lost to the sweep and started over (C2)\n",
+                        static_cast<unsigned long long>(out.with_lost_claim));
         }
         if (!out.failure.empty()) {
             std::printf("%s", out.failure.c_str());
