@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <system_error>
 #include <thread>
 
@@ -458,30 +460,108 @@ std::string random_suffix() {
     return s;
 }
 
-// "<name>.tmp-<pid>-": the prefix of every temporary file save() makes for
-// `path` in this process.
-std::string temp_prefix(const std::filesystem::path& path, long pid) {
-    return path.filename().string() + ".tmp-" + std::to_string(pid) + "-";
+// ---- temporary files --------------------------------------------------------
+//
+// save() writes "<name>.tmp-<pid>-<16 hex>" beside the target and holds an
+// exclusive flock on it from creation until after the rename. After a
+// successful save, the leftovers of earlier saves of the same target whose
+// writer died mid-write (SIGKILL, power loss) are removed. A file is removed
+// only if (1) its name has exactly that form, (2) it is a regular file owned
+// by this user, (3) its writer is gone: the pid names no process here (or,
+// for our own pid — a restarted container's pid 1 — no save in flight in
+// this process), and (4) its flock can be taken, which a live writer in
+// another pid namespace sharing the directory still holds.
+
+constexpr long kMaxPid = 4'194'304;  // PID_MAX_LIMIT on 64-bit Linux
+
+// Names of this process's saves between creating their file and renaming
+// it: the one window in which a file of our own pid may be unlocked.
+struct InFlight {
+    detail::Mutex m;
+    std::set<std::string> names GUARDED_BY(m);
+};
+InFlight& in_flight() {
+    static InFlight f;
+    return f;
 }
 
-// Best effort, after a successful save: removes the temporary files that
-// earlier saves of `path` left behind when their process died mid-save
-// (SIGKILL, power loss). A file is stale only if its writer's pid no longer
-// exists; a live writer (another thread, another process) is never touched.
-// Errors are ignored: the save itself already succeeded.
+// The pid in "<base><pid>-<16 hex>", or 0 if `name` has any other form.
+long temp_writer(const std::string& name, const std::string& base) {
+    if (name.size() <= base.size() || name.compare(0, base.size(), base) != 0) return 0;
+    std::size_t k = base.size();
+    long pid = 0;
+    const std::size_t digits_start = k;
+    while (k < name.size() && name[k] >= '0' && name[k] <= '9' && k - digits_start < 7) {
+        pid = pid * 10 + (name[k++] - '0');
+    }
+    if (k == digits_start || name[digits_start] == '0' || pid > kMaxPid) return 0;
+    if (k >= name.size() || name[k] != '-' || name.size() - (k + 1) != 16) return 0;
+    for (std::size_t j = k + 1; j < name.size(); ++j) {
+        const char c = name[j];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return 0;
+    }
+    return pid;
+}
+
+// False while `pid` names a live process here (or one we may not signal).
+// Our own pid: the in-flight set decides (see the caller).
+bool writer_gone(long pid) {
+    if (pid == static_cast<long>(::getpid())) return true;
+    return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
 void remove_stale_temporaries(const std::filesystem::path& path, const std::filesystem::path& dir) {
     const std::string base = path.filename().string() + ".tmp-";
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return;
     std::error_code ec;
     for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string name = it->path().filename().string();
-        if (name.size() <= base.size() || name.compare(0, base.size(), base) != 0) continue;
-        std::size_t k = base.size();
-        long pid = 0;
-        while (k < name.size() && name[k] >= '0' && name[k] <= '9' && pid < (1L << 30)) pid = pid * 10 + (name[k++] - '0');
-        if (k == base.size() || k >= name.size() || name[k] != '-' || pid <= 0) continue;  // not ours
-        if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) ::unlink(it->path().c_str());
+        const long pid = temp_writer(name, base);
+        if (pid == 0 || !writer_gone(pid)) continue;
+        // Removes `name` if it is a regular file of ours whose flock is free,
+        // and still the same file when unlinked.
+        auto remove_if_unlocked = [dfd, &name] {
+            const int fd = ::openat(dfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+            if (fd < 0) return;
+            struct stat st {}, again {};
+            if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid() &&
+                ::flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+                ::fstatat(dfd, name.c_str(), &again, AT_SYMLINK_NOFOLLOW) == 0 && again.st_ino == st.st_ino &&
+                again.st_dev == st.st_dev) {
+                ::unlinkat(dfd, name.c_str(), 0);
+            }
+            ::close(fd);  // releases the flock
+        };
+        if (pid == static_cast<long>(::getpid())) {
+            // Ours by pid: stale only if no save of this process has it in
+            // flight (a restarted process can reuse a dead one's pid).
+            InFlight& f = in_flight();
+            const detail::LockGuard g(f.m);
+            if (f.names.count((dir / name).string()) == 0) remove_if_unlocked();
+        } else {
+            remove_if_unlocked();
+        }
     }
+    ::close(dfd);
 }
+
+// Registers a temporary file name as in flight for its lifetime.
+struct InFlightName {
+    std::string name;
+    explicit InFlightName(std::string n) : name(std::move(n)) {
+        InFlight& f = in_flight();
+        const detail::LockGuard g(f.m);
+        f.names.insert(name);
+    }
+    ~InFlightName() {
+        InFlight& f = in_flight();
+        const detail::LockGuard g(f.m);
+        f.names.erase(name);
+    }
+    InFlightName(const InFlightName&) = delete;
+    InFlightName& operator=(const InFlightName&) = delete;
+};
 
 }  // namespace
 
@@ -489,31 +569,36 @@ Result<void> AddressPool::save(const std::filesystem::path& path) const {
     const std::string data = serialize();
     std::filesystem::path dir = path.parent_path();
     if (dir.empty()) dir = ".";
-    const std::filesystem::path tmp = dir / (temp_prefix(path, static_cast<long>(::getpid())) + random_suffix());
+    const std::filesystem::path tmp =
+        dir / (path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" + random_suffix());
+    const InFlightName registered(tmp.string());
 
     // 0600: labels and the address list are private to the wallet's owner.
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return io_error("cannot create temporary file", tmp, errno);
+    // Held until after the rename: tells a cleaner in another pid namespace
+    // that this writer is alive. Best effort (some filesystems lack flock).
+    (void)::flock(fd, LOCK_EX);
     int err = write_all(fd, data);
     const char* step = "cannot write";
     if (err == 0) {
         err = fsync_retry(fd);
         step = "cannot fsync";
     }
-    // close() after a successful fsync cannot lose data, but report it anyway.
-    if (::close(fd) != 0 && err == 0) {
-        err = errno;
-        step = "cannot close";
-    }
     if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) {
         err = errno;
         ::unlink(tmp.c_str());
+        ::close(fd);
         return io_error("cannot rename the temporary file over", path, err);
     }
     if (err != 0) {
         ::unlink(tmp.c_str());
+        ::close(fd);
         return io_error(step, tmp, err);
     }
+    // After a successful fsync close() cannot lose data; its error is moot
+    // now that the file is in place.
+    ::close(fd);
     // The rename is durable only once the directory entry is.
     const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) return io_error("saved, but cannot open the directory to fsync it:", dir, errno);

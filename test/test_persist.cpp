@@ -6,7 +6,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cerrno>
 
@@ -536,24 +539,56 @@ TEST_CASE("save replaces the file and leaves no temporary file behind", "[persis
     CHECK(back->state(1) == AddressState::used);
 }
 
-TEST_CASE("save removes temporary files of dead writers and keeps those of live ones", "[persist][save]") {
+TEST_CASE("save removes leftovers of dead writers and nothing else", "[persist][save]") {
     TempDir tmp;
-    // A pid no process can have: above Linux's largest pid_max (2^22).
-    const long child = 999'999'999;
-    REQUIRE(::kill(static_cast<pid_t>(child), 0) != 0);
-    REQUIRE(errno == ESRCH);
+    const std::string me = std::to_string(::getpid());
     auto touch = [&](const std::string& name) { std::ofstream(tmp.dir / name) << "partial"; };
+    // Removed: our own pid, not in flight, flock free (a previous process
+    // that had our pid, e.g. a restarted container's pid 1).
+    const std::string own_leftover = "pool.bin.tmp-" + me + "-0123456789abcdef";
+    // Kept: our pid but locked (a live writer in another pid namespace
+    // would hold its flock the same way).
+    const std::string locked = "pool.bin.tmp-" + me + "-fedcba9876543210";
+    // Kept: not the exact form save() writes, or not a regular file.
+    const std::vector<std::string> foreign = {
+        "pool.bin.tmp-2024-05-01",                          // a dated backup
+        "pool.bin.tmp-" + me + "-0123456789ABCDEF",          // upper-case hex
+        "pool.bin.tmp-" + me + "-0123456789abcde",           // 15 hex digits
+        "pool.bin.tmp-0" + me + "-0123456789abcdef",         // leading zero
+        "pool.bin.tmp-4294967296-0123456789abcdef",          // pid beyond any pid_max
+        "other.bin.tmp-" + me + "-0123456789abcdef",         // another target
+    };
+    for (const auto& n : foreign) touch(n);
+    touch(own_leftover);
+    touch(locked);
+    const std::string dir_name = "pool.bin.tmp-" + me + "-00000000000000aa";
+    fs::create_directory(tmp.dir / dir_name);
+    const std::string link_name = "pool.bin.tmp-" + me + "-00000000000000bb";
+    fs::create_symlink(tmp.dir / own_leftover, tmp.dir / link_name);
+    const int held = ::open((tmp.dir / locked).c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(held >= 0);
+    REQUIRE(::flock(held, LOCK_EX) == 0);
+
+    // A pid that names no process here: a child that exited and was reaped.
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) ::_exit(0);
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    const bool child_gone = ::kill(child, 0) != 0 && errno == ESRCH;  // false only if the pid was reused at once
     const std::string dead = "pool.bin.tmp-" + std::to_string(child) + "-0123456789abcdef";
-    const std::string live = "pool.bin.tmp-" + std::to_string(::getpid()) + "-0123456789abcdef";
-    const std::string other_file = "other.bin.tmp-" + std::to_string(child) + "-0123456789abcdef";
-    const std::string no_pid = "pool.bin.tmp-notapid";
-    for (const auto& n : {dead, live, other_file, no_pid}) touch(n);
+    touch(dead);
 
     auto pool = external_pool();
     REQUIRE(pool.save(tmp.dir / "pool.bin"));
-    std::vector<std::string> want{"pool.bin", live, other_file, no_pid};
+    ::close(held);
+
+    std::vector<std::string> want = foreign;
+    want.insert(want.end(), {"pool.bin", locked, dir_name, link_name});
+    if (!child_gone) want.push_back(dead);
     std::sort(want.begin(), want.end());
     CHECK(tmp.entries() == want);
+    CHECK(fs::is_directory(tmp.dir / dir_name));
 }
 
 TEST_CASE("save to a relative path writes into the current directory", "[persist][save]") {

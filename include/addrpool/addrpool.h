@@ -391,10 +391,11 @@ ADDRPOOL_API addrpool_status addrpool_path_of(const addrpool_pool *pool, uint32_
 
 /* Writes the pool's durable state (network, base path, type, gap limit,
  * format, every generated address with its used flag and label) to `path`,
- * crash-safely (temporary file `<path>.tmp-<pid>-<random>`, fsync, rename,
- * directory fsync); on error `path` keeps the previous save, whole. A
+ * crash-safely (temporary file `<path>.tmp-<pid>-<16 hex>`, fsync, rename,
+ * directory fsync); on error `path` keeps the previous save, whole, except
+ * after a "saved, but ... directory" error (then it holds this save). A
  * successful save also removes the temporary files of earlier saves of
- * `path` whose process died mid-write. Never writes keys, reservations or
+ * `path` whose writer died mid-write (see AddressPool::save in pool.hpp). Never writes keys, reservations or
  * tickets: reservations are not durable.
  * Errors: NULL_ARGUMENT; IO_ERROR (the message carries the system's reason);
  * OUT_OF_MEMORY. Concurrent with everything (the file holds every used mark

@@ -282,12 +282,17 @@ public:
     static Result<AddressPool> deserialize(std::string_view bytes, PoolOptions options = {});
     // Crash-safe: writes a temporary file in the same directory, fsyncs it,
     // renames it over `path` and fsyncs the directory. Errors: io_error; on
-    // error `path` still holds the previous save, whole. The temporary file
-    // is `<path>.tmp-<pid>-<random>`; a process killed mid-save leaves its
-    // one behind, and the next successful save of `path` removes every such
-    // file whose pid no longer exists (files of live writers are left alone).
-    // Thread-safe; concurrent saves to one path each write a whole file and
-    // the last rename wins.
+    // error `path` still holds the previous save, whole — except after the
+    // two "saved, but ... directory" errors, when it holds this save (whose
+    // directory entry may not be durable yet). The temporary file is
+    // `<path>.tmp-<pid>-<16 hex>`, flock-ed by its writer until the rename;
+    // a process killed mid-save leaves it behind, and the next successful
+    // save of `path` removes each such file (exactly that name form, a
+    // regular file of this user) whose writer is gone: its pid names no
+    // process here (this process's own pid: no save of it in flight) and its
+    // flock is free, which a live writer in another pid namespace still
+    // holds. Nothing else is touched. Thread-safe; concurrent saves to one
+    // path each write a whole file and the last rename wins. Blocking.
     Result<void> save(const std::filesystem::path& path) const;
     static Result<AddressPool> load(const std::filesystem::path& path, PoolOptions options = {});
 
