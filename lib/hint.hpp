@@ -12,8 +12,8 @@
 //
 //   index    every slot below it is taken (reserved or used), except slots
 //            whose un-taking transition has not yet reached lower() — see (N)
-//   version  bumped by every lower(), i.e. after every transition that makes
-//            a slot unused (release, sweep, reset); wraps mod 2^32
+//   version  bumped by every lower(): after every release, and once per sweep
+//            or reset for all the slots it made unused; wraps mod 2^32
 //
 // The no-holes argument (N): a hand-out scans upward from index(start()).
 // It may skip a slot below that index only if the slot was taken when the
@@ -67,7 +67,10 @@ void advance(Atomic& hint, Word from, std::uint32_t claimed) noexcept {
     const std::uint32_t past = claimed + 1;
     // relaxed: only decides whether a CAS is needed; the CAS re-validates.
     Word cur = hint.load(boost::memory_order_relaxed);
-    // acq_rel: the release half pairs with (H1) of later hand-outs.
+    // acq_rel: the release half pairs with (H1) of later hand-outs. The
+    // acquire half pairs with the (H2)/(H3) whose value it replaces; nothing
+    // here relies on it (the release sequence through this RMW already
+    // carries an earlier H2 to later H1s); same instruction on x86-64.
     while (version(cur) == version(from) && index(cur) < past &&
            !hint.compare_exchange_weak(cur, make(version(cur), past), boost::memory_order_acq_rel,
                                        boost::memory_order_relaxed)) {
@@ -80,8 +83,9 @@ void lower(Atomic& hint, std::uint32_t i) noexcept {
     Word cur = hint.load(boost::memory_order_relaxed);  // relaxed: the CAS re-validates
     // acq_rel: the release half pairs with (H1): a hand-out that reads this
     // hint also sees the slot transition to unused sequenced before this
-    // call. The version bump makes any hand-out that started earlier fail
-    // its forward move (H3), so the freed slot cannot be skipped over.
+    // call. The acquire half (pairing with the H2/H3 it replaces) is not
+    // relied on. The version bump makes any hand-out that started earlier
+    // fail its forward move (H3), so the freed slot cannot be skipped over.
     while (!hint.compare_exchange_weak(cur, make(version(cur) + 1, std::min(index(cur), i)),
                                        boost::memory_order_acq_rel, boost::memory_order_relaxed)) {
     }

@@ -186,8 +186,9 @@ struct AddressPool::Impl {
     detail::LookupIndex lookup;
 
     // ---- shared cursors, each on its own line pair ----
-    // (H) Cursor hint: low 32 bits = lowest index that may be unused, high 32
-    // bits = version, bumped by every transition that makes a slot unused.
+    // (H) Cursor hint (lib/hint.hpp): low 32 bits = lowest index that may be
+    // unused, high 32 bits = version, bumped by every release and once per
+    // sweep or reset that made slots unused.
     alignas(detail::kFalseSharingRange) boost::atomic<std::uint64_t> hint{0};
     // 1 + highest index ever derived or touched; bounds every scan. Monotone.
     alignas(detail::kFalseSharingRange) boost::atomic<std::uint32_t> touched_end{0};

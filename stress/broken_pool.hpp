@@ -6,8 +6,9 @@
 //
 // The race is not left to the scheduler: the first claimer waits inside its
 // window (between load and store) until a second claimer has loaded the
-// same word, so the first two hand-outs of every fresh toy pool are the
-// same index with the same ticket, on every run. Later claims race freely.
+// same word, so every fresh toy pool hands index 0 out twice with the same
+// ticket, on every run. Later claims race freely, so the violation a run
+// reports first may be another, natural duplicate.
 #ifndef ADDRPOOL_STRESS_BROKEN_POOL_HPP
 #define ADDRPOOL_STRESS_BROKEN_POOL_HPP
 

@@ -110,8 +110,14 @@ public:
     // never overlap — which the shadow alone can miss (a fast holder may give
     // its shadow up before the other one claims it). Relaxed is enough: in a
     // correct pool the record of generation g happens-before the claim of
-    // g+1 (record → give-up/session end → the release or sweep CAS → the next
-    // claim CAS), so this RMW reads g or later.
+    // g+1, so this RMW reads g or later. Release path: record → give-up →
+    // the release CAS → the next claim CAS. Sweep path (an abandoned
+    // reservation): record → session end → the clock advance that reads it
+    // → the sweeper's clock read → its sweep CAS → the next claim CAS; that
+    // chain runs through S2's seq_cst lease clock, which must stay seq_cst
+    // for this argument (and for the take-over rule). Catching the same
+    // generation twice needs no ordering at all. Generations do not wrap
+    // within one checker (see the static_assert in s2.hpp).
     bool first_handout(std::uint32_t i, std::uint32_t gen) {
         std::uint32_t cur = ledger_[i].load(std::memory_order_relaxed);
         while (cur < gen && !ledger_[i].compare_exchange_weak(cur, gen, std::memory_order_relaxed)) {

@@ -174,6 +174,7 @@ struct Event {
     int announced = -1;       // sweep: the step of its announcement (C0)
     std::uint64_t stamp = 0;  // claim: its stamp (after any re-stamp); sweep: the stamp it examined
     std::uint64_t at = 0;     // sweep: its clock reading
+    int scan_from = 0;        // claim: the slot its (last) scan started at (the hint's index)
 };
 
 Word abandoned_word() { return slot::claimed(0, /*stamp=*/0, /*materialize=*/true); }  // gen 1, stamp 0
@@ -302,10 +303,12 @@ private:
                     int got = -1;
                     std::uint32_t g = 0;
                     std::uint64_t last_stamp = 0;
+                    int scan_from = 0;
                     for (;;) {  // restarts only when a sweep freed the claim before it returned (C2)
                         got = -1;
                         std::uint64_t stamp = kNow;
                         const Word h0 = cfg_.hint ? hint::start(hint_) : 0;
+                        scan_from = static_cast<int>(hint::index(h0));
                         for (int i = static_cast<int>(hint::index(h0)); i < cfg_.slots && got < 0; ++i) {
                             Word w = slot::load(words_[i]);
                             while (slot::is_unused(w)) {
@@ -330,6 +333,7 @@ private:
                                             : slot::settle_stamp(sweep_now_, words_[got], g, stamp, [this] { return now(); }))) {
                             end_op(t, Op::claim, got, g, true);
                             history_.back().lost = true;
+                            history_.back().scan_from = scan_from;
                             begin_op(t);
                             continue;
                         }
@@ -339,6 +343,7 @@ private:
                     held.emplace_back(got, g);
                     end_op(t, Op::claim, got, g, got >= 0);
                     history_.back().stamp = last_stamp;
+                    history_.back().scan_from = scan_from;
                     break;
                 }
                 case Op::release_index: {
@@ -619,8 +624,9 @@ std::string check(const Scheduler& s, const Config& c) {
             }
             // j was unused throughout the claim, so no free of j happened
             // inside it: an overlapping free made j unused before the claim
-            // began and had not returned yet.
-            for (std::size_t k = 0; k < h.size() && !taken && c.hint; ++k) {
+            // began and had not returned yet. Only a slot below where the
+            // claim's scan started can be excused: one it scanned, it saw.
+            for (std::size_t k = 0; k < h.size() && !taken && c.hint && j < e.scan_from; ++k) {
                 taken = is_free_of(h[k], j) && h[k].first <= e.last && h[k].last >= e.first;
             }
             if (!taken) {
@@ -678,6 +684,8 @@ std::vector<Config> configs() {
          {{{O::claim}, {O::release_ticket, 0}, {O::stale_release, 0}}, {{O::claim}, {O::claim}}}},
         {"hint-sweep-vs-claims-2x3", kHint, kNoAnnounce, kAll, 3, {A, U, U},
          {{{O::sweep}}, {{O::claim}, {O::claim}, {O::release_index, 1}}}},
+        {"hint-sweep-frees-two-2x3", kHint, kNoAnnounce, kAll, 3, {A, A, U},
+         {{{O::sweep}}, {{O::claim}, {O::claim}}}},
         {"hint-mark-used-2x3", kHint, kNoAnnounce, kAll, 3, {U, G, U},
          {{{O::claim}, {O::mark_held, 0}}, {{O::claim}, {O::release_index, 0}, {O::claim}}}},
         {"hint-three-claimers-3x3", kHint, kNoAnnounce, kRandomOnly, 3, {U, U, U},

@@ -30,6 +30,7 @@
 #define ADDRPOOL_STRESS_S2_HPP
 
 #include "checker.hpp"
+#include "slot.hpp"
 
 #include <array>
 #include <latch>
@@ -45,6 +46,11 @@ struct S2Params {
     static constexpr std::size_t kCheckedAddresses = 2048;  // reference addresses compared
     static constexpr std::uint64_t kTtlTicks = 2;
 };
+// The ticket ledger (checker.hpp) compares generations: within one round an
+// index is claimed at most once per hand-out, so fewer hand-outs than
+// generations means no wrap.
+static_assert(S2Params::kPerRound < (std::uint64_t{1} << addrpool::detail::slot::kGenBits) - 1,
+              "a round could wrap an index's ticket generation");
 
 struct S2Clock {
     std::atomic<std::uint64_t> ticks{0};
