@@ -467,23 +467,15 @@ std::string random_suffix() {
 // successful save, the leftovers of earlier saves of the same target whose
 // writer died mid-write (SIGKILL, power loss) are removed. A file is removed
 // only if (1) its name has exactly that form, (2) it is a regular file owned
-// by this user, (3) its writer is gone: the pid names no process here (or,
-// for our own pid — a restarted container's pid 1 — no save in flight in
-// this process), and (4) its flock can be taken, which a live writer in
-// another pid namespace sharing the directory still holds.
+// by this user, (3) its pid names no process here (our own pid counts as
+// gone: a restarted container's pid 1 reuses a dead one's), and (4) its
+// flock can be taken — every live writer on this kernel holds its own, in
+// this process or in another pid namespace sharing the directory. The
+// cleaner unlinks only while holding that lock, so a writer that finds its
+// file unlinked once it has the lock (nlink 0: a cleaner got in between its
+// create and its flock) simply starts over with a new name.
 
-constexpr long kMaxPid = 4'194'304;  // PID_MAX_LIMIT on 64-bit Linux
-
-// Names of this process's saves between creating their file and renaming
-// it: the one window in which a file of our own pid may be unlocked.
-struct InFlight {
-    detail::Mutex m;
-    std::set<std::string> names GUARDED_BY(m);
-};
-InFlight& in_flight() {
-    static InFlight f;
-    return f;
-}
+constexpr long kPidLimit = 4'194'304;  // PID_MAX_LIMIT on 64-bit Linux: every pid is below
 
 // The pid in "<base><pid>-<16 hex>", or 0 if `name` has any other form.
 long temp_writer(const std::string& name, const std::string& base) {
@@ -494,7 +486,7 @@ long temp_writer(const std::string& name, const std::string& base) {
     while (k < name.size() && name[k] >= '0' && name[k] <= '9' && k - digits_start < 7) {
         pid = pid * 10 + (name[k++] - '0');
     }
-    if (k == digits_start || name[digits_start] == '0' || pid > kMaxPid) return 0;
+    if (k == digits_start || name[digits_start] == '0' || pid >= kPidLimit) return 0;
     if (k >= name.size() || name[k] != '-' || name.size() - (k + 1) != 16) return 0;
     for (std::size_t j = k + 1; j < name.size(); ++j) {
         const char c = name[j];
@@ -503,65 +495,57 @@ long temp_writer(const std::string& name, const std::string& base) {
     return pid;
 }
 
-// False while `pid` names a live process here (or one we may not signal).
-// Our own pid: the in-flight set decides (see the caller).
+// False while `pid` names another live process here (or one we may not
+// signal). Our own pid: true, and the flock decides.
 bool writer_gone(long pid) {
     if (pid == static_cast<long>(::getpid())) return true;
     return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
 }
 
-void remove_stale_temporaries(const std::filesystem::path& path, const std::filesystem::path& dir) {
-    const std::string base = path.filename().string() + ".tmp-";
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) return;
-    std::error_code ec;
-    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-        const std::string name = it->path().filename().string();
-        const long pid = temp_writer(name, base);
-        if (pid == 0 || !writer_gone(pid)) continue;
-        // Removes `name` if it is a regular file of ours whose flock is free,
-        // and still the same file when unlinked.
-        auto remove_if_unlocked = [dfd, &name] {
-            const int fd = ::openat(dfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-            if (fd < 0) return;
-            struct stat st {}, again {};
-            if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid() &&
-                ::flock(fd, LOCK_EX | LOCK_NB) == 0 &&
-                ::fstatat(dfd, name.c_str(), &again, AT_SYMLINK_NOFOLLOW) == 0 && again.st_ino == st.st_ino &&
-                again.st_dev == st.st_dev) {
-                ::unlinkat(dfd, name.c_str(), 0);
-            }
-            ::close(fd);  // releases the flock
-        };
-        if (pid == static_cast<long>(::getpid())) {
-            // Ours by pid: stale only if no save of this process has it in
-            // flight (a restarted process can reuse a dead one's pid).
-            InFlight& f = in_flight();
-            const detail::LockGuard g(f.m);
-            if (f.names.count((dir / name).string()) == 0) remove_if_unlocked();
-        } else {
-            remove_if_unlocked();
-        }
+struct Fd {
+    int fd;
+    explicit Fd(int f) : fd(f) {}
+    ~Fd() {
+        if (fd >= 0) ::close(fd);
     }
-    ::close(dfd);
-}
-
-// Registers a temporary file name as in flight for its lifetime.
-struct InFlightName {
-    std::string name;
-    explicit InFlightName(std::string n) : name(std::move(n)) {
-        InFlight& f = in_flight();
-        const detail::LockGuard g(f.m);
-        f.names.insert(name);
-    }
-    ~InFlightName() {
-        InFlight& f = in_flight();
-        const detail::LockGuard g(f.m);
-        f.names.erase(name);
-    }
-    InFlightName(const InFlightName&) = delete;
-    InFlightName& operator=(const InFlightName&) = delete;
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
 };
+
+// Removes `name` in `dir` if it is a regular file of ours whose flock is
+// free, and still the same file when unlinked.
+void remove_if_unlocked(int dfd, const std::string& name) {
+    struct stat st {};
+    if (::fstatat(dfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_uid != ::geteuid()) {
+        return;  // a symlink, directory, FIFO, device or someone else's file
+    }
+    const Fd f(::openat(dfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    struct stat opened {};
+    if (f.fd < 0 || ::fstat(f.fd, &opened) != 0 || opened.st_ino != st.st_ino || opened.st_dev != st.st_dev) return;
+    if (::flock(f.fd, LOCK_EX | LOCK_NB) != 0) return;  // a live writer holds it (or no flock here)
+    struct stat again {};
+    if (::fstatat(dfd, name.c_str(), &again, AT_SYMLINK_NOFOLLOW) == 0 && again.st_ino == st.st_ino &&
+        again.st_dev == st.st_dev) {
+        ::unlinkat(dfd, name.c_str(), 0);
+    }
+}  // closing the fd releases the flock
+
+// Best effort after a successful save: never fails it.
+void remove_stale_temporaries(const std::filesystem::path& path, const std::filesystem::path& dir) noexcept {
+    try {
+        const std::string base = path.filename().string() + ".tmp-";
+        const Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (d.fd < 0) return;
+        std::error_code ec;
+        for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+            const std::string name = it->path().filename().string();
+            const long pid = temp_writer(name, base);
+            if (pid != 0 && writer_gone(pid)) remove_if_unlocked(d.fd, name);
+        }
+    } catch (...) {  // bad_alloc: leftovers wait for the next save
+    }
+}
 
 }  // namespace
 
@@ -569,16 +553,23 @@ Result<void> AddressPool::save(const std::filesystem::path& path) const {
     const std::string data = serialize();
     std::filesystem::path dir = path.parent_path();
     if (dir.empty()) dir = ".";
-    const std::filesystem::path tmp =
-        dir / (path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" + random_suffix());
-    const InFlightName registered(tmp.string());
+    const std::string prefix = path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-";
 
-    // 0600: labels and the address list are private to the wallet's owner.
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return io_error("cannot create temporary file", tmp, errno);
-    // Held until after the rename: tells a cleaner in another pid namespace
-    // that this writer is alive. Best effort (some filesystems lack flock).
-    (void)::flock(fd, LOCK_EX);
+    std::filesystem::path tmp;
+    int fd = -1;
+    for (int attempt = 0;; ++attempt) {
+        tmp = dir / (prefix + random_suffix());
+        // 0600: labels and the address list are private to the wallet's owner.
+        fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) return io_error("cannot create temporary file", tmp, errno);
+        // Held until after the rename: tells cleaners (other saves of this
+        // path, here or in another pid namespace) that this writer is alive.
+        // Best effort: where flock is unsupported no cleaner removes anything.
+        (void)::flock(fd, LOCK_EX);
+        struct stat st {};
+        if (::fstat(fd, &st) != 0 || st.st_nlink != 0 || attempt == 3) break;
+        ::close(fd);  // a cleaner unlinked it before we locked it: take a new name
+    }
     int err = write_all(fd, data);
     const char* step = "cannot write";
     if (err == 0) {

@@ -530,7 +530,9 @@ std::size_t AddressPool::sweep_expired_reservations(std::chrono::nanoseconds ttl
     // sweep read the clock": compare against `now` rounded up instead (a
     // reservation taken in that same millisecond may be freed too).
     const bool everything = ttl.count() <= 0;
-    const std::uint64_t now = everything ? p.now_ms_ceil() : p.now_ms_floor();
+    // Clamped like the stamps (slot::kStampMax): a saturated stamp must not
+    // look old to a reading beyond the stamp range.
+    const std::uint64_t now = std::min(everything ? p.now_ms_ceil() : p.now_ms_floor(), slot::kStampMax);
     const auto ttl_ns = static_cast<std::uint64_t>(everything ? 0 : ttl.count());
     const std::uint64_t ttl_ms = ttl_ns / 1'000'000 + (ttl_ns % 1'000'000 != 0 ? 1 : 0);  // rounded up, no overflow
     slot::announce_sweep(p.sweep_now, now);  // (C0), lib/slot.hpp: before scanning

@@ -261,22 +261,25 @@ void announce_sweep(A& sweep_now, std::uint64_t now) noexcept {
 
 // (C2) After the claim of generation `g` of `word` stamped `stamp`: while a
 // sweep has announced a reading later than the stamp, re-stamp with a fresh
-// `clock()` (which must not run behind a reading it has seen announced), and
-// check again — a sweep may announce itself while we re-stamp, with a reading
+// `clock()` (at least the reading it saw announced, so the loop ends even if
+// the clock went back), and check again — a sweep may announce itself while we re-stamp, with a reading
 // later than the new stamp (the exhaustive model found that schedule when the
 // check ran once). False if a sweep freed the reservation first: the caller
 // returned nothing and starts over. Loops only while new sweeps keep
 // announcing later readings (lock-free).
 template <class A, class Clock>
 bool settle_stamp(const A& sweep_now, A& word, std::uint32_t g, std::uint64_t& stamp, Clock&& clock) {
-    // seq_cst: the read of the Dekker pair with (C0), after our seq_cst
-    // write of the word ((S1) or (S1')).
-    while (sweep_now.load(boost::memory_order_seq_cst) > stamp) {
-        const std::uint64_t fresh = clock();
+    for (;;) {
+        // seq_cst: the read of the Dekker pair with (C0), after our seq_cst
+        // write of the word ((S1) or (S1')).
+        const std::uint64_t seen = sweep_now.load(boost::memory_order_seq_cst);
+        if (seen <= stamp) return true;
+        // Never below what we saw announced, even with a clock that went back.
+        const std::uint64_t reading = clock();
+        const std::uint64_t fresh = reading > seen ? reading : seen;
         if (!restamp(word, g, fresh)) return false;
         stamp = fresh;
     }
-    return true;
 }
 
 static_assert(boost::atomic<Word>::is_always_lock_free, "slot words must be lock-free 64-bit atomics");

@@ -52,7 +52,7 @@
 // Compare-exchange-weak never fails spuriously here (a spurious failure only
 // re-runs the same loop iteration).
 //
-//   addrpool-model [--random N [--seed S]] [--limit N] [--config NAME] [--two-threads] [--mutant 1..7]
+//   addrpool-model [--random N [--seed S]] [--limit N] [--config NAME] [--two-threads] [--mutant 1..8]
 // Exit 0: every execution correct; 1: a violation (schedule and history printed).
 #include "hint.hpp"
 #include "slot.hpp"
@@ -113,7 +113,8 @@ Scheduler* g_sched = nullptr;
 //   3: the hint moves forward whatever its version; 4: lowering the hint
 //   does not bump its version; 5: a claim ignores the sweep announcement
 //   (no C2); 6: the sweep does not announce itself (no C0); 7: the claim
-//   checks the announcement once and does not re-check after re-stamping.
+//   checks the announcement once and does not re-check after re-stamping;
+//   8: the claim checks it at most twice.
 int g_mutant = 0;
 
 // ---- the stepping atomic ----------------------------------------------------
@@ -311,8 +312,9 @@ private:
                         scan_from = static_cast<int>(hint::index(h0));
                         for (int i = static_cast<int>(hint::index(h0)); i < cfg_.slots && got < 0; ++i) {
                             Word w = slot::load(words_[i]);
+                            // Read once per slot found unused, right before its claim, as the pool does.
+                            if (cfg_.announce && slot::is_unused(w)) stamp = now();
                             while (slot::is_unused(w)) {
-                                if (cfg_.announce) stamp = now();  // read right before the claim, as the pool does
                                 if (g_mutant == 1) {  // broken: the slot may have changed since the load
                                     words_[i].store(slot::claimed(w, stamp, false), boost::memory_order_release);
                                     got = i;
@@ -329,7 +331,7 @@ private:
                         if (cfg_.hint && got >= 0) advance_hint(h0, static_cast<std::uint32_t>(got));
                         // (C2): slot::settle_stamp, as pool.cpp claim() calls it.
                         if (got >= 0 && cfg_.announce && g_mutant != 5 &&
-                            !(g_mutant == 7 ? settle_once(words_[got], g, stamp)
+                            !(g_mutant == 7 || g_mutant == 8 ? settle_bounded(words_[got], g, stamp, g_mutant - 6)
                                             : slot::settle_stamp(sweep_now_, words_[got], g, stamp, [this] { return now(); }))) {
                             end_op(t, Op::claim, got, g, true);
                             history_.back().lost = true;
@@ -424,12 +426,15 @@ private:
         return static_cast<std::uint64_t>(step_no_ + 1);
     }
 
-    // --mutant 7: (C2) checked once, not again after the re-stamp (the pool's
-    // code until the model found the schedule that defeats it).
-    bool settle_once(StepAtomic& word, std::uint32_t g, std::uint64_t& stamp) {
-        if (sweep_now_.load(boost::memory_order_seq_cst) <= stamp) return true;
-        stamp = now();
-        return slot::restamp(word, g, stamp);
+    // --mutant 7 / 8: (C2) checked at most once / twice, not until it holds
+    // (7 is the pool's code until the model found the schedule that defeats it).
+    bool settle_bounded(StepAtomic& word, std::uint32_t g, std::uint64_t& stamp, int checks) {
+        for (int k = 0; k < checks; ++k) {
+            if (sweep_now_.load(boost::memory_order_seq_cst) <= stamp) return true;
+            stamp = now();
+            if (!slot::restamp(word, g, stamp)) return false;
+        }
+        return true;
     }
 
     // hint::advance / hint::lower, or their --mutant 3 / 4 breakages (the
@@ -703,6 +708,8 @@ std::vector<Config> configs() {
          {{{O::claim}, {O::release_ticket, 0}, {O::claim}}, {{O::sweep}}}},
         {"announce-two-sweeps-3x1", kNoHint, kAnnounce, kAll, 1, {U},
          {{{O::sweep}}, {{O::sweep}}, {{O::claim}}}},
+        {"announce-three-sweeps-3x1", kNoHint, kAnnounce, kRandomOnly, 1, {U},
+         {{{O::sweep}, {O::sweep}}, {{O::sweep}}, {{O::claim}}}},
         {"announce-two-sweeps-3x2", kNoHint, kAnnounce, kRandomOnly, 2, {A, U},
          {{{O::sweep}}, {{O::sweep}}, {{O::claim}, {O::claim}}}},
         {"announce-hint-everything-3x3", kHint, kAnnounce, kRandomOnly, 3, {A, U, U},
@@ -802,7 +809,7 @@ int main(int argc, char** argv) {
         else {
             std::fprintf(stderr,
                          "usage: addrpool-model [--random N [--seed S]] [--limit N] [--config NAME] [--two-threads] "
-                         "[--mutant 1..7]\n");
+                         "[--mutant 1..8]\n");
             return 2;
         }
     }

@@ -98,7 +98,9 @@ private:
 
 struct PoolOptions {
     // The pool's clock (reservation times, TTL sweeps). Empty = steady_clock::now.
-    // Called on the hand-out path: it must be thread-safe and cheap.
+    // Called on the hand-out path: it must be thread-safe and cheap, and
+    // monotonic (never earlier than a reading another thread already got);
+    // a clock that jumps back makes ages shrink, never hand-outs collide.
     std::function<std::chrono::steady_clock::time_point()> clock;
     // Addresses kept derived ahead of the hand-out frontier; 0 = gap_limit.
     // Capped at 65536 (one refill batch).
@@ -288,11 +290,14 @@ public:
     // `<path>.tmp-<pid>-<16 hex>`, flock-ed by its writer until the rename;
     // a process killed mid-save leaves it behind, and the next successful
     // save of `path` removes each such file (exactly that name form, a
-    // regular file of this user) whose writer is gone: its pid names no
-    // process here (this process's own pid: no save of it in flight) and its
-    // flock is free, which a live writer in another pid namespace still
-    // holds. Nothing else is touched. Thread-safe; concurrent saves to one
-    // path each write a whole file and the last rename wins. Blocking.
+    // regular file of this user) whose pid names no other live process here
+    // and whose flock is free — every live writer on this kernel holds its
+    // own, in this process or another pid namespace. Nothing else is
+    // touched. Where flock does not work nothing is removed; where it is
+    // local to one host and the directory is shared across hosts, a remote
+    // writer's file may be removed (it then fails with io_error; no file is
+    // damaged). Thread-safe; concurrent saves to one path each write a whole
+    // file and the last rename wins. Blocking.
     Result<void> save(const std::filesystem::path& path) const;
     static Result<AddressPool> load(const std::filesystem::path& path, PoolOptions options = {});
 
