@@ -565,7 +565,8 @@ Result<void> AddressPool::save(const std::filesystem::path& path) const {
         // Held until after the rename: tells cleaners (other saves of this
         // path, here or in another pid namespace) that this writer is alive.
         // Best effort: where flock is unsupported no cleaner removes anything.
-        (void)::flock(fd, LOCK_EX);
+        while (::flock(fd, LOCK_EX) != 0 && errno == EINTR) {
+        }
         struct stat st {};
         if (::fstat(fd, &st) != 0 || st.st_nlink != 0 || attempt == 3) break;
         ::close(fd);  // a cleaner unlinked it before we locked it: take a new name
