@@ -52,7 +52,11 @@
 // Compare-exchange-weak never fails spuriously here (a spurious failure only
 // re-runs the same loop iteration).
 //
-//   addrpool-model [--random N [--seed S]] [--limit N] [--config NAME] [--two-threads] [--mutant 1..8]
+//   addrpool-model [--random N [--seed S] | --preemptions K] [--limit N] [--config NAME] [--two-threads]
+//                  [--mutant 1..8]
+// --preemptions K: every interleaving with at most K preemptions (a switch
+// away from a thread that could go on), for every configuration including
+// the random-only ones; most concurrency bugs need only a few.
 // Exit 0: every execution correct; 1: a violation (schedule and history printed).
 #include "hint.hpp"
 #include "slot.hpp"
@@ -197,7 +201,11 @@ public:
     }
 
     // Runs one execution. choose(k) picks among k runnable threads.
-    void run(const std::function<int(int)>& choose) {
+    // max_preemptions >= 0 bounds how often a thread that could go on is
+    // switched away from (preemption bounding, as in CHESS): with the bound
+    // spent, the running thread continues until it finishes; switches after
+    // a thread finished are free.
+    void run(const std::function<int(int)>& choose, int max_preemptions = -1) {
         for (int i = 0; i < cfg_.slots; ++i) words_[i].v = cfg_.initial[static_cast<std::size_t>(i)];
         hint_.v = 0;
         sweep_now_.v = 0;
@@ -208,13 +216,24 @@ public:
         // Let every thread run its local code up to its first atomic step.
         for (int t = 0; t < n_; ++t) resume(t);
         int runnable[kMaxThreads];
+        int last = -1, preemptions = 0;
         for (;;) {
             int k = 0;
             for (int t = 0; t < n_; ++t) {
                 if (!fibers_[t].done) runnable[k++] = t;
             }
             if (k == 0) break;
-            const int t = runnable[k == 1 ? 0 : choose(k)];
+            const bool last_runnable = last >= 0 && !fibers_[last].done;
+            int t;
+            if (k == 1) {
+                t = runnable[0];
+            } else if (last_runnable && max_preemptions >= 0 && preemptions >= max_preemptions) {
+                t = last;  // budget spent: no choice here
+            } else {
+                t = runnable[choose(k)];
+            }
+            if (last_runnable && t != last) ++preemptions;
+            last = t;
             ++step_no_;
             resume(t);  // exactly one atomic op of t, then its local code up to the next
             std::array<Word, kMaxSlots> s{};
@@ -734,7 +753,7 @@ bool lost_claim(const Scheduler& s) {
 }
 
 // Exhaustive DFS over scheduling choices, up to `limit` executions.
-Outcome explore_all(const Config& c, std::uint64_t limit) {
+Outcome explore_all(const Config& c, std::uint64_t limit, int max_preemptions) {
     Scheduler s(c);
     g_sched = &s;
     Outcome out;
@@ -746,7 +765,7 @@ Outcome explore_all(const Config& c, std::uint64_t limit) {
             path.emplace_back(0, k);
             ++depth;
             return 0;
-        });
+        }, max_preemptions);
         ++out.executions;
         out.with_lost_claim += lost_claim(s);
         if (auto f = check(s, c); !f.empty()) {
@@ -792,6 +811,7 @@ Outcome explore_random(const Config& c, std::uint64_t n, std::uint64_t seed) {
 
 int main(int argc, char** argv) {
     std::uint64_t random_n = 0, seed = 0, limit = 20'000'000;
+    int preemptions = -1;  // --preemptions K: exhaustive up to K preemptions, random-only configurations too
     bool have_seed = false, two_threads_only = false;
     std::string only;
     for (int i = 1; i < argc; ++i) {
@@ -803,12 +823,13 @@ int main(int argc, char** argv) {
         if (a == "--random") random_n = value();
         else if (a == "--seed") seed = value(), have_seed = true;
         else if (a == "--limit") limit = value();
+        else if (a == "--preemptions") preemptions = static_cast<int>(value());
         else if (a == "--mutant") g_mutant = static_cast<int>(value());
         else if (a == "--two-threads") two_threads_only = true;
         else if (a == "--config" && i + 1 < argc) only = argv[++i];
         else {
             std::fprintf(stderr,
-                         "usage: addrpool-model [--random N [--seed S]] [--limit N] [--config NAME] [--two-threads] "
+                         "usage: addrpool-model [--random N [--seed S] | --preemptions K] [--limit N] [--config NAME] [--two-threads] "
                          "[--mutant 1..8]\n");
             return 2;
         }
@@ -820,11 +841,11 @@ int main(int argc, char** argv) {
         if (!only.empty() && only != c.name) continue;
         if (two_threads_only && c.threads.size() > 2) continue;
         // Random-only configurations run in random mode; named explicitly, up to --limit.
-        if (!random_n && !c.exhaustive && only.empty()) continue;
+        if (!random_n && preemptions < 0 && !c.exhaustive && only.empty()) continue;
         const auto t0 = std::chrono::steady_clock::now();
         Outcome out;
         if (random_n) out = explore_random(c, random_n, seed);
-        else out = explore_all(c, limit);
+        else out = explore_all(c, limit, preemptions);
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         total += out.executions;
         if (random_n) {
@@ -832,9 +853,12 @@ int main(int argc, char** argv) {
                         static_cast<unsigned long long>(out.executions), static_cast<unsigned long long>(seed), secs,
                         out.failure.empty() ? "ok" : "VIOLATION");
         } else {
-            std::printf("model %-24s interleavings %llu (%s), %.2f s: %s\n", c.name,
+            const std::string bound =
+                preemptions >= 0 ? " with <= " + std::to_string(preemptions) + " preemptions" : std::string();
+            std::printf("model %-24s interleavings %llu (%s%s), %.2f s: %s\n", c.name,
                         static_cast<unsigned long long>(out.executions),
-                        out.complete ? "all" : (out.failure.empty() ? "LIMIT reached, not all" : "stopped at the violation"), secs, out.failure.empty() ? "ok" : "VIOLATION");
+                        out.complete ? "all" : (out.failure.empty() ? "LIMIT reached, not all" : "stopped at the violation"),
+                        out.complete ? bound.c_str() : "", secs, out.failure.empty() ? "ok" : "VIOLATION");
         }
         if (c.announce) {
             std::printf("      %llu of them with a claim lost to the sweep and started over (C2)\n",
