@@ -568,8 +568,12 @@ Result<void> AddressPool::save(const std::filesystem::path& path) const {
         while (::flock(fd, LOCK_EX) != 0 && errno == EINTR) {
         }
         struct stat st {};
-        if (::fstat(fd, &st) != 0 || st.st_nlink != 0 || attempt == 3) break;
+        if (::fstat(fd, &st) != 0 || st.st_nlink != 0) break;
         ::close(fd);  // a cleaner unlinked it before we locked it: take a new name
+        if (attempt == 3) {
+            return make_error(Errc::io_error, "cannot keep a temporary file beside '" + path.string() +
+                                                  "': concurrent cleaners removed it four times");
+        }
     }
     int err = write_all(fd, data);
     const char* step = "cannot write";

@@ -823,7 +823,14 @@ int main(int argc, char** argv) {
         if (a == "--random") random_n = value();
         else if (a == "--seed") seed = value(), have_seed = true;
         else if (a == "--limit") limit = value();
-        else if (a == "--preemptions") preemptions = static_cast<int>(value());
+        else if (a == "--preemptions") {
+            const std::uint64_t k = value();
+            if (k > 64) {
+                std::fprintf(stderr, "addrpool-model: --preemptions must be 0..64\n");
+                return 2;
+            }
+            preemptions = static_cast<int>(k);
+        }
         else if (a == "--mutant") g_mutant = static_cast<int>(value());
         else if (a == "--two-threads") two_threads_only = true;
         else if (a == "--config" && i + 1 < argc) only = argv[++i];
@@ -833,6 +840,10 @@ int main(int argc, char** argv) {
                          "[--mutant 1..8]\n");
             return 2;
         }
+    }
+    if (random_n && preemptions >= 0) {
+        std::fprintf(stderr, "addrpool-model: --random and --preemptions are alternatives\n");
+        return 2;
     }
     if (!have_seed) seed = std::random_device{}();
     bool ok = true;

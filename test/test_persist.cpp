@@ -543,8 +543,8 @@ TEST_CASE("save removes leftovers of dead writers and nothing else", "[persist][
     TempDir tmp;
     const std::string me = std::to_string(::getpid());
     auto touch = [&](const std::string& name) { std::ofstream(tmp.dir / name) << "partial"; };
-    // Removed: our own pid, not in flight, flock free (a previous process
-    // that had our pid, e.g. a restarted container's pid 1).
+    // Removed: our own pid with its flock free (a previous process that had
+    // our pid, e.g. a restarted container's pid 1).
     const std::string own_leftover = "pool.bin.tmp-" + me + "-0123456789abcdef";
     // Kept: our pid but locked (a live writer in another pid namespace
     // would hold its flock the same way).

@@ -99,8 +99,10 @@ private:
 struct PoolOptions {
     // The pool's clock (reservation times, TTL sweeps). Empty = steady_clock::now.
     // Called on the hand-out path: it must be thread-safe and cheap, and
-    // monotonic (never earlier than a reading another thread already got);
-    // a clock that jumps back makes ages shrink, never hand-outs collide.
+    // monotonic (never earlier than a reading another thread already got).
+    // A clock that goes back breaks the sweep's promise: a fresh reservation
+    // stamped after the jump can look old to a sweep that read the clock
+    // before it, and be freed while held.
     std::function<std::chrono::steady_clock::time_point()> clock;
     // Addresses kept derived ahead of the hand-out frontier; 0 = gap_limit.
     // Capped at 65536 (one refill batch).
