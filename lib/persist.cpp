@@ -22,7 +22,6 @@
 #include <map>
 #include <mutex>
 #include <random>
-#include <set>
 #include <system_error>
 #include <thread>
 
@@ -502,11 +501,16 @@ bool writer_gone(long pid) {
     return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
 }
 
+// A file descriptor closed when it goes out of scope (or is reset), so no
+// return path can leak it. Errors of that close() are not reported: every
+// caller has fsynced what it wrote, or only read.
 struct Fd {
     int fd;
     explicit Fd(int f) : fd(f) {}
-    ~Fd() {
+    ~Fd() { reset(); }
+    void reset(int f = -1) noexcept {
         if (fd >= 0) ::close(fd);
+        fd = f;
     }
     Fd(const Fd&) = delete;
     Fd& operator=(const Fd&) = delete;
@@ -556,83 +560,73 @@ Result<void> AddressPool::save(const std::filesystem::path& path) const {
     const std::string prefix = path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-";
 
     std::filesystem::path tmp;
-    int fd = -1;
+    Fd f(-1);  // held (with its flock) until after the rename
     for (int attempt = 0;; ++attempt) {
         tmp = dir / (prefix + random_suffix());
         // 0600: labels and the address list are private to the wallet's owner.
-        fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0) return io_error("cannot create temporary file", tmp, errno);
+        f.reset(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+        if (f.fd < 0) return io_error("cannot create temporary file", tmp, errno);
         // Held until after the rename: tells cleaners (other saves of this
         // path, here or in another pid namespace) that this writer is alive.
         // Best effort: where flock is unsupported no cleaner removes anything.
-        while (::flock(fd, LOCK_EX) != 0 && errno == EINTR) {
+        while (::flock(f.fd, LOCK_EX) != 0 && errno == EINTR) {
         }
         struct stat st {};
-        if (::fstat(fd, &st) != 0 || st.st_nlink != 0) break;
-        ::close(fd);  // a cleaner unlinked it before we locked it: take a new name
+        if (::fstat(f.fd, &st) != 0 || st.st_nlink != 0) break;
+        // A cleaner unlinked it before we locked it: take a new name.
         if (attempt == 3) {
             return make_error(Errc::io_error, "cannot keep a temporary file beside '" + path.string() +
                                                   "': concurrent cleaners removed it four times");
         }
     }
-    int err = write_all(fd, data);
+    int err = write_all(f.fd, data);
     const char* step = "cannot write";
     if (err == 0) {
-        err = fsync_retry(fd);
+        err = fsync_retry(f.fd);
         step = "cannot fsync";
     }
     if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) {
         err = errno;
         ::unlink(tmp.c_str());
-        ::close(fd);
         return io_error("cannot rename the temporary file over", path, err);
     }
     if (err != 0) {
         ::unlink(tmp.c_str());
-        ::close(fd);
         return io_error(step, tmp, err);
     }
-    // After a successful fsync close() cannot lose data; its error is moot
-    // now that the file is in place.
-    ::close(fd);
+    f.reset();  // after the rename: releases the flock
     // The rename is durable only once the directory entry is.
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) return io_error("saved, but cannot open the directory to fsync it:", dir, errno);
-    err = fsync_retry(dfd);
-    ::close(dfd);
+    const Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (d.fd < 0) return io_error("saved, but cannot open the directory to fsync it:", dir, errno);
+    err = fsync_retry(d.fd);
     if (err != 0) return io_error("saved, but cannot fsync the directory", dir, err);
     remove_stale_temporaries(path, dir);
     return {};
 }
 
 Result<AddressPool> AddressPool::load(const std::filesystem::path& path, PoolOptions options) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return io_error("cannot open", path, errno);
+    Fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (f.fd < 0) return io_error("cannot open", path, errno);
     struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-        const int err = errno;
-        ::close(fd);
+    if (::fstat(f.fd, &st) != 0) {
+        const int err = errno;  // before anything else can change it
         return io_error("cannot stat", path, err);
     }
-    if (!S_ISREG(st.st_mode)) {
-        ::close(fd);
-        return make_error(Errc::io_error, "'" + path.string() + "' is not a regular file");
-    }
+    if (!S_ISREG(st.st_mode)) return make_error(Errc::io_error, "'" + path.string() + "' is not a regular file");
     std::string data;
     data.reserve(static_cast<std::size_t>(st.st_size));
     std::array<char, 1 << 16> buf;
     for (;;) {
-        const ssize_t n = ::read(fd, buf.data(), buf.size());
+        const ssize_t n = ::read(f.fd, buf.data(), buf.size());
         if (n == 0) break;
         if (n < 0) {
             if (errno == EINTR) continue;
             const int err = errno;
-            ::close(fd);
             return io_error("cannot read", path, err);
         }
         data.append(buf.data(), static_cast<std::size_t>(n));
     }
-    ::close(fd);
+    f.reset();
     return deserialize(data, std::move(options));
 }
 
