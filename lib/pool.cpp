@@ -1,6 +1,7 @@
 // The lock-free address pool. The slot state machine is in slot.hpp, the
 // cursor hint protocol (H1)–(H3) in hint.hpp; this file is the segmented
-// array, derivation/lookahead and the whole-pool operations. docs/design.md carries the long-form argument.
+// array, derivation/lookahead and the whole-pool operations. docs/design.md
+// carries the long-form argument.
 //
 // Atomic operations on shared cursors are numbered (H1)–(H3), (T1)/(T2),
 // (D2)/(D3), (R1)/(R2), (A1)/(A2), (C0)/(C2) and each names its partner.

@@ -262,9 +262,9 @@ void announce_sweep(A& sweep_now, std::uint64_t now) noexcept {
 // (C2) After the claim of generation `g` of `word` stamped `stamp`: while a
 // sweep has announced a reading later than the stamp, re-stamp with a fresh
 // `clock()` (at least the reading it saw announced, so the loop ends even if
-// the clock went back), and check again — a sweep may announce itself while we re-stamp, with a reading
-// later than the new stamp (the exhaustive model found that schedule when the
-// check ran once). False if a sweep freed the reservation first: the caller
+// the clock went back), and check again — a sweep may announce itself while
+// we re-stamp, with a reading later than the new stamp (the exhaustive model
+// found that schedule when the check ran once). False if a sweep freed the reservation first: the caller
 // returned nothing and starts over. Loops only while new sweeps keep
 // announcing later readings (lock-free).
 template <class A, class Clock>

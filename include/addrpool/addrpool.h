@@ -395,8 +395,8 @@ ADDRPOOL_API addrpool_status addrpool_path_of(const addrpool_pool *pool, uint32_
  * directory fsync); on error `path` keeps the previous save, whole, except
  * after a "saved, but ... directory" error (then it holds this save). A
  * successful save also removes the temporary files of earlier saves of
- * `path` whose writer died mid-write (see AddressPool::save in pool.hpp). Never writes keys, reservations or
- * tickets: reservations are not durable.
+ * `path` whose writer died mid-write (see AddressPool::save in pool.hpp).
+ * Never writes keys, reservations or tickets: reservations are not durable.
  * Errors: NULL_ARGUMENT; IO_ERROR (the message carries the system's reason);
  * OUT_OF_MEMORY. Concurrent with everything (the file holds every used mark
  * that completed before the call); blocking (file I/O). */
