@@ -34,7 +34,7 @@
 
 #include <addrpool/addrpool.hpp>
 
-#include "slot.hpp"  // (c) reuses the pool's word layout so its per-call work matches
+#include "pool/slot.hpp"  // (c) reuses the pool's word layout so its per-call work matches
 
 #include <algorithm>
 #include <array>

@@ -20,10 +20,10 @@
 #include <addrpool/addrpool.hpp>
 
 #include "baselines.hpp"
-#include "crypto.hpp"
-#include "derive.hpp"
-#include "persist.hpp"
-#include "pool_impl.hpp"
+#include "keys/crypto.hpp"
+#include "keys/derive.hpp"
+#include "persist/persist.hpp"
+#include "pool/pool_impl.hpp"
 
 #include <benchmark/benchmark.h>
 #include <malloc.h>

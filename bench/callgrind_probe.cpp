@@ -16,7 +16,7 @@
 #include <addrpool/addrpool.hpp>
 
 #include "baselines.hpp"
-#include "derive.hpp"
+#include "keys/derive.hpp"
 
 #if defined(ADDRPOOL_HAVE_CALLGRIND)
 #include <valgrind/callgrind.h>

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "base58.hpp"
-#include "bech32.hpp"
+#include "keys/base58.hpp"
+#include "keys/bech32.hpp"
 
 #define FUZZ_CHECK(cond)                                                                  \
     do {                                                                                  \

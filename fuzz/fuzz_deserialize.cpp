@@ -11,9 +11,9 @@
 // format is canonical), and nothing loaded is reserved.
 #include <addrpool/addrpool.hpp>
 
-#include "crypto.hpp"
+#include "keys/crypto.hpp"
 #include "fuzz_check.hpp"
-#include "persist.hpp"
+#include "persist/persist.hpp"
 
 #include <cstdint>
 #include <string>

@@ -14,7 +14,7 @@
 
 #include "common.hpp"
 
-#include "slot.hpp"
+#include "pool/slot.hpp"
 
 #include <boost/atomic.hpp>
 

@@ -58,8 +58,8 @@
 // away from a thread that could go on), for every configuration including
 // the random-only ones; most concurrency bugs need only a few.
 // Exit 0: every execution correct; 1: a violation (schedule and history printed).
-#include "hint.hpp"
-#include "slot.hpp"
+#include "pool/hint.hpp"
+#include "pool/slot.hpp"
 
 #include <ucontext.h>
 

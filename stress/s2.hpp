@@ -30,7 +30,7 @@
 #define ADDRPOOL_STRESS_S2_HPP
 
 #include "checker.hpp"
-#include "slot.hpp"
+#include "pool/slot.hpp"
 
 #include <array>
 #include <latch>

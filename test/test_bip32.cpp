@@ -2,9 +2,9 @@
 // dashcore-lib pitfall, and every error code the key classes produce.
 #include <addrpool/keys.hpp>
 
-#include "base58.hpp"
-#include "crypto.hpp"
-#include "derive.hpp"
+#include "keys/base58.hpp"
+#include "keys/crypto.hpp"
+#include "keys/derive.hpp"
 #include "json.hpp"
 
 #include <catch2/catch.hpp>

@@ -5,7 +5,7 @@
 #include <addrpool/address.hpp>
 #include <addrpool/keys.hpp>
 
-#include "derive.hpp"
+#include "keys/derive.hpp"
 #include "json.hpp"
 
 #include <catch2/catch.hpp>

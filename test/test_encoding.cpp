@@ -2,8 +2,8 @@
 // of error codes and networks.
 #include <catch2/catch.hpp>
 
-#include "base58.hpp"
-#include "bech32.hpp"
+#include "keys/base58.hpp"
+#include "keys/bech32.hpp"
 #include "json.hpp"
 
 #include <addrpool/network.hpp>

@@ -2,7 +2,7 @@
 // format, its corruption table, atomic save, and snapshots under concurrency.
 #include <addrpool/addrpool.hpp>
 
-#include "crypto.hpp"
+#include "keys/crypto.hpp"
 
 #include <catch2/catch.hpp>
 

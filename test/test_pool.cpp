@@ -2,8 +2,8 @@
 #include <addrpool/addrpool.hpp>
 
 #include "json.hpp"
-#include "pool_impl.hpp"
-#include "slot.hpp"
+#include "pool/pool_impl.hpp"
+#include "pool/slot.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -14,7 +14,7 @@ if [ -z "$cxx" ]; then
   echo "clang++ not found (scripts/install-deps installs clang-14)" >&2
   exit 1
 fi
-for f in pool.cpp persist.cpp; do
+for f in pool/pool.cpp persist/persist.cpp; do
   "$cxx" -std=c++20 -fsyntax-only -Wthread-safety -Wthread-safety-beta -Werror \
     -I"$root/include" -I"$root/lib" "$root/lib/$f"
   echo "ok: lib/$f"

@@ -3,7 +3,7 @@
 // detail::ckd_pub_hash160 (the same fast path the pool uses).
 #include "cli.hpp"
 
-#include "derive.hpp"  // lib/ (addrpool_internal_inc)
+#include "keys/derive.hpp"  // lib/ (addrpool_internal_inc)
 
 #include <addrpool/address.hpp>
 #include <addrpool/keys.hpp>

@@ -5,10 +5,10 @@
 //
 // Atomic operations on shared cursors are numbered (H1)–(H3), (T1)/(T2),
 // (D2)/(D3), (R1)/(R2), (A1)/(A2), (C0)/(C2) and each names its partner.
-#include "pool_impl.hpp"
+#include "pool/pool_impl.hpp"
 
-#include "crypto.hpp"
-#include "hint.hpp"
+#include "keys/crypto.hpp"
+#include "pool/hint.hpp"
 
 #include <algorithm>
 #include <cstdlib>

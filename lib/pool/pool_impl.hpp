@@ -5,9 +5,9 @@
 
 #include <addrpool/pool.hpp>
 
-#include "derive.hpp"
-#include "slot.hpp"
-#include "thread_annotations.hpp"
+#include "keys/derive.hpp"
+#include "pool/slot.hpp"
+#include "common/thread_annotations.hpp"
 
 #include <boost/atomic.hpp>
 

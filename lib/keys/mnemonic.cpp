@@ -19,7 +19,7 @@
 // and counts, never words.
 #include <addrpool/keys.hpp>
 
-#include "crypto.hpp"
+#include "keys/crypto.hpp"
 
 #include <algorithm>
 #include <array>

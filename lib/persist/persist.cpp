@@ -3,11 +3,11 @@
 // The format is described in persist.hpp. Durable: which indices are
 // generated (with their hash160), which are used, labels, and the pool's
 // configuration. Ephemeral, never written: reservations, tickets, times.
-#include "persist.hpp"
+#include "persist/persist.hpp"
 
-#include "crypto.hpp"
-#include "pool_impl.hpp"
-#include "slot.hpp"
+#include "keys/crypto.hpp"
+#include "pool/pool_impl.hpp"
+#include "pool/slot.hpp"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -2,9 +2,9 @@
 // arithmetic lives in derive.cpp, shared with the address pool.
 #include <addrpool/keys.hpp>
 
-#include "base58.hpp"
-#include "crypto.hpp"
-#include "derive.hpp"
+#include "keys/base58.hpp"
+#include "keys/crypto.hpp"
+#include "keys/derive.hpp"
 
 #include <cstring>
 #include <utility>

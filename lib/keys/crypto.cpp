@@ -1,4 +1,4 @@
-#include "crypto.hpp"
+#include "keys/crypto.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

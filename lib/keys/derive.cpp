@@ -1,6 +1,6 @@
-#include "derive.hpp"
+#include "keys/derive.hpp"
 
-#include "crypto.hpp"
+#include "keys/crypto.hpp"
 
 #include <cstring>
 

@@ -1,8 +1,8 @@
 // Base58 / Base58Check. Quadratic big-number conversion is fine here: inputs
 // are at most ~111 characters (an extended key).
-#include "base58.hpp"
+#include "keys/base58.hpp"
 
-#include "crypto.hpp"
+#include "keys/crypto.hpp"
 
 #include <algorithm>
 #include <array>

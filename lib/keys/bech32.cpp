@@ -1,5 +1,5 @@
 // bech32m (BIP350) for DIP-18 platform addresses.
-#include "bech32.hpp"
+#include "keys/bech32.hpp"
 
 #include <array>
 

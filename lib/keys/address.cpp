@@ -1,9 +1,9 @@
 // Dash addresses: Base58Check P2PKH/P2SH and DIP-18 bech32m platform encoding.
 #include <addrpool/address.hpp>
 
-#include "base58.hpp"
-#include "bech32.hpp"
-#include "crypto.hpp"
+#include "keys/base58.hpp"
+#include "keys/bech32.hpp"
+#include "keys/crypto.hpp"
 
 #include <algorithm>
 #include <array>
