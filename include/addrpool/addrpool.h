@@ -10,7 +10,7 @@
  * otherwise):
  *
  * - Status. Every function returns an addrpool_status: ADDRPOOL_OK (0) on
- *   success, or an error code. Codes 1..25 mirror addrpool::Errc one to one
+ *   success, or an error code. Codes 1..27 mirror addrpool::Errc one to one
  *   (same names, same numbers); codes from 100 up are C-only. The exceptions
  *   are addrpool_pool_free, addrpool_last_error and addrpool_status_name,
  *   which cannot fail.
@@ -77,7 +77,7 @@ extern "C" {
  * writes (Base58Check, 34 characters; DIP-18 bech32m, at most 46) fits. */
 #define ADDRPOOL_ADDRESS_MAX 64
 
-/* Result of every fallible call. 1..25 equal addrpool::Errc; 100.. C-only. */
+/* Result of every fallible call. 1..27 equal addrpool::Errc; 100.. C-only. */
 typedef enum {
     ADDRPOOL_OK = 0,
     ADDRPOOL_E_INVALID_ARGUMENT = 1,      /* an argument outside its documented range */
@@ -105,6 +105,8 @@ typedef enum {
     ADDRPOOL_E_UNSUPPORTED_FORMAT = 23,   /* a file format version this build cannot read */
     ADDRPOOL_E_CORRUPT_DATA = 24,         /* content checksum mismatch */
     ADDRPOOL_E_INCONSISTENT_DATA = 25,    /* checksum fine, content contradicts itself */
+    ADDRPOOL_E_INDEX_UNAVAILABLE = 26,    /* the index asked for is already used or reserved */
+    ADDRPOOL_E_BACKEND_UNAVAILABLE = 27,  /* the shared pool's database is unreachable or timed out */
 
     ADDRPOOL_E_NULL_ARGUMENT = 100,       /* a required pointer was NULL */
     ADDRPOOL_E_BUFFER_TOO_SMALL = 101,    /* the output buffer cannot hold the string */
@@ -186,7 +188,7 @@ typedef struct addrpool_pool addrpool_pool;
 ADDRPOOL_API const char *addrpool_last_error(void);
 
 /* The stable lowercase name of a status, e.g. "ok", "bad_checksum",
- * "null_argument" (the C++ errc_name for codes 1..25); "unknown" for a value
+ * "null_argument" (the C++ errc_name for codes 1..27); "unknown" for a value
  * that is not a status. Never NULL; a static string. Does not touch the last
  * error. Reentrant, lock-free. */
 ADDRPOOL_API const char *addrpool_status_name(addrpool_status status);

@@ -3,6 +3,7 @@
 #define ADDRPOOL_ADDRPOOL_HPP
 
 #include <addrpool/address.hpp>
+#include <addrpool/key_source.hpp>
 #include <addrpool/keys.hpp>
 #include <addrpool/network.hpp>
 #include <addrpool/pool.hpp>

@@ -48,6 +48,8 @@ enum class Errc : std::int32_t {
     unsupported_format = 23, // a format version this build cannot read
     corrupt_data = 24,       // content checksum mismatch
     inconsistent_data = 25,  // checksum fine, content contradicts itself
+    index_unavailable = 26,  // the index asked for is already used or reserved
+    backend_unavailable = 27,// the shared pool's database is unreachable or timed out
 };
 
 // Stable lowercase name of a code, e.g. "bad_checksum". Never null.

@@ -32,6 +32,7 @@ namespace {
 static_assert(ADDRPOOL_E_INVALID_ARGUMENT == static_cast<int>(Errc::invalid_argument));
 static_assert(ADDRPOOL_E_INVALID_CHILD == static_cast<int>(Errc::invalid_child));
 static_assert(ADDRPOOL_E_INCONSISTENT_DATA == static_cast<int>(Errc::inconsistent_data));
+static_assert(ADDRPOOL_E_BACKEND_UNAVAILABLE == static_cast<int>(Errc::backend_unavailable));
 static_assert(static_cast<int>(ADDRPOOL_MAINNET) == static_cast<int>(Network::mainnet));
 static_assert(static_cast<int>(ADDRPOOL_REGTEST) == static_cast<int>(Network::regtest));
 static_assert(static_cast<int>(ADDRPOOL_ABSENT_HARDENED) == static_cast<int>(PoolType::absent_hardened));
@@ -301,7 +302,7 @@ const char* addrpool_last_error(void) { return t_last_error; }
 const char* addrpool_status_name(addrpool_status status) {
     const long long v = raw(status);
     if (v == ADDRPOOL_OK) return "ok";
-    if (v >= ADDRPOOL_E_INVALID_ARGUMENT && v <= ADDRPOOL_E_INCONSISTENT_DATA) return errc_name(static_cast<Errc>(v));
+    if (v >= ADDRPOOL_E_INVALID_ARGUMENT && v <= ADDRPOOL_E_BACKEND_UNAVAILABLE) return errc_name(static_cast<Errc>(v));
     switch (v) {
         case ADDRPOOL_E_NULL_ARGUMENT: return "null_argument";
         case ADDRPOOL_E_BUFFER_TOO_SMALL: return "buffer_too_small";

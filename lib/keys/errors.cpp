@@ -31,6 +31,8 @@ const char* errc_name(Errc code) noexcept {
         case Errc::unsupported_format: return "unsupported_format";
         case Errc::corrupt_data: return "corrupt_data";
         case Errc::inconsistent_data: return "inconsistent_data";
+        case Errc::index_unavailable: return "index_unavailable";
+        case Errc::backend_unavailable: return "backend_unavailable";
     }
     return "unknown";  // a value cast from an integer outside the enum
 }

@@ -24,18 +24,6 @@
 
 namespace addrpool {
 
-// Account key material, immutable after construction; shared by KeySource copies.
-struct KeySource::Impl {
-    std::optional<ExtendedPrivKey> account_priv;  // wiped by its destructor
-    std::optional<ExtendedPubKey> account_pub;
-    // Parsed public keys, cached once: the account key and its chains 0 and 1.
-    // std::nullopt if that chain is invalid (probability < 2^-127) — then
-    // deriving from it reports chain_error.
-    std::optional<detail::ChainKey> account;
-    std::optional<detail::ChainKey> chain[2];
-    Errc chain_error[2] = {Errc::invalid_child, Errc::invalid_child};
-};
-
 namespace detail {
 
 // Size of a cache line pair: the adjacent-line prefetcher on x86-64 pulls

@@ -163,11 +163,13 @@ TEST(status_codes_mirror_the_cpp_errc_numbers_and_have_stable_names) {
     CHECK(strcmp(addrpool_status_name(ADDRPOOL_E_BUFFER_TOO_SMALL), "buffer_too_small") == 0);
     CHECK(strcmp(addrpool_status_name(ADDRPOOL_E_OUT_OF_MEMORY), "out_of_memory") == 0);
     CHECK(strcmp(addrpool_status_name(ADDRPOOL_E_INTERNAL), "internal") == 0);
-    CHECK(strcmp(addrpool_status_name((addrpool_status)26), "unknown") == 0);
+    CHECK(strcmp(addrpool_status_name(ADDRPOOL_E_INDEX_UNAVAILABLE), "index_unavailable") == 0);
+    CHECK(strcmp(addrpool_status_name(ADDRPOOL_E_BACKEND_UNAVAILABLE), "backend_unavailable") == 0);
+    CHECK(strcmp(addrpool_status_name((addrpool_status)28), "unknown") == 0);
     CHECK(strcmp(addrpool_status_name((addrpool_status)-1), "unknown") == 0);
     /* Every code has its own name. */
     static const int codes[] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,  12,  13,  14,
-                                15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 100, 101, 102, 103};
+                                15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 100, 101, 102, 103};
     const size_t n = sizeof codes / sizeof codes[0];
     for (size_t i = 0; i < n; ++i) {
         const char *a = addrpool_status_name((addrpool_status)codes[i]);
@@ -896,7 +898,7 @@ TEST(threads_released_together_get_distinct_indices_with_no_holes) {
 
 TEST(every_status_code_was_produced_by_some_test) {
     static const int codes[] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,  12,  13, 14,
-                                15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 100, 101, 102, 103};
+                                15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 100, 101, 102, 103};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; ++i) {
         const int c = codes[i];
         if (c == ADDRPOOL_E_INVALID_CHILD || c == ADDRPOOL_E_INTERNAL) continue; /* unreachable: see the top */
