@@ -902,6 +902,10 @@ TEST(every_status_code_was_produced_by_some_test) {
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; ++i) {
         const int c = codes[i];
         if (c == ADDRPOOL_E_INVALID_CHILD || c == ADDRPOOL_E_INTERNAL) continue; /* unreachable: see the top */
+        /* Only addrpool-pg (the PostgreSQL pool, C++ only) reports BACKEND_UNAVAILABLE. */
+        if (c == ADDRPOOL_E_BACKEND_UNAVAILABLE) continue;
+        /* INDEX_UNAVAILABLE comes with addrpool_restore_reservation (issue 12), not yet in the ABI. */
+        if (c == ADDRPOOL_E_INDEX_UNAVAILABLE) continue;
         if (c == ADDRPOOL_E_OUT_OF_MEMORY && UNDER_SANITIZER) continue;
         if (!produced[c]) {
             fprintf(stderr, "status %s (%d) was never produced\n", addrpool_status_name((addrpool_status)c), c);
