@@ -142,14 +142,7 @@ addrpool_status check_common(const addrpool_network& network, const addrpool_poo
     return ADDRPOOL_OK;
 }
 
-// Levels below the account key: external/internal add the chain and the index.
-unsigned levels_below_account(PoolType t) { return t == PoolType::external || t == PoolType::internal ? 2u : 1u; }
-
-DerivationPath base_path_for(const DerivationPath& account, PoolType t) {
-    if (t == PoolType::external) return account.child(0);
-    if (t == PoolType::internal) return account.child(1);
-    return account;
-}
+DerivationPath base_path_for(const DerivationPath& account, PoolType t) { return pool_base_path(account, t); }
 
 // An account key as a KeySource, checked against the network, the pool
 // type and the depth limit.

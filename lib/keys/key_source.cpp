@@ -19,6 +19,7 @@ inline constexpr std::uint32_t kMaxIndex = 0x80000000u;  // indices are < 2^31
 struct KeySource::Impl {
     std::optional<ExtendedPrivKey> account_priv;  // wiped by its destructor
     std::optional<ExtendedPubKey> account_pub;
+    std::optional<DerivationPath> account_path;  // known for seed/mnemonic sources
     // Parsed public keys, cached once: the account key and its chains 0 and 1.
     // std::nullopt if that chain is invalid (probability < 2^-127) — then
     // deriving from it reports chain_error.
@@ -58,6 +59,110 @@ KeySource KeySource::from_public(ExtendedPubKey account_key) {
     auto impl = std::make_shared<Impl>();
     fill_public(*impl, account_key);
     return KeySource(std::move(impl));
+}
+
+Result<KeySource> KeySource::from_xprv(std::string_view text, Network network) {
+    auto key = ExtendedPrivKey::parse(text);
+    if (!key) return std::move(key).error();
+    if (!same_encoding(key->network(), network)) {
+        return make_error(Errc::network_mismatch, "the account key is for " + std::string(network_name(key->network())) +
+                                                      ", not " + std::string(network_name(network)));
+    }
+    return from_private(key->with_network(network));
+}
+
+Result<KeySource> KeySource::from_xpub(std::string_view text, Network network) {
+    auto key = ExtendedPubKey::parse(text);
+    if (!key) return std::move(key).error();
+    if (!same_encoding(key->network(), network)) {
+        return make_error(Errc::network_mismatch, "the account key is for " + std::string(network_name(key->network())) +
+                                                      ", not " + std::string(network_name(network)));
+    }
+    return from_public(key->with_network(network));
+}
+
+Result<KeySource> KeySource::from_extended_key(std::string_view text, Network network) {
+    auto priv = from_xprv(text, network);
+    if (priv || priv.error().code != Errc::key_type_mismatch) return priv;
+    // A public version (or public data under a private version): read it as
+    // a public key, which reports the right error for the latter.
+    return from_xpub(text, network);
+}
+
+Result<KeySource> KeySource::from_seed(const Seed& seed, Network network, const DerivationPath& account_path) {
+    auto master = ExtendedPrivKey::from_seed(seed, network);
+    if (!master) return std::move(master).error();
+    auto account = master->derive(account_path);
+    if (!account) return std::move(account).error();
+    KeySource ks = from_private(std::move(*account));
+    // The Impl was just made and is not shared yet: complete it.
+    const_cast<Impl&>(*ks.impl_).account_path = account_path;
+    return ks;
+}
+
+Result<KeySource> KeySource::from_mnemonic(std::string_view words, std::string_view passphrase, Network network,
+                                           const DerivationPath& account_path) {
+    if (account_path.size() > 255) return make_error(Errc::depth_exceeded, "the account path is deeper than 255");
+    auto seed = mnemonic_to_seed(words, passphrase);  // validates before PBKDF2
+    if (!seed) return std::move(seed).error();
+    return from_seed(*seed, network, account_path);
+}
+
+std::optional<Network> KeySource::network() const noexcept {
+    if (!impl_ || !impl_->account_pub) return std::nullopt;
+    return impl_->account_pub->network();
+}
+
+std::optional<DerivationPath> KeySource::account_path() const {
+    if (!impl_) return std::nullopt;
+    return impl_->account_path;
+}
+
+Result<void> KeySource::check_pool(const DerivationPath& base_path, PoolType type, Network network) const {
+    if (!impl_ || !impl_->account_pub) return {};
+    const ExtendedPubKey& key = *impl_->account_pub;
+    if (!same_encoding(key.network(), network)) {
+        return make_error(Errc::invalid_argument, "the pool is for " + std::string(network_name(network)) +
+                                                      " but its key source is a " +
+                                                      std::string(network_name(key.network())) + " key");
+    }
+    if (type == PoolType::absent_hardened && !impl_->account_priv) {
+        return make_error(Errc::hardened_from_public, "an absent_hardened pool needs a private key source");
+    }
+    const auto& c = base_path.components();
+    const std::size_t chain_levels = levels_below_account(type) - 1;  // 1 for external/internal, 0 otherwise
+    const std::size_t depth = key.depth();
+    const bool relative = c.size() == chain_levels;
+    if (!relative && c.size() != depth + chain_levels) {
+        return make_error(Errc::invalid_argument,
+                          "the base path " + base_path.to_string() + " has " + std::to_string(c.size()) +
+                              " components; a pool of this type on a depth-" + std::to_string(depth) +
+                              " account key needs " + std::to_string(depth + chain_levels) + " (or " +
+                              std::to_string(chain_levels) + " relative to the key)");
+    }
+    if (chain_levels == 1) {
+        const std::uint32_t want = type == PoolType::internal ? 1u : 0u;
+        if (c.back() != want) {
+            return make_error(Errc::invalid_argument, "the base path " + base_path.to_string() + " of an " +
+                                                          (want ? "internal" : "external") + " pool must end in /" +
+                                                          std::to_string(want));
+        }
+    }
+    if (!relative && depth > 0 && c[depth - 1] != key.child_number()) {
+        return make_error(Errc::invalid_argument, "the base path " + base_path.to_string() +
+                                                      " does not pass through the account key (its child number differs)");
+    }
+    if (!relative && impl_->account_path && pool_base_path(*impl_->account_path, type) != base_path) {
+        return make_error(Errc::invalid_argument, "the base path " + base_path.to_string() + " is not below the account " +
+                                                      impl_->account_path->to_string() + " of the key source");
+    }
+    return {};
+}
+
+DerivationPath pool_base_path(const DerivationPath& account_path, PoolType type) {
+    if (type == PoolType::external) return account_path.child(0);
+    if (type == PoolType::internal) return account_path.child(1);
+    return account_path;
 }
 
 KeySource KeySource::none() {
