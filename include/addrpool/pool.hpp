@@ -76,11 +76,13 @@ struct PoolOptions {
 // A live hand-out. `ticket` is unique within the pool (it changes every time
 // the index is reserved again, for 2^21 re-reservations of one index) and
 // lets release_reservation(const Reservation&) tell this hand-out from a
-// later one of the same index.
+// later one of the same index. `reserved_at` is the pool clock's time of the
+// hand-out (the time a sweep measures the reservation's age from).
 struct Reservation {
     std::uint32_t index;
     Address address;
     std::uint64_t ticket;
+    std::chrono::steady_clock::time_point reserved_at{};
 };
 
 struct PoolStats {

@@ -337,6 +337,7 @@ struct Claimed {
     std::uint32_t index;
     std::uint64_t ticket;
     Hash160 hash;
+    std::uint64_t stamp_ms;
 };
 
 Result<Claimed> claim(Impl& p, const KeySource& ks, bool add_to_state) {
@@ -385,7 +386,7 @@ Result<Claimed> claim(Impl& p, const KeySource& ks, bool add_to_state) {
                 lost = true;  // a sweep freed it first; we returned nothing, so start over
                 continue;
             }
-            return Claimed{i, slot::make_ticket(g, i), hash};
+            return Claimed{i, slot::make_ticket(g, i), hash, stamp};
         }
     }
 }
@@ -414,7 +415,8 @@ AddressFormat AddressPool::format() const noexcept { return impl_->options.forma
 Result<Reservation> AddressPool::reserve(const KeySource& key_source, bool add_to_state) {
     auto c = claim(*impl_, key_source, add_to_state);
     if (!c) return std::move(c).error();
-    return Reservation{c->index, impl_->address_from(c->hash), c->ticket};
+    return Reservation{c->index, impl_->address_from(c->hash), c->ticket,
+                       impl_->epoch + std::chrono::milliseconds(c->stamp_ms)};
 }
 
 Result<Address> AddressPool::next_unused_and_reserve(const KeySource& key_source, bool add_to_state) {
