@@ -155,7 +155,7 @@ Hash160 hash_of_generated(const Slot& s) {
 // reserved). relaxed: the new pool reaches other threads only through the
 // caller's own synchronization (thread start, mutex, ...), which orders it.
 void init_loaded_word(Slot& s, bool used) {
-    s.word.store(slot::kGenerated | (used ? slot::kUsed : slot::kUnused), boost::memory_order_relaxed);
+    s.word.store(slot::loaded(used), boost::memory_order_relaxed);
 }
 
 }  // namespace

@@ -95,6 +95,9 @@ constexpr Word claimed(Word unused_word, std::uint64_t stamp_ms, bool materializ
 constexpr Word released(Word w) noexcept { return (w & (kGenMask | kGenerated)) | kUnused; }
 constexpr Word marked_used(Word w) noexcept { return (w & kGenMask) | kGenerated | kUsed; }
 constexpr Word materialized(Word w) noexcept { return w | kGenerated; }
+// The word of an entry loaded from a pool file: generated, used or unused,
+// never reserved (reservations are not durable), generation 0, no stamp.
+constexpr Word loaded(bool used) noexcept { return kGenerated | (used ? kUsed : kUnused); }
 
 // ---- atomic operations, generic over the atomic type ----------------------
 //
