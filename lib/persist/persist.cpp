@@ -360,24 +360,18 @@ std::string AddressPool::serialize() const {
     // so every slot below `end` is allocated. A used mark that completed
     // before this call began was made on a published slot, whose publish()
     // raised touched_end first: it is below `end`.
-    const std::uint32_t end = p.touched_end.load(boost::memory_order_acquire);
+    const detail::Hot* hot = p.hot_or_null();
+    const std::uint32_t end = hot == nullptr ? 0 : hot->touched_end.load(boost::memory_order_acquire);
     out.reserve(out.size() + std::size_t{end} * 23 + kTrailerSize);
     std::uint32_t count = 0, used_end = 0, prev = 0;
     auto label = labels.begin();
-    for (std::uint32_t i = 0; i < end; ++i) {
-        const Slot* s = p.slots.find(i);
-        if (s == nullptr) {
-            // Unallocated segment: nothing in it was ever touched.
-            i = detail::SlotArray::segment_base(detail::SlotArray::segment_of(i)) +
-                detail::SlotArray::segment_size(detail::SlotArray::segment_of(i)) - 1;
-            continue;
-        }
+    if (hot != nullptr) hot->slots.for_each(0, end, [&](std::uint32_t i, const Slot& s) {
         // acquire: pairs with the release of every transition (S1)..(S8); in
         // particular with mark_used's CAS (S5), so a mark that happened
         // before this load is seen.
-        const slot::Word w = slot::load(s->word);
-        if (!slot::is_generated(w)) continue;
-        const Hash160 h = hash_of_generated(*s);
+        const slot::Word w = slot::load(s.word);
+        if (!slot::is_generated(w)) return;
+        const Hash160 h = hash_of_generated(s);
         put_varint(out, count == 0 ? i : i - prev);
         out.append(reinterpret_cast<const char*>(h.data()), h.size());
         while (label != labels.end() && label->first < i) ++label;
@@ -393,7 +387,7 @@ std::string AddressPool::serialize() const {
         if (used) used_end = i + 1;
         prev = i;
         ++count;
-    }
+    });
     put_u32_at(out, used_end_at, used_end);
     put_u32_at(out, count_at, count);
     put_u64_at(out, kLengthOffset, out.size() + kTrailerSize);
@@ -411,12 +405,12 @@ Result<AddressPool> AddressPool::deserialize(std::string_view bytes, PoolOptions
     auto impl = std::make_unique<Impl>(DerivationPath(std::move(f.base_path)), f.type, f.gap_limit, f.network,
                                        std::move(options));
     // Single-threaded: nobody else can see `impl` yet.
-    impl->lookup.reserve(f.entries.size());  // one allocation instead of repeated rehashing
+    impl->lookup().reserve(f.entries.size());  // one allocation instead of repeated rehashing
     for (const auto& e : f.entries) {
         impl->publish(e.index, e.hash);  // allocates the slot, raises touched_end, registers the hash
-        init_loaded_word(*impl->slots.find(e.index), e.used);
+        init_loaded_word(*impl->find_slot(e.index), e.used);
     }
-    if (f.highest_used) Impl::raise(impl->used_end, *f.highest_used + 1);
+    if (f.highest_used) Impl::raise(impl->hot().used_end, *f.highest_used + 1);
     {
         detail::LockGuard lock(impl->label_mutex);  // uncontended; keeps the GUARDED_BY contract checkable
         for (auto& [i, text] : f.labels) impl->labels.emplace_hint(impl->labels.end(), i, std::move(text));
