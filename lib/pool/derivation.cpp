@@ -138,12 +138,9 @@ Result<Hash160> hash_at(Impl& p, const KeySource& ks, std::uint32_t i) {
     }
 }
 
-void maybe_refill(Impl& p, const KeySource& ks, std::uint64_t frontier) noexcept {
-    if (p.lookahead == 0) return;
+void refill(Impl& p, const KeySource& ks, std::uint64_t frontier) noexcept {
     Hot& h = *p.hot_or_null();  // the caller made it
-    // relaxed: only a trigger; the refiller re-reads it after (R1).
-    const std::uint64_t have = h.derived_end.load(boost::memory_order_relaxed);
-    if (frontier + 1 + p.lookahead / 2 < have || !ks.can_derive()) return;
+    if (!ks.can_derive()) return;
     // Read before exchanging: a hand-out that finds a refill running goes on
     // without touching the flag's line with a write.
     if (h.refilling.load(boost::memory_order_relaxed)) return;  // relaxed: a hint; (R1) decides

@@ -142,7 +142,7 @@ struct Geometry {
 
 // The words live in a Store, which maps positions to atomics (the pool's
 // segmented storage, or the model's small arrays):
-//   A& leaf(std::uint32_t line, unsigned k)   word k of leaf line `line`
+//   A* line(std::uint32_t line)               the kLineWords words of leaf line `line`
 //   A& summary(unsigned level, std::uint32_t w)  word w of level `level`
 //   A& root()                                  the root level, 1..kMaxLevel
 //   A& frontier()                              F
@@ -150,13 +150,13 @@ struct Geometry {
 // index whose slot exists, and its store (with the leaf line and summary
 // words that cover it) is allocated with the slot.
 
-template <class G, class Store>
-bool child_empty(Store& s, unsigned level, std::uint32_t i) {
+template <class G, class Store, class A>
+bool child_empty(Store& s, unsigned level, std::uint32_t i, A* line) {
     using Geo = Geometry<G>;
     if (level == 0) {
-        const std::uint32_t line = Geo::line_of(i);
+        auto* words = line != nullptr ? line : s.line(Geo::line_of(i));
         for (unsigned k = 0; k < Geo::kLineWords; ++k) {
-            if (s.leaf(line, k).load(boost::memory_order_seq_cst) != 0) return false;  // seq_cst: see (F6)
+            if (words[k].load(boost::memory_order_seq_cst) != 0) return false;  // seq_cst: see (F6)
         }
         return true;
     }
@@ -169,8 +169,9 @@ bool child_empty(Store& s, unsigned level, std::uint32_t i) {
 // root. Never clears a bit whose child is not empty at the moment its CAS
 // replaces the value it read before checking the child (see the argument at
 // the top).
-template <class G, class P = Sound, class Store>
-void clear_up(Store& s, unsigned level, std::uint32_t i) {
+// `line`: i's leaf line if the caller has it at hand, else nullptr.
+template <class G, class P = Sound, class Store, class A>
+void clear_up(Store& s, unsigned level, std::uint32_t i, A* line) {
     using Geo = Geometry<G>;
     for (;; ++level) {
         // seq_cst: the root level read pairs with (F5).
@@ -182,7 +183,7 @@ void clear_up(Store& s, unsigned level, std::uint32_t i) {
         Word v = w.load(boost::memory_order_seq_cst);
         for (;;) {
             if ((v & bit) == 0) return;  // already clear
-            if (P::check_child_before_clear && !child_empty<G>(s, level - 1, i)) return;
+            if (P::check_child_before_clear && !child_empty<G>(s, level - 1, i, line)) return;
             // seq_cst: replaces exactly the value read before the child was
             // found empty; fails if any setter (F1) touched the word since.
             if (w.compare_exchange_weak(v, v & ~bit, boost::memory_order_seq_cst, boost::memory_order_seq_cst)) break;
@@ -226,7 +227,7 @@ template <class G, class P = Sound, class Store>
 void mark_free(Store& s, std::uint32_t i) {
     using Geo = Geometry<G>;
     ensure_root_covers<G, P>(s, i);
-    auto& leaf = s.leaf(Geo::line_of(i), Geo::word_in_line(i));
+    auto& leaf = s.line(Geo::line_of(i))[Geo::word_in_line(i)];
     // seq_cst: the child write of the Dekker pair with (F6); comes before
     // the summary CASes below.
     if (P::leaf_before_summary) leaf.fetch_or(Geo::leaf_bit(i), boost::memory_order_seq_cst);
@@ -238,12 +239,12 @@ void mark_free(Store& s, std::uint32_t i) {
     if (!P::leaf_before_summary) leaf.fetch_or(Geo::leaf_bit(i), boost::memory_order_seq_cst);
 }
 
-// (F2) The lowest index below `limit` whose free bit is set, or kNone.
+// (F2) The descent, when the root word has a bit set (see lowest()).
 template <class G, class P = Sound, class Store>
-std::uint32_t lowest(Store& s, std::uint64_t limit) {
+std::uint32_t lowest_descend(Store& s, std::uint64_t limit, unsigned root) {
     using Geo = Geometry<G>;
-    for (;;) {
-        const auto root = static_cast<unsigned>(s.root().load(boost::memory_order_seq_cst));  // seq_cst: (F5)
+    for (bool first = true;; first = false) {
+        if (!first) root = static_cast<unsigned>(s.root().load(boost::memory_order_seq_cst));  // seq_cst: (F5)
         std::uint64_t base = 0;  // first index covered by the current word
         bool stale = false;
         unsigned level = root;
@@ -262,9 +263,9 @@ std::uint32_t lowest(Store& s, std::uint64_t limit) {
             if (base >= limit) return kNone;  // every set bit below here is at or past the limit
         }
         if (!stale) {
-            const auto line = Geo::line_of(static_cast<std::uint32_t>(base));
+            auto* words = s.line(Geo::line_of(static_cast<std::uint32_t>(base)));
             for (unsigned k = 0; k < Geo::kLineWords; ++k) {
-                const Word v = s.leaf(line, k).load(boost::memory_order_seq_cst);  // seq_cst: as above
+                const Word v = words[k].load(boost::memory_order_seq_cst);  // seq_cst: as above
                 if (v != 0) {
                     const std::uint64_t i = base + (std::uint64_t{k} << G::kWordBits) +
                                             static_cast<unsigned>(std::countr_zero(v));
@@ -273,8 +274,18 @@ std::uint32_t lowest(Store& s, std::uint64_t limit) {
             }
             level = 0;  // the line is empty: its level-1 bit is stale
         }
-        clear_up<G, P>(s, level + 1, static_cast<std::uint32_t>(base));
+        clear_up<G, P>(s, level + 1, static_cast<std::uint32_t>(base), static_cast<decltype(s.line(0))>(nullptr));
     }
+}
+
+// (F2) The lowest index below `limit` whose free bit is set, or kNone. An
+// empty bitmap (a pool nobody released into) costs two loads.
+template <class G, class P = Sound, class Store>
+inline std::uint32_t lowest(Store& s, std::uint64_t limit) {
+    const auto root = static_cast<unsigned>(s.root().load(boost::memory_order_seq_cst));  // seq_cst: (F5)
+    // seq_cst: as in the descent.
+    if ((s.summary(root, 0).load(boost::memory_order_seq_cst) & kBitsMask) == 0) return kNone;
+    return lowest_descend<G, P>(s, limit, root);
 }
 
 // (F3) Takes index b's free bit. True if this thread cleared it: then it
@@ -285,9 +296,10 @@ bool take(Store& s, std::uint32_t b) {
     const Word bit = Geo::leaf_bit(b);
     // seq_cst: orders this clear against the setters (F1) and clearers (F6)
     // of the same line; the slot claim that follows is after it.
-    const Word old = s.leaf(Geo::line_of(b), Geo::word_in_line(b)).fetch_and(~bit, boost::memory_order_seq_cst);
+    auto* line = s.line(Geo::line_of(b));
+    const Word old = line[Geo::word_in_line(b)].fetch_and(~bit, boost::memory_order_seq_cst);
     if ((old & bit) == 0) return false;  // another hand-out took it
-    if ((old & ~bit) == 0) clear_up<G, P>(s, 1, b);  // our word is empty; clear_up checks the whole line
+    if ((old & ~bit) == 0) clear_up<G, P>(s, 1, b, line);  // our word is empty; clear_up checks the whole line
     return true;
 }
 

@@ -35,13 +35,6 @@ std::uint64_t random_nonce() {
     return (std::uint64_t{rd()} << 32) ^ rd();
 }
 
-// splitmix64's finalizer: spreads a nonce and an index over all 64 bits.
-constexpr std::uint64_t mix(std::uint64_t z) noexcept {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 std::int64_t coarse_ns() noexcept {
     timespec ts{};
     ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
@@ -75,7 +68,9 @@ AddressPool::Impl::Impl(DerivationPath base_path_, PoolType type_, std::uint32_t
       options(std::move(options_)),
       lookahead(std::min(options.lookahead != 0 ? options.lookahead : gap_limit_, detail::kMaxLookahead)),
       epoch(options.clock ? options.clock() : std::chrono::steady_clock::now()),
-      nonce(random_nonce()) {}
+      nonce(random_nonce()),
+      coarse_offset_ns(coarse_resolution_ns() -
+                       std::chrono::duration_cast<std::chrono::nanoseconds>(epoch.time_since_epoch()).count()) {}
 
 AddressPool::Impl::~Impl() {
     // relaxed: no concurrent users in a destructor.
@@ -101,18 +96,15 @@ T& make_once(boost::atomic<T*>& slot_ptr) {
 }
 }  // namespace
 
-detail::Hot& AddressPool::Impl::hot() { return make_once(hot_ptr); }
+detail::Hot& AddressPool::Impl::make_hot() { return make_once(hot_ptr); }
 detail::LookupIndex& AddressPool::Impl::lookup() { return make_once(lookup_ptr); }
 
 std::uint64_t AddressPool::Impl::stamp_ms() const {
-    if (options.clock) return ceil_ms((options.clock() - epoch).count());
+    if (options.clock) return ceil_ms(std::chrono::duration_cast<std::chrono::nanoseconds>(options.clock() - epoch).count());
     // The coarse clock lags the monotonic clock by at most its resolution:
-    // adding it keeps every stamp at or after the true time of the hand-out,
-    // so a reservation is never freed before it is ttl old.
-    const std::int64_t since =
-        coarse_ns() + coarse_resolution_ns() -
-        std::chrono::duration_cast<std::chrono::nanoseconds>(epoch.time_since_epoch()).count();
-    return ceil_ms(since);
+    // adding it (coarse_offset_ns) keeps every stamp at or after the true
+    // time of the hand-out, so a reservation is never freed before it is ttl old.
+    return ceil_ms(coarse_ns() + coarse_offset_ns);
 }
 
 std::uint64_t AddressPool::Impl::now_ms_floor() const {
@@ -130,7 +122,12 @@ std::uint64_t AddressPool::Impl::now_ms_ceil() const {
 }
 
 std::uint64_t AddressPool::Impl::ticket_tag(std::uint32_t i) const noexcept {
-    return mix(nonce ^ (std::uint64_t{i} * 0x9e3779b97f4a7c15ull)) >> slot::kGenBits;
+    // nonce's high 43 bits XOR (i · an odd constant) mod 2^43: distinct
+    // indices get distinct tags within a pool (multiplication by an odd
+    // number is a bijection mod 2^43, and i < 2^31), and another pool's (or
+    // a reloaded pool's) nonce gives every index another tag but by chance.
+    constexpr std::uint64_t kTagMask = (std::uint64_t{1} << slot::kTagBits) - 1;
+    return ((nonce >> slot::kGenBits) ^ (std::uint64_t{i} * 0x9e3779b97f4a7c15ull)) & kTagMask;
 }
 
 void AddressPool::Impl::raise(boost::atomic<std::uint32_t>& counter, std::uint32_t v) noexcept {
@@ -184,7 +181,20 @@ struct PoolEnv {
 
 struct HandoutEnv : PoolEnv {
     const KeySource& ks;
+    // The slot last looked up: prepare() finds the frontier slot, the claim
+    // then uses it, and reserve() reads its hash — one lookup, not three.
+    Slot* last = nullptr;
+    std::uint32_t last_index = 0;
     HandoutEnv(Impl& pool, Hot& hot, const KeySource& key_source) : PoolEnv(pool, hot), ks(key_source) {}
+
+    Slot& slot_of(std::uint32_t i) {
+        if (last == nullptr || last_index != i) {
+            last = h.slots.find(i);
+            last_index = i;
+        }
+        return *last;
+    }
+    detail::AtomicWord& slot(std::uint32_t i) { return slot_of(i).word; }
 
     std::uint64_t now_ms() const { return p.stamp_ms(); }
     static std::uint64_t index_limit() { return kMaxIndex; }
@@ -195,8 +205,13 @@ struct HandoutEnv : PoolEnv {
         return std::uint64_t{i} < std::uint64_t{h.used_end.load(boost::memory_order_relaxed)} + p.gap_limit;
     }
     // The frontier index is claimable once derived; deriving it takes time.
-    Result<bool> prepare(std::uint32_t f) const {
-        if (detail::is_derived(p, f)) return true;
+    Result<bool> prepare(std::uint32_t f) {
+        Slot* s = h.slots.find(f);
+        if (s != nullptr && s->derived()) {  // (D3)
+            last = s;
+            last_index = f;
+            return true;
+        }
         auto hash = detail::hash_at(p, ks, f);  // slow path: EC math, or waiting for another deriver
         if (!hash) return std::move(hash).error();
         return false;
@@ -262,7 +277,7 @@ Result<Reservation> AddressPool::reserve(const KeySource& key_source, bool add_t
     detail::maybe_refill(p, key_source, free_index::frontier(env.store()));
     auto c = detail::handout::claim(env, add_to_state);
     if (!c) return std::move(c).error();
-    const Slot& s = *h.slots.find(c->index);
+    const Slot& s = env.slot_of(c->index);
     if (!s.derived()) std::abort();  // (D3): every claimable index is published first; a pool bug otherwise
     return Reservation{c->index, p.address_from(s.load_hash()), p.ticket(c->index, c->gen), p.time_of(c->stamp)};
 }

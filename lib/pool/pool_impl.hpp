@@ -68,6 +68,7 @@ struct AddressPool::Impl {
     std::uint32_t lookahead;  // resolved: options.lookahead or gap_limit, capped at max_lookahead
     std::chrono::steady_clock::time_point epoch;
     std::uint64_t nonce;  // random per pool object: the tag of its tickets
+    std::int64_t coarse_offset_ns;  // default clock: coarse resolution - epoch, in ns (stamp_ms)
 
     // ---- state ----
     // The hot block: null until the first state change (see the top).
@@ -90,7 +91,11 @@ struct AddressPool::Impl {
         return hot_ptr.load(boost::memory_order_acquire);  // (K3) acquire: pairs with (K2)
     }
     // The hot block, made if needed. Throws std::bad_alloc.
-    detail::Hot& hot();
+    detail::Hot& hot() {
+        detail::Hot* h = hot_or_null();
+        return h != nullptr ? *h : make_hot();
+    }
+    detail::Hot& make_hot();
     detail::LookupIndex& lookup();
     const detail::LookupIndex* lookup_or_null() const noexcept {
         return lookup_ptr.load(boost::memory_order_acquire);  // (K3) acquire: pairs with (K2)
@@ -117,7 +122,7 @@ struct AddressPool::Impl {
     std::uint64_t ticket(std::uint32_t i, std::uint32_t g) const noexcept {
         return detail::slot::make_ticket(g, ticket_tag(i));
     }
-    std::uint64_t ticket_tag(std::uint32_t i) const noexcept;
+    std::uint64_t ticket_tag(std::uint32_t i) const noexcept;  // pool.cpp
 
     // Publishes a derived hash for index i once (every deriver computed the
     // same bytes). Registers it in the lookup index. Requires the slot.

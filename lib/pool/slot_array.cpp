@@ -16,8 +16,7 @@ namespace {
 // only when touched); smaller ones come from the heap, zeroed.
 constexpr std::size_t kMapThreshold = std::size_t{64} << 10;
 
-// A directory entry that a thread is allocating right now (A1).
-unsigned char* const kAllocating = reinterpret_cast<unsigned char*>(std::uintptr_t{1});
+unsigned char* const kAllocating = reinterpret_cast<unsigned char*>(std::uintptr_t{1});  // SlotArray::allocating()
 
 unsigned char* allocate_zeroed(std::size_t bytes) {
     if (bytes >= kMapThreshold) {
@@ -108,13 +107,8 @@ const SlotArray::BigDirectory* SlotArray::big() const noexcept {
     return d == nullptr || d == kAllocating ? nullptr : reinterpret_cast<const BigDirectory*>(d);
 }
 
-SlotArray::Block SlotArray::block_of(std::uint32_t i) const noexcept {
+SlotArray::Block SlotArray::chunk_of(std::uint32_t i) const noexcept {
     if (i >= kMaxIndex) return {nullptr, i, 1};  // no such index
-    if (i < (1u << kSmallBits)) {
-        const unsigned k = segment_of(i);
-        unsigned char* p = small_[k].load(boost::memory_order_acquire);  // (A3) acquire: pairs with (A2)
-        return {p == kAllocating ? nullptr : p, segment_base(k), segment_size(k)};
-    }
     const std::uint32_t c = i >> kChunkBits;
     const BigDirectory* d = big();
     unsigned char* p = d == nullptr ? nullptr : d->chunks[c].load(boost::memory_order_acquire);  // (A3)
@@ -139,16 +133,15 @@ Slot& SlotArray::ensure(std::uint32_t i) {
     return reinterpret_cast<Slot*>(p)[position(1u << kChunkBits, i - base)];
 }
 
-AtomicWord& SlotArray::FreeStore::leaf(std::uint32_t line, unsigned k) const noexcept {
-    if (line == 0) return core_.leaf0[k];
+AtomicWord* SlotArray::FreeStore::line_in_block(std::uint32_t line) const noexcept {
     const std::uint32_t i = line << FreeGeo::kLineBits;
     const Block b = array_.block_of(i);
-    auto* words = reinterpret_cast<AtomicWord*>(b.data + layout(b.base, b.size).leaf_offset);
-    return words[((i - b.base) >> FreeGeo::kLineBits) * FreeGeo::kLineWords + k];
+    // A block's leaf lines follow its slots (layout()).
+    auto* words = reinterpret_cast<AtomicWord*>(b.data + std::size_t{b.size} * sizeof(Slot));
+    return words + ((i - b.base) >> FreeGeo::kLineBits) * FreeGeo::kLineWords;
 }
 
-AtomicWord& SlotArray::FreeStore::summary(unsigned level, std::uint32_t w) const noexcept {
-    if (w == 0) return core_.summary0[level];
+AtomicWord& SlotArray::FreeStore::summary_in_block(unsigned level, std::uint32_t w) const noexcept {
     if (level == 1) {
         const auto i = static_cast<std::uint32_t>(w * FreeGeo::cover(1));
         const Block b = array_.block_of(i);

@@ -64,6 +64,12 @@ using AtomicWord = boost::atomic<std::uint64_t>;
 // One index: 32 bytes, 32-byte aligned (never straddles a cache line).
 struct alignas(32) Slot {
     AtomicWord word{0};  // the state machine word, slot.hpp
+    // The hash160, as three atomics (8 + 8 + 4 bytes) so racing derivers may
+    // store it concurrently. relaxed stores and loads: the values are
+    // identical and ordered for readers by kDerived (D2)/(D3).
+    AtomicWord hash_a{0};
+    AtomicWord hash_b{0};
+    boost::atomic<std::uint32_t> hash_c{0};
     // Derivation: kDeriving elects the one thread that computes the key (so
     // no EC operation is done twice; others wait for it or help ahead);
     // kDerived is then set (release) after the hash is stored, and readers
@@ -72,27 +78,28 @@ struct alignas(32) Slot {
     // has published before it returns: no caller ever holds an index whose
     // address the pool cannot show yet.
     boost::atomic<std::uint32_t> meta{0};
-    // The hash160, as five 32-bit atomics so racing derivers may store it
-    // concurrently. relaxed stores and loads: the values are identical and
-    // ordered for readers by kDerived (D2)/(D3).
-    boost::atomic<std::uint32_t> hash_words[5]{{0}, {0}, {0}, {0}, {0}};
 
     static constexpr std::uint32_t kDerived = 1;
     static constexpr std::uint32_t kDeriving = 2;
 
     void store_hash(const Hash160& h) noexcept {
-        for (std::size_t k = 0; k < 5; ++k) {
-            std::uint32_t v;
-            std::memcpy(&v, h.data() + 4 * k, 4);
-            hash_words[k].store(v, boost::memory_order_relaxed);  // relaxed: see above
-        }
+        std::uint64_t a, b;
+        std::uint32_t c;
+        std::memcpy(&a, h.data(), 8);
+        std::memcpy(&b, h.data() + 8, 8);
+        std::memcpy(&c, h.data() + 16, 4);
+        hash_a.store(a, boost::memory_order_relaxed);  // relaxed: see above
+        hash_b.store(b, boost::memory_order_relaxed);  // relaxed: see above
+        hash_c.store(c, boost::memory_order_relaxed);  // relaxed: see above
     }
     Hash160 load_hash() const noexcept {
+        const std::uint64_t a = hash_a.load(boost::memory_order_relaxed);  // relaxed: see above
+        const std::uint64_t b = hash_b.load(boost::memory_order_relaxed);  // relaxed: see above
+        const std::uint32_t c = hash_c.load(boost::memory_order_relaxed);  // relaxed: see above
         Hash160 h;
-        for (std::size_t k = 0; k < 5; ++k) {
-            const std::uint32_t v = hash_words[k].load(boost::memory_order_relaxed);  // relaxed: see above
-            std::memcpy(h.data() + 4 * k, &v, 4);
-        }
+        std::memcpy(h.data(), &a, 8);
+        std::memcpy(h.data() + 8, &b, 8);
+        std::memcpy(h.data() + 16, &c, 4);
         return h;
     }
     // (D3) acquire: pairs with the release fetch_or (D2) in publication, so
@@ -170,12 +177,18 @@ public:
     class FreeStore {
     public:
         FreeStore(const SlotArray& a, FreeCore& c) noexcept : array_(a), core_(c) {}
-        AtomicWord& leaf(std::uint32_t line, unsigned k) const noexcept;
-        AtomicWord& summary(unsigned level, std::uint32_t w) const noexcept;
+        AtomicWord* line(std::uint32_t line) const noexcept {
+            return line == 0 ? core_.leaf0.data() : line_in_block(line);
+        }
+        AtomicWord& summary(unsigned level, std::uint32_t w) const noexcept {
+            return w == 0 ? core_.summary0[level] : summary_in_block(level, w);
+        }
         AtomicWord& root() const noexcept { return core_.root; }
         AtomicWord& frontier() const noexcept { return core_.frontier; }
 
     private:
+        AtomicWord* line_in_block(std::uint32_t line) const noexcept;
+        AtomicWord& summary_in_block(unsigned level, std::uint32_t w) const noexcept;
         const SlotArray& array_;
         FreeCore& core_;
     };
@@ -197,8 +210,18 @@ private:
     };
     struct BigDirectory;  // the chunk directory and the level 2..4 summary words
 
-    Block block_of(std::uint32_t i) const noexcept;
+    Block block_of(std::uint32_t i) const noexcept {
+        if (i < (1u << kSmallBits)) {
+            const unsigned k = segment_of(i);
+            unsigned char* p = small_[k].load(boost::memory_order_acquire);  // (A3) acquire: pairs with (A2)
+            return {p == allocating() ? nullptr : p, segment_base(k), segment_size(k)};
+        }
+        return chunk_of(i);
+    }
+    Block chunk_of(std::uint32_t i) const noexcept;
     const BigDirectory* big() const noexcept;
+    // A directory entry that a thread is allocating right now (A1).
+    static unsigned char* allocating() noexcept { return reinterpret_cast<unsigned char*>(std::uintptr_t{1}); }
 
     // (A1)/(A2): null, kAllocating, or the published block.
     mutable std::array<boost::atomic<unsigned char*>, kSmallSegments> small_{};
