@@ -41,8 +41,9 @@ void announce_sweep(A& sweep_now, std::uint64_t now) noexcept {
 
 // Policies for the model's mutants; the pool uses Checked.
 struct Checked {
-    static constexpr bool check = true;         // false: mutant "claim ignores the announcement" (no C2)
-    static constexpr int max_rechecks = -1;     // >= 0: mutant "re-check at most this many times"
+    static constexpr bool sweep_announces = true;  // false: mutant "the sweep does not announce itself" (no C0)
+    static constexpr bool check = true;            // false: mutant "claim ignores the announcement" (no C2)
+    static constexpr int max_rechecks = -1;        // >= 0: mutant "re-check at most this many times"
 };
 
 // (C2) After the claim of generation `g` of `word` stamped `stamp`: while a

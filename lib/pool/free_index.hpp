@@ -114,6 +114,7 @@ struct Sound {
     static constexpr bool check_child_before_clear = true;  // (F6) re-check the child
     static constexpr bool leaf_before_summary = true;       // (F1) leaf bit first
     static constexpr bool bump_version = true;              // (F1) version + 1 on every set
+    static constexpr bool grow_sets_old_root = true;        // (F5) bit 0 before the new root is published
 };
 
 template <class G>
@@ -146,6 +147,9 @@ struct Geometry {
 //   A& summary(unsigned level, std::uint32_t w)  word w of level `level`
 //   A& root()                                  the root level, 1..kMaxLevel
 //   A& frontier()                              F
+//   void on_token(std::uint32_t i)             called right after this thread
+//                                              took i's token (F3)/(F4): an
+//                                              observation hook for the model
 // Every position the protocol reaches exists: a bit is set only for an
 // index whose slot exists, and its store (with the leaf line and summary
 // words that cover it) is allocated with the slot.
@@ -214,7 +218,7 @@ void ensure_root_covers(Store& s, std::uint32_t i) {
         // Bit 0 of the next level's word 0 stands for the whole old root:
         // set it before the new root is published, so no bit below the old
         // root is hidden by the growth.
-        set_summary<P>(s.summary(static_cast<unsigned>(r) + 1, 0), Word{1});
+        if (P::grow_sets_old_root) set_summary<P>(s.summary(static_cast<unsigned>(r) + 1, 0), Word{1});
         // seq_cst: publishes the new root level; fails harmlessly if another
         // thread grew it first.
         s.root().compare_exchange_strong(r, r + 1, boost::memory_order_seq_cst, boost::memory_order_seq_cst);
@@ -299,6 +303,7 @@ bool take(Store& s, std::uint32_t b) {
     auto* line = s.line(Geo::line_of(b));
     const Word old = line[Geo::word_in_line(b)].fetch_and(~bit, boost::memory_order_seq_cst);
     if ((old & bit) == 0) return false;  // another hand-out took it
+    s.on_token(b);
     if ((old & ~bit) == 0) clear_up<G, P>(s, 1, b, line);  // our word is empty; clear_up checks the whole line
     return true;
 }
@@ -310,7 +315,11 @@ bool take_frontier(Store& s, std::uint64_t& f) {
     // seq_cst: a hand-out that reads the frontier after this sees the slot
     // claims made by earlier token holders' (S1) in the total order; the
     // frontier carries no data, but seq_cst costs nothing here (a locked RMW).
-    return s.frontier().compare_exchange_strong(f, f + 1, boost::memory_order_seq_cst, boost::memory_order_seq_cst);
+    if (!s.frontier().compare_exchange_strong(f, f + 1, boost::memory_order_seq_cst, boost::memory_order_seq_cst)) {
+        return false;
+    }
+    s.on_token(static_cast<std::uint32_t>(f));
+    return true;
 }
 
 // (F0) The frontier a hand-out compares the bitmap's candidate with.

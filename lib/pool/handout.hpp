@@ -20,7 +20,7 @@
 // slot taken (mark used, restore) or — after the claim — free it again.
 //
 // Environment (Env) interface:
-//   types   Geometry, FreePolicy, AnnouncePolicy, Store
+//   types   Geometry, FreePolicy, AnnouncePolicy, ClaimPolicy (slot::CasClaim), Store
 //   Store& store();                   the free-index words (free_index.hpp)
 //   A& slot(std::uint32_t i);         slot i's word; exists for every index
 //                                     below the frontier and for one that
@@ -35,8 +35,10 @@
 //                                     and look again; an error fails the
 //                                     hand-out with nothing reserved
 //   Error gap_error(std::uint32_t i); Error full_error();
-//   void on_token(std::uint32_t i); void on_token_spent(std::uint32_t i, bool claimed);
-//                                     observation hooks for the model
+//   void on_token_spent(std::uint32_t i, bool claimed);
+//   void on_lost(std::uint32_t i, std::uint32_t gen);
+//                                     observation hooks for the model (empty
+//                                     inline functions in the pool)
 #ifndef ADDRPOOL_LIB_POOL_HANDOUT_HPP
 #define ADDRPOOL_LIB_POOL_HANDOUT_HPP
 
@@ -61,6 +63,7 @@ Result<Claimed> claim(Env& env, bool add_to_state) {
     using G = typename Env::Geometry;
     using FP = typename Env::FreePolicy;
     using AP = typename Env::AnnouncePolicy;
+    using CP = typename Env::ClaimPolicy;
     std::uint64_t stamp = env.now_ms();
     for (;;) {
         std::uint64_t f = free_index::frontier(env.store());  // (F0)
@@ -83,12 +86,11 @@ Result<Claimed> claim(Env& env, bool add_to_state) {
             if (!free_index::take_frontier(env.store(), f)) continue;  // (F4) another hand-out took it
             i = fi;
         }
-        env.on_token(i);
         auto& word = env.slot(i);
         slot::Word w = slot::load(word);
         bool claimed = false;
         while (slot::is_unused(w)) {  // a failed CAS that leaves it unused changed only G: retry
-            if (slot::try_claim(word, w, stamp, add_to_state)) {  // (S1)
+            if (CP::claim(word, w, stamp, add_to_state)) {  // (S1)
                 claimed = true;
                 break;
             }
@@ -100,6 +102,7 @@ Result<Claimed> claim(Env& env, bool add_to_state) {
         // (C2): a sweep that announced a reading after our stamp might take
         // our reservation for an old one: re-stamp it before returning it.
         if (!announce::settle_stamp<AP>(env.sweep_now(), word, g, stamp, [&env] { return env.now_ms(); })) {
+            env.on_lost(i, g);
             continue;  // a sweep freed it first (and marked it free): we returned nothing
         }
         return Claimed{i, g, stamp};

@@ -167,6 +167,7 @@ struct PoolEnv {
     using FreePolicy = free_index::Sound;
     using AnnouncePolicy = detail::announce::Checked;
     using PrefixPolicy = detail::used_prefix::Sound;
+    using ClaimPolicy = slot::CasClaim;
 
     Impl& p;
     Hot& h;
@@ -224,8 +225,8 @@ struct HandoutEnv : PoolEnv {
     static Error full_error() {
         return make_error(Errc::index_out_of_range, "every index below 2^31 is used or reserved");
     }
-    static void on_token(std::uint32_t) noexcept {}
     static void on_token_spent(std::uint32_t, bool) noexcept {}
+    static void on_lost(std::uint32_t, std::uint32_t) noexcept {}
 };
 
 struct SweepEnv : PoolEnv {
@@ -235,7 +236,8 @@ struct SweepEnv : PoolEnv {
         const std::uint32_t end = h.touched_end.load(boost::memory_order_acquire);  // (T2) acquire: pairs with (T1)
         h.slots.for_each(from, end, [&](std::uint32_t i, Slot& s) { visit(i, s.word); });
     }
-    static void on_freed(std::uint32_t) noexcept {}
+    static void on_announced() noexcept {}
+    static void on_freed(std::uint32_t, slot::Word) noexcept {}
 };
 
 // After a transition made slot i unused: make it findable (F1).

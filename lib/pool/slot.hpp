@@ -129,6 +129,15 @@ bool try_claim(A& word, Word& expected, std::uint64_t stamp_ms, bool materialize
                                         boost::memory_order_seq_cst, boost::memory_order_acquire);
 }
 
+// The claim as a policy of the hand-out loop (handout.hpp): the pool uses
+// this CAS; the model's "broken claim" mutant a load followed by a store.
+struct CasClaim {
+    template <class A>
+    static bool claim(A& word, Word& expected, std::uint64_t stamp_ms, bool materialize) noexcept {
+        return try_claim(word, expected, stamp_ms, materialize);
+    }
+};
+
 // (S1') restamp: the claimer of generation `g` moves its own reservation's
 // stamp to `stamp_ms` before returning it. False if the reservation is gone
 // (freed by a sweep, released by index or marked used meanwhile).

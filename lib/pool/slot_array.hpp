@@ -185,6 +185,7 @@ public:
         }
         AtomicWord& root() const noexcept { return core_.root; }
         AtomicWord& frontier() const noexcept { return core_.frontier; }
+        static void on_token(std::uint32_t) noexcept {}
 
     private:
         AtomicWord* line_in_block(std::uint32_t line) const noexcept;

@@ -16,11 +16,12 @@
 //      sweep moves on.
 //
 // Environment (Env) interface:
-//   types   Geometry, FreePolicy, PrefixPolicy, Store
+//   types   Geometry, FreePolicy, PrefixPolicy, AnnouncePolicy, Store
 //   Store& store(); A& sweep_now(); A& prefix();
 //   template <class F> void for_each_slot(std::uint32_t from, F&& visit):
 //       calls visit(i, word) for every existing slot i >= from, increasing
-//   void on_freed(std::uint32_t i);   observation hook for the model
+//   void on_announced(); void on_freed(std::uint32_t i, slot::Word freed);
+//                                     observation hooks for the model
 #ifndef ADDRPOOL_LIB_POOL_SWEEP_HPP
 #define ADDRPOOL_LIB_POOL_SWEEP_HPP
 
@@ -39,7 +40,9 @@ std::size_t run(Env& env, std::uint64_t now, std::uint64_t ttl_ms) {
     using G = typename Env::Geometry;
     using FP = typename Env::FreePolicy;
     using PP = typename Env::PrefixPolicy;
-    announce::announce_sweep(env.sweep_now(), now);  // (C0): before scanning
+    using AP = typename Env::AnnouncePolicy;
+    if constexpr (AP::sweep_announces) announce::announce_sweep(env.sweep_now(), now);  // (C0): before scanning
+    env.on_announced();
     const used_prefix::Word from = used_prefix::start(env.prefix());  // (P1)
     // The run of used slots from the prefix's bound: raised once, when it ends.
     std::uint32_t contiguous = used_prefix::bound(from);
@@ -62,7 +65,7 @@ std::size_t run(Env& env, std::uint64_t now, std::uint64_t ttl_ms) {
         if (slot::sweep_one(word, w)) {  // (S4)
             ++freed;
             free_index::mark_free<G, FP>(env.store(), i);  // (F1)
-            env.on_freed(i);
+            env.on_freed(i, w);
         }
     });
     end_run();
