@@ -550,7 +550,7 @@ std::string synthetic_pool_file(std::uint32_t n) {
     out.append(8, '\0');                              // total length, filled below
     u8(static_cast<std::uint8_t>(Network::testnet));
     u8(static_cast<std::uint8_t>(PoolType::external));
-    u8(static_cast<std::uint8_t>(AddressFormat::p2pkh));
+    u8(static_cast<std::uint8_t>(AddressFormat::base58check));
     u32(20);                                          // gap limit
     const auto path = base_path().components();
     u8(static_cast<std::uint8_t>(path.size()));

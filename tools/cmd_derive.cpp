@@ -124,9 +124,9 @@ int cmd_derive(int argc, char** argv) {
         return usage_error("derive: --from + --count reaches hardened indices (2^31 and above)");
     }
 
-    AddressFormat format = AddressFormat::p2pkh;
+    AddressFormat format = AddressFormat::base58check;
     if (const auto text = find_option(options, "format")) {
-        if (*text == "p2pkh") format = AddressFormat::p2pkh;
+        if (*text == "p2pkh") format = AddressFormat::base58check;
         else if (*text == "platform") format = AddressFormat::platform;
         else return usage_error("derive: --format must be p2pkh or platform");
     }

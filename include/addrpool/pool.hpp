@@ -70,7 +70,7 @@ struct PoolOptions {
     // Capped at 65536 (one refill batch).
     std::uint32_t lookahead = 0;
     GapPolicy gap_policy = GapPolicy::unbounded;
-    AddressFormat format = AddressFormat::p2pkh;
+    AddressFormat format = AddressFormat::base58check;
 };
 
 // A live hand-out. `ticket` is unique within the pool (it changes every time

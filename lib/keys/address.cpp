@@ -81,7 +81,7 @@ Result<Address> parse_base58(std::string_view text) {
         case kP2shTest: network = Network::testnet; kind = AddressKind::p2sh; break;
         default: return make_error(Errc::unknown_version, "address version byte is not a Dash one");
     }
-    return Address(network, kind, hash_from(payload.data() + 1), AddressFormat::p2pkh);
+    return Address(network, kind, hash_from(payload.data() + 1), AddressFormat::base58check);
 }
 
 }  // namespace
