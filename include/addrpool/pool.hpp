@@ -58,6 +58,12 @@ enum class AddressState : std::uint8_t { unused = 0, reserved = 1, used = 2 };
 // gap limit still finds every address it handed out.
 enum class GapPolicy : std::uint8_t { unbounded = 0, error = 1 };
 
+// The most addresses a pool keeps derived ahead of its hand-out frontier
+// (one refill batch derives at most this many): PoolOptions::lookahead, or
+// the gap limit it defaults to, is clamped to it. The C ABI's
+// ADDRPOOL_MAX_LOOKAHEAD has the same value.
+inline constexpr std::uint32_t max_lookahead = 1u << 16;
+
 struct PoolOptions {
     // The pool's clock (reservation times, TTL sweeps). Empty = steady_clock::now.
     // Called on the hand-out path: it must be thread-safe and cheap, and
@@ -67,7 +73,7 @@ struct PoolOptions {
     // before it, and be freed while held.
     std::function<std::chrono::steady_clock::time_point()> clock;
     // Addresses kept derived ahead of the hand-out frontier; 0 = gap_limit.
-    // Capped at 65536 (one refill batch).
+    // Clamped to max_lookahead.
     std::uint32_t lookahead = 0;
     GapPolicy gap_policy = GapPolicy::unbounded;
     AddressFormat format = AddressFormat::base58check;
