@@ -21,7 +21,8 @@ results=bench/results
 cxx=${CXX:-c++}
 setup_args=""
 if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build" --buildtype=release -Dbenchmarks=true $setup_args
+  # -Dwerror=true as in every build `make` sets up (not a meson.build default).
+  meson setup "$build" --buildtype=release -Dbenchmarks=true -Dwerror=true $setup_args
 fi
 meson compile -C "$build" -j "$jobs" bench/addrpool-bench bench/callgrind-probe bench/tweak-counter
 

@@ -8,6 +8,7 @@
 #ifndef ADDRPOOL_ADDRESS_HPP
 #define ADDRPOOL_ADDRESS_HPP
 
+#include <addrpool/export.hpp>
 #include <addrpool/keys.hpp>
 #include <addrpool/network.hpp>
 #include <addrpool/result.hpp>
@@ -28,7 +29,7 @@ enum class AddressKind : std::uint8_t { p2pkh = 0, p2sh = 1 };
 // C ABI's addrpool_address_format.
 enum class AddressFormat : std::uint8_t { base58check = 0, platform = 1 };
 
-class Address {
+class ADDRPOOL_EXPORT Address {
 public:
     // An all-zero mainnet P2PKH address; exists so containers can hold Address.
     Address() = default;

@@ -30,6 +30,7 @@
 #ifndef ADDRPOOL_POOL_HPP
 #define ADDRPOOL_POOL_HPP
 
+#include <addrpool/export.hpp>
 #include <addrpool/address.hpp>
 #include <addrpool/key_source.hpp>
 #include <addrpool/keys.hpp>
@@ -102,7 +103,7 @@ struct PoolStats {
     std::uint32_t gap_limit = 0;
 };
 
-class AddressPool {
+class ADDRPOOL_EXPORT AddressPool {
 public:
     // base_path: the full path of the addresses' parent (e.g. m/44'/1'/0'/0),
     // used only to report each address's path (path_of). Derivation is
@@ -273,7 +274,7 @@ public:
     Result<void> save(const std::filesystem::path& path) const;
     static Result<AddressPool> load(const std::filesystem::path& path, PoolOptions options = {});
 
-    struct Impl;
+    struct ADDRPOOL_NO_EXPORT Impl;  // lib/pool/pool_impl.hpp; not exported
 
 private:
     explicit AddressPool(std::unique_ptr<Impl> impl);
