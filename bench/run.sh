@@ -1,7 +1,8 @@
 #!/bin/sh
 # make bench: build addrpool-bench in release mode, run every benchmark with
 # repetitions, count instructions under callgrind, and regenerate
-# docs/performance.md and its plots from the results.
+# docs/performance.md (bench/report.py fills bench/performance.md.in) and its
+# plots from the results.
 #
 #   bench/run.sh [BUILD_DIR]        (default build-bench)
 #
