@@ -1,7 +1,7 @@
 // addrpool — Dash addresses: P2PKH / P2SH in Base58Check and DIP-18 platform
 // (bech32m) encodings.
 //
-// An Address is a small value type (24 bytes): network, kind, format and the
+// An Address is a small value type (23 bytes): network, kind, format and the
 // 20-byte hash. Encoding to text happens only in to_string(). All functions
 // are reentrant and lock-free; none allocates except to_string() and
 // script_pubkey().
