@@ -25,14 +25,18 @@ deps:
 	@scripts/install-deps core
 
 # meson setup only when the build dir is new; reconfigure happens by itself.
+# -Dwerror=true here, not in meson.build: our builds and CI treat warnings as
+# errors, a plain `meson setup` elsewhere (a newer compiler) does not.
+WERROR     := -Dwerror=true
+
 $(BUILD)/build.ninja:
-	$(MESON) setup $(BUILD) --buildtype=debugoptimized
+	$(MESON) setup $(BUILD) --buildtype=debugoptimized $(WERROR)
 
 $(TSAN_BUILD)/build.ninja:
-	$(MESON) setup $(TSAN_BUILD) --buildtype=debugoptimized -Db_sanitize=thread
+	$(MESON) setup $(TSAN_BUILD) --buildtype=debugoptimized -Db_sanitize=thread $(WERROR)
 
 $(ASAN_BUILD)/build.ninja:
-	$(MESON) setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+	$(MESON) setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false $(WERROR)
 
 build: deps $(BUILD)/build.ninja
 	$(MESON) compile -C $(BUILD) -j $(JOBS)

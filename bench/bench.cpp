@@ -74,15 +74,26 @@ constexpr std::uint32_t kRefillBatch = 20;
 constexpr const char* kMnemonic =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
 
+DerivationPath account_path() { return DerivationPath({44 | hardened_bit, 1 | hardened_bit, 0 | hardened_bit}); }
+
+DerivationPath base_path() { return pool_base_path(account_path(), PoolType::external); }
+
+// The pools' key source, made the way a user makes it.
+KeySource account_source() {
+    auto keys = KeySource::from_mnemonic(kMnemonic, "", Network::testnet, account_path());
+    if (!keys) std::abort();
+    return *keys;
+}
+
+// The account xprv itself, for the derivation routes below that measure
+// ExtendedPrivKey / ExtendedPubKey (a KeySource does not hand out its key).
 ExtendedPrivKey account_key() {
     auto seed = mnemonic_to_seed(kMnemonic, "");
     auto root = ExtendedPrivKey::from_seed(*seed, Network::testnet);
-    auto acct = root->derive(DerivationPath({44 | hardened_bit, 1 | hardened_bit, 0 | hardened_bit}));
+    auto acct = root->derive(account_path());
     if (!acct) std::abort();
     return *acct;
 }
-
-DerivationPath base_path() { return DerivationPath({44 | hardened_bit, 1 | hardened_bit, 0 | hardened_bit, 0}); }
 
 AddressPool make_pool(PoolOptions options = {}) {
     return AddressPool(base_path(), PoolType::external, 20, Network::testnet, std::move(options));
@@ -91,7 +102,7 @@ AddressPool make_pool(PoolOptions options = {}) {
 // One pre-derived pool and the same addresses handed to every baseline. Built
 // once (deriving ~100k addresses takes seconds) and reset between benchmarks.
 struct World {
-    KeySource keys = KeySource::from_private(account_key());
+    KeySource keys = account_source();
     AddressPool pool = make_pool();
     std::vector<Address> addresses;
     std::unique_ptr<BridgeTable> a;
@@ -550,7 +561,7 @@ std::string synthetic_pool_file(std::uint32_t n) {
     out.append(8, '\0');                              // total length, filled below
     u8(static_cast<std::uint8_t>(Network::testnet));
     u8(static_cast<std::uint8_t>(PoolType::external));
-    u8(static_cast<std::uint8_t>(AddressFormat::p2pkh));
+    u8(static_cast<std::uint8_t>(AddressFormat::base58check));
     u32(20);                                          // gap limit
     const auto path = base_path().components();
     u8(static_cast<std::uint8_t>(path.size()));

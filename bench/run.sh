@@ -1,7 +1,8 @@
 #!/bin/sh
 # make bench: build addrpool-bench in release mode, run every benchmark with
 # repetitions, count instructions under callgrind, and regenerate
-# docs/performance.md and its plots from the results.
+# docs/performance.md (bench/report.py fills bench/performance.md.in) and its
+# plots from the results.
 #
 #   bench/run.sh [BUILD_DIR]        (default build-bench)
 #
@@ -21,7 +22,8 @@ results=bench/results
 cxx=${CXX:-c++}
 setup_args=""
 if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build" --buildtype=release -Dbenchmarks=true $setup_args
+  # -Dwerror=true as in every build `make` sets up (not a meson.build default).
+  meson setup "$build" --buildtype=release -Dbenchmarks=true -Dwerror=true $setup_args
 fi
 meson compile -C "$build" -j "$jobs" bench/addrpool-bench bench/callgrind-probe bench/tweak-counter
 

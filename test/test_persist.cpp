@@ -188,7 +188,7 @@ TEST_CASE("a round trip keeps network, type, gap limit, base path and format for
           "[persist][roundtrip]") {
     const Network nets[] = {Network::mainnet, Network::testnet, Network::devnet, Network::regtest};
     const PoolType types[] = {PoolType::external, PoolType::internal, PoolType::absent, PoolType::absent_hardened};
-    const AddressFormat formats[] = {AddressFormat::p2pkh, AddressFormat::platform};
+    const AddressFormat formats[] = {AddressFormat::base58check, AddressFormat::platform};
     for (auto net : nets) {
         for (auto type : types) {
             for (auto fmt : formats) {
@@ -251,7 +251,7 @@ TEST_CASE("a platform-format pool loads with its format even if the options ask 
     auto pool = external_pool(20, opts);
     REQUIRE(pool.generate_addresses(2, private_source(), true));
     PoolOptions other;
-    other.format = AddressFormat::p2pkh;
+    other.format = AddressFormat::base58check;
     auto back = roundtrip(pool, other);
     CHECK(back.format() == AddressFormat::platform);
     CHECK(back.all_addresses() == pool.all_addresses());

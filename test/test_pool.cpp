@@ -60,7 +60,7 @@ AddressPool external_pool(std::uint32_t gap = 20, PoolOptions opts = {}) {
 }
 
 // Independent reference: the address at m/44'/1'/0'/chain/i via ExtendedPrivKey::derive.
-Address reference_address(std::uint32_t chain, std::uint32_t i, AddressFormat f = AddressFormat::p2pkh) {
+Address reference_address(std::uint32_t chain, std::uint32_t i, AddressFormat f = AddressFormat::base58check) {
     auto k = account_key().derive(DerivationPath({chain, i}));
     REQUIRE(k);
     return Address::from_pubkey(Network::testnet, k->public_key(), f);
@@ -709,7 +709,7 @@ TEST_CASE("absent pools below a DIP-17 key give the DIP-18 platform addresses", 
             const auto& dip17 = net["platform_dip17"];
             auto key = ExtendedPrivKey::parse(dip17["ext_prv"].str());
             REQUIRE(key);
-            for (auto format : {AddressFormat::platform, AddressFormat::p2pkh}) {
+            for (auto format : {AddressFormat::platform, AddressFormat::base58check}) {
                 PoolOptions opts;
                 opts.format = format;
                 AddressPool pool(path(dip17["path"].str().c_str()), PoolType::absent, 20, network, opts);

@@ -12,8 +12,8 @@
  * - Status. Every function returns an addrpool_status: ADDRPOOL_OK (0) on
  *   success, or an error code. Codes 1..27 mirror addrpool::Errc one to one
  *   (same names, same numbers); codes from 100 up are C-only. The exceptions
- *   are addrpool_pool_free, addrpool_last_error and addrpool_status_name,
- *   which cannot fail.
+ *   are addrpool_pool_free, addrpool_last_error, addrpool_status_name and
+ *   addrpool_version, which cannot fail.
  * - Last error. Every function that returns a status also sets a
  *   thread-local message, read by addrpool_last_error(): "" after a success,
  *   a one-line English description after a failure. Messages never contain
@@ -192,6 +192,13 @@ ADDRPOOL_API const char *addrpool_last_error(void);
  * that is not a status. Never NULL; a static string. Does not touch the last
  * error. Reentrant, lock-free. */
 ADDRPOOL_API const char *addrpool_status_name(addrpool_status status);
+
+/* The version of the library that is loaded, "MAJOR.MINOR.PATCH" (e.g.
+ * "0.1.0"). <addrpool/version.h> has the version a program was compiled
+ * against (ADDRPOOL_VERSION_STRING and ADDRPOOL_VERSION_MAJOR/MINOR/PATCH);
+ * docs/api.md's "ABI policy" says which differences matter. Returns a static
+ * string, never NULL. Does not touch the last error. Reentrant, lock-free. */
+ADDRPOOL_API const char *addrpool_version(void);
 
 /* ---- creating and destroying pools ----------------------------------- */
 

@@ -30,6 +30,7 @@
 #ifndef ADDRPOOL_POOL_HPP
 #define ADDRPOOL_POOL_HPP
 
+#include <addrpool/export.hpp>
 #include <addrpool/address.hpp>
 #include <addrpool/key_source.hpp>
 #include <addrpool/keys.hpp>
@@ -58,7 +59,9 @@ enum class AddressState : std::uint8_t { unused = 0, reserved = 1, used = 2 };
 // gap limit still finds every address it handed out.
 enum class GapPolicy : std::uint8_t { unbounded = 0, error = 1 };
 
-// The largest lookahead a pool keeps (PoolOptions::lookahead is capped to it).
+// The most addresses a pool keeps derived ahead of its hand-out frontier:
+// PoolOptions::lookahead, or the gap limit it defaults to, is clamped to it.
+// The C ABI's ADDRPOOL_MAX_LOOKAHEAD has the same value.
 inline constexpr std::uint32_t max_lookahead = 1u << 16;
 
 struct PoolOptions {
@@ -75,12 +78,12 @@ struct PoolOptions {
     // reservation may be freed up to that resolution late.
     std::function<std::chrono::steady_clock::time_point()> clock;
     // Addresses kept derived ahead of the hand-out frontier; 0 = gap_limit.
-    // Capped at max_lookahead. A hand-out derives at most 32 of them (the
+    // Clamped to max_lookahead. A hand-out derives at most 32 of them (the
     // refill batch), before it reads the clock; the lookahead fills up over
     // several hand-outs.
     std::uint32_t lookahead = 0;
     GapPolicy gap_policy = GapPolicy::unbounded;
-    AddressFormat format = AddressFormat::p2pkh;
+    AddressFormat format = AddressFormat::base58check;
     // Threads generate_addresses and maintain_gap_limit derive large counts
     // on (more than 256 addresses); 0 = std::thread::hardware_concurrency().
     unsigned derive_threads = 0;
@@ -119,7 +122,7 @@ struct PoolStats {
     std::uint32_t gap_limit = 0;
 };
 
-class AddressPool {
+class ADDRPOOL_EXPORT AddressPool {
 public:
     // base_path: the full path of the addresses' parent (e.g. m/44'/1'/0'/0),
     // used only to report each address's path (path_of). Derivation is
@@ -330,7 +333,7 @@ public:
     Result<void> save(const std::filesystem::path& path) const;
     static Result<AddressPool> load(const std::filesystem::path& path, PoolOptions options = {});
 
-    struct Impl;
+    struct ADDRPOOL_NO_EXPORT Impl;  // lib/pool/pool_impl.hpp; not exported
 
 private:
     explicit AddressPool(std::unique_ptr<Impl> impl);

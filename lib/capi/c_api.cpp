@@ -130,7 +130,7 @@ addrpool_status to_pool_options(const addrpool_pool_options* in, PoolOptions& ou
     }
     out.lookahead = in->lookahead;
     out.gap_policy = in->gap_policy == ADDRPOOL_GAP_ERROR ? GapPolicy::error : GapPolicy::unbounded;
-    out.format = in->format == ADDRPOOL_FORMAT_PLATFORM ? AddressFormat::platform : AddressFormat::p2pkh;
+    out.format = in->format == ADDRPOOL_FORMAT_PLATFORM ? AddressFormat::platform : AddressFormat::base58check;
     return ADDRPOOL_OK;
 }
 

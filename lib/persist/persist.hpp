@@ -58,7 +58,7 @@ struct PoolFileEntry {
 struct PoolFile {
     Network network = Network::mainnet;
     PoolType type = PoolType::external;
-    AddressFormat format = AddressFormat::p2pkh;
+    AddressFormat format = AddressFormat::base58check;
     std::uint32_t gap_limit = 0;
     std::vector<std::uint32_t> base_path;
     std::optional<std::uint32_t> highest_used;

@@ -66,7 +66,7 @@ AddressPool::Impl::Impl(DerivationPath base_path_, PoolType type_, std::uint32_t
       gap_limit(gap_limit_),
       network(network_),
       options(std::move(options_)),
-      lookahead(std::min(options.lookahead != 0 ? options.lookahead : gap_limit_, detail::kMaxLookahead)),
+      lookahead(std::min(options.lookahead != 0 ? options.lookahead : gap_limit_, max_lookahead)),
       epoch(options.clock ? options.clock() : std::chrono::steady_clock::now()),
       nonce(random_nonce()),
       coarse_offset_ns(coarse_resolution_ns() -

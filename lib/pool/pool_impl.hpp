@@ -34,8 +34,6 @@ namespace addrpool {
 
 namespace detail {
 
-inline constexpr std::uint32_t kMaxLookahead = max_lookahead;
-
 struct Hot {
     FreeCore free;
     alignas(kFalseSharingRange) AtomicWord sweep_now{0};  // (C0)/(C2), announce.hpp

@@ -1,5 +1,5 @@
-// Names of error codes and networks.
-#include <addrpool/network.hpp>
+// errc_name: the stable names of the error codes of result.hpp (the C ABI's
+// addrpool_status_name gives the same strings).
 #include <addrpool/result.hpp>
 
 namespace addrpool {
@@ -35,16 +35,6 @@ const char* errc_name(Errc code) noexcept {
         case Errc::backend_unavailable: return "backend_unavailable";
     }
     return "unknown";  // a value cast from an integer outside the enum
-}
-
-std::string_view network_name(Network n) noexcept {
-    switch (n) {
-        case Network::mainnet: return "mainnet";
-        case Network::testnet: return "testnet";
-        case Network::devnet: return "devnet";
-        case Network::regtest: return "regtest";
-    }
-    return "unknown";
 }
 
 }  // namespace addrpool
