@@ -441,6 +441,22 @@ ADDRPOOL_API addrpool_status addrpool_key_source_account_xpub(const addrpool_key
                                                               size_t buf_len,
                                                               size_t *required) ADDRPOOL_WARN_UNUSED_RESULT;
 
+/* The address at `index` of a pool of `type` below the source's account key,
+ * for `network` in `format`, without a pool: e.g. to show or verify an
+ * address (a pool's hand-out of that index gives the same one).
+ * address: at least ADDRPOOL_ADDRESS_MAX bytes; receives the address.
+ * Errors: NULL_ARGUMENT; BUFFER_TOO_SMALL; INVALID_ARGUMENT (an enum out of
+ *   range); NETWORK_MISMATCH (the key is of the other network family);
+ *   NO_KEY_SOURCE (a NONE source); HARDENED_FROM_PUBLIC; INDEX_OUT_OF_RANGE
+ *   (index >= 2^31); INVALID_CHILD; OUT_OF_MEMORY.
+ * Concurrent; lock-free apart from one small allocation (one public child
+ * derivation; a private one for ABSENT_HARDENED). */
+ADDRPOOL_API addrpool_status addrpool_key_source_derive_address(const addrpool_key_source *source,
+                                                                addrpool_pool_type type, uint32_t index,
+                                                                addrpool_network network,
+                                                                addrpool_address_format format, char *address,
+                                                                size_t address_len) ADDRPOOL_WARN_UNUSED_RESULT;
+
 /* ---- hand-out --------------------------------------------------------- */
 
 /* Reserves the lowest index that is neither used nor reserved, and reports

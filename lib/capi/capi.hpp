@@ -98,6 +98,7 @@ addrpool_status to_network(const addrpool_network& in, Network& out);
 addrpool_status to_pool_type(const addrpool_pool_type& in, PoolType& out);
 addrpool_status check_gap_limit(std::uint32_t gap_limit);
 addrpool_status check_index(std::uint32_t index);
+addrpool_status to_format(const addrpool_address_format& in, AddressFormat& out);
 // NULL options = the defaults.
 addrpool_status to_pool_options(const addrpool_pool_options* in, PoolOptions& out);
 addrpool_status to_path(const char* text, DerivationPath& out);

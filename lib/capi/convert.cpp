@@ -39,13 +39,18 @@ addrpool_status to_pool_options(const addrpool_pool_options* in, PoolOptions& ou
     if (raw(in->gap_policy) != ADDRPOOL_GAP_UNBOUNDED && raw(in->gap_policy) != ADDRPOOL_GAP_ERROR) {
         return fail(ADDRPOOL_E_INVALID_ARGUMENT, "gap_policy is not an addrpool_gap_policy value");
     }
-    if (raw(in->format) != ADDRPOOL_FORMAT_BASE58CHECK && raw(in->format) != ADDRPOOL_FORMAT_PLATFORM) {
-        return fail(ADDRPOOL_E_INVALID_ARGUMENT, "format is not an addrpool_address_format value");
-    }
+    ADDRPOOL_TRY(to_format(in->format, out.format));
     out.lookahead = in->lookahead;
     out.gap_policy = in->gap_policy == ADDRPOOL_GAP_ERROR ? GapPolicy::error : GapPolicy::unbounded;
+    return ADDRPOOL_OK;
+}
+
+addrpool_status to_format(const addrpool_address_format& in, AddressFormat& out) {
+    if (raw(in) != ADDRPOOL_FORMAT_BASE58CHECK && raw(in) != ADDRPOOL_FORMAT_PLATFORM) {
+        return fail(ADDRPOOL_E_INVALID_ARGUMENT, "format is not an addrpool_address_format value");
+    }
     // Base58Check is the C++ default format.
-    out.format = in->format == ADDRPOOL_FORMAT_PLATFORM ? AddressFormat::platform : PoolOptions{}.format;
+    out = in == ADDRPOOL_FORMAT_PLATFORM ? AddressFormat::platform : PoolOptions{}.format;
     return ADDRPOOL_OK;
 }
 

@@ -129,6 +129,31 @@ addrpool_status addrpool_key_source_account_xpub(const addrpool_key_source* sour
     });
 }
 
+addrpool_status addrpool_key_source_derive_address(const addrpool_key_source* source, addrpool_pool_type type,
+                                                   uint32_t index, addrpool_network network,
+                                                   addrpool_address_format format, char* address,
+                                                   size_t address_len) {
+    return guard([&] {
+        ADDRPOOL_TRY(check_address_buffer(address, address_len, true, "address"));
+        ADDRPOOL_REQUIRE(source);
+        PoolType t;
+        Network net;
+        AddressFormat f;
+        ADDRPOOL_TRY(to_pool_type(type, t));
+        ADDRPOOL_TRY(to_network(network, net));
+        ADDRPOOL_TRY(to_format(format, f));
+        if (const auto n = source->keys.network(); n && !same_encoding(*n, net)) {
+            return fail(ADDRPOOL_E_NETWORK_MISMATCH, "the key source's key belongs to another network family");
+        }
+        Hash160 hash{};
+        ADDRPOOL_TRY(take(source->keys.derive_hash160(t, index), hash));
+        if (!write_address(Address(net, AddressKind::p2pkh, hash, f).to_string(), address)) {
+            return fail(ADDRPOOL_E_INTERNAL, "internal error: an address is longer than ADDRPOOL_ADDRESS_MAX");
+        }
+        return ADDRPOOL_OK;
+    });
+}
+
 addrpool_status addrpool_address_parse(const char* text, addrpool_network network, char* canonical,
                                        size_t canonical_len) {
     return guard([&] {

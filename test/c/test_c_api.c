@@ -1039,6 +1039,79 @@ TEST(key_sources_of_every_kind_hand_out_the_same_addresses_from_a_keyless_pool) 
     addrpool_pool_free(seed_pool);
 }
 
+TEST(a_key_source_derives_an_address_without_a_pool) {
+    addrpool_key_source *pub = NULL, *master = NULL, *none = NULL;
+    EXPECT(addrpool_key_source_from_xpub(ACCOUNT_TPUB, &pub), ADDRPOOL_OK);
+    EXPECT(addrpool_key_source_from_xprv(MASTER_TPRV, &master), ADDRPOOL_OK);
+    EXPECT(addrpool_key_source_none(&none), ADDRPOOL_OK);
+    char addr[ADDRPOOL_ADDRESS_MAX];
+    EXPECT(addrpool_key_source_derive_address(pub, ADDRPOOL_EXTERNAL, 2, ADDRPOOL_TESTNET, ADDRPOOL_FORMAT_BASE58CHECK,
+                                              addr, sizeof addr),
+           ADDRPOOL_OK);
+    CHECK(strcmp(addr, EXTERNAL_2) == 0);
+    EXPECT(addrpool_key_source_derive_address(pub, ADDRPOOL_INTERNAL, 0, ADDRPOOL_REGTEST, ADDRPOOL_FORMAT_BASE58CHECK,
+                                              addr, sizeof addr),
+           ADDRPOOL_OK);
+    CHECK(strcmp(addr, INTERNAL_0) == 0);
+    /* The platform spelling of the same key is what a platform pool hands out. */
+    char platform[ADDRPOOL_ADDRESS_MAX];
+    EXPECT(addrpool_key_source_derive_address(pub, ADDRPOOL_EXTERNAL, 0, ADDRPOOL_TESTNET, ADDRPOOL_FORMAT_PLATFORM,
+                                              platform, sizeof platform),
+           ADDRPOOL_OK);
+    addrpool_pool_options o;
+    EXPECT(addrpool_pool_options_init(&o), ADDRPOOL_OK);
+    o.format = ADDRPOOL_FORMAT_PLATFORM;
+    addrpool_pool *p = NULL;
+    EXPECT(addrpool_pool_new(ACCOUNT_TPUB, NULL, ADDRPOOL_TESTNET, ADDRPOOL_EXTERNAL, 20, &o, &p), ADDRPOOL_OK);
+    uint32_t index;
+    uint64_t ticket;
+    EXPECT(addrpool_reserve(p, &index, &ticket, addr, sizeof addr), ADDRPOOL_OK);
+    CHECK(strcmp(addr, platform) == 0);
+    addrpool_pool_free(p);
+    /* Hardened needs the private key; the hardened pool agrees. */
+    EXPECT(addrpool_key_source_derive_address(master, ADDRPOOL_ABSENT_HARDENED, 1, ADDRPOOL_TESTNET,
+                                              ADDRPOOL_FORMAT_BASE58CHECK, platform, sizeof platform),
+           ADDRPOOL_OK);
+    EXPECT(addrpool_pool_new_from_key(MASTER_TPRV, ADDRPOOL_TESTNET, ADDRPOOL_ABSENT_HARDENED, 20, &p), ADDRPOOL_OK);
+    EXPECT(addrpool_reserve(p, &index, &ticket, NULL, 0), ADDRPOOL_OK);
+    EXPECT(addrpool_reserve(p, &index, &ticket, addr, sizeof addr), ADDRPOOL_OK);
+    CHECK(index == 1 && strcmp(addr, platform) == 0);
+    addrpool_pool_free(p);
+
+    memset(addr, 'x', sizeof addr);
+    EXPECT(addrpool_key_source_derive_address(pub, ADDRPOOL_ABSENT_HARDENED, 0, ADDRPOOL_TESTNET,
+                                              ADDRPOOL_FORMAT_BASE58CHECK, addr, sizeof addr),
+           ADDRPOOL_E_HARDENED_FROM_PUBLIC);
+    CHECK(addr[0] == '\0');
+    EXPECT(addrpool_key_source_derive_address(pub, ADDRPOOL_EXTERNAL, 0, ADDRPOOL_MAINNET, ADDRPOOL_FORMAT_BASE58CHECK,
+                                              addr, sizeof addr),
+           ADDRPOOL_E_NETWORK_MISMATCH);
+    EXPECT(addrpool_key_source_derive_address(pub, ADDRPOOL_EXTERNAL, 0x80000000u, ADDRPOOL_TESTNET,
+                                              ADDRPOOL_FORMAT_BASE58CHECK, addr, sizeof addr),
+           ADDRPOOL_E_INDEX_OUT_OF_RANGE);
+    EXPECT(addrpool_key_source_derive_address(none, ADDRPOOL_EXTERNAL, 0, ADDRPOOL_TESTNET,
+                                              ADDRPOOL_FORMAT_BASE58CHECK, addr, sizeof addr),
+           ADDRPOOL_E_NO_KEY_SOURCE);
+    EXPECT(addrpool_key_source_derive_address(pub, ADDRPOOL_EXTERNAL, 0, ADDRPOOL_TESTNET,
+                                              (addrpool_address_format)2, addr, sizeof addr),
+           ADDRPOOL_E_INVALID_ARGUMENT);
+    EXPECT(addrpool_key_source_derive_address(pub, (addrpool_pool_type)9, 0, ADDRPOOL_TESTNET,
+                                              ADDRPOOL_FORMAT_BASE58CHECK, addr, sizeof addr),
+           ADDRPOOL_E_INVALID_ARGUMENT);
+    EXPECT(addrpool_key_source_derive_address(pub, ADDRPOOL_EXTERNAL, 0, ADDRPOOL_TESTNET,
+                                              ADDRPOOL_FORMAT_BASE58CHECK, addr, 10),
+           ADDRPOOL_E_BUFFER_TOO_SMALL);
+    EXPECT(addrpool_key_source_derive_address(pub, ADDRPOOL_EXTERNAL, 0, ADDRPOOL_TESTNET,
+                                              ADDRPOOL_FORMAT_BASE58CHECK, NULL, 0),
+           ADDRPOOL_E_NULL_ARGUMENT);
+    EXPECT(addrpool_key_source_derive_address(NULL, ADDRPOOL_EXTERNAL, 0, ADDRPOOL_TESTNET,
+                                              ADDRPOOL_FORMAT_BASE58CHECK, addr, sizeof addr),
+           ADDRPOOL_E_NULL_ARGUMENT);
+    addrpool_key_source_free(pub);
+    addrpool_key_source_free(master);
+    addrpool_key_source_free(none);
+}
+
 TEST(a_none_source_hands_out_only_derived_addresses) {
     addrpool_key_source *none = NULL, *keys = NULL;
     EXPECT(addrpool_key_source_none(&none), ADDRPOOL_OK);
@@ -1493,6 +1566,7 @@ int main(void) {
     RUN(the_format_enum_keeps_p2pkh_as_an_alias_and_the_caps_are_named);
     RUN(the_public_structs_have_the_documented_layout);
     RUN(key_sources_of_every_kind_hand_out_the_same_addresses_from_a_keyless_pool);
+    RUN(a_key_source_derives_an_address_without_a_pool);
     RUN(a_none_source_hands_out_only_derived_addresses);
     RUN(key_source_constructors_name_what_is_wrong_and_never_echo_secrets);
     RUN(a_hand_out_refuses_a_key_source_that_contradicts_the_pool);
