@@ -2,7 +2,7 @@
 # The Rust crates' tests against a meson build tree's libaddrpool:
 #   bindings/rust/run_tests.sh <meson build root> <source root>
 # unit tests, doc-tests, the 10,000-thread and guard tests (cargo test), the
-# bridge example, and the check that every public item has a doc example.
+# examples (bridge, quickstart), and the check that every public item has a doc example.
 # Where a Debian cargo (/usr/bin/cargo, Rust 1.63 on Debian 12) sits beside
 # a newer one on the PATH, everything is also built with it. Registered as
 # the meson test 'rust-crates' (test/c/meson.build); exits 77 (meson:
@@ -30,6 +30,7 @@ export CARGO_TARGET_DIR="$build/bindings/rust-target"
 echo "== $(cargo --version), $(rustc --version)"
 cargo test --offline --locked --manifest-path "$manifest" --workspace
 cargo run --offline --locked --quiet --manifest-path "$manifest" -p addrpool --example bridge
+cargo run --offline --locked --quiet --manifest-path "$manifest" -p addrpool --example quickstart
 python3 "$src/bindings/rust/check_doc_examples.py" "$src/bindings/rust"
 
 if [ -x /usr/bin/cargo ] && [ "$(/usr/bin/cargo --version)" != "$(cargo --version)" ]; then
