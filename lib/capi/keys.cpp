@@ -20,6 +20,26 @@ addrpool_status key_source_from_text(const char* text, const char* name, addrpoo
     });
 }
 
+// The common shape of the two account constructors (mnemonic, seed):
+// `secret` is only checked for NULL here; `make` derives the account.
+template <class Make>
+addrpool_status key_source_on_account(const void* secret, const char* secret_name, const addrpool_network& network,
+                                      const char* account_path, addrpool_key_source** out, Make make) {
+    return guard([&] {
+        ADDRPOOL_REQUIRE(out);
+        *out = nullptr;
+        if (secret == nullptr) return null_arg(secret_name);
+        ADDRPOOL_REQUIRE(account_path);
+        Network net;
+        ADDRPOOL_TRY(to_network(network, net));
+        DerivationPath account;
+        ADDRPOOL_TRY(to_path(account_path, account));
+        KeySource keys = KeySource::none();
+        ADDRPOOL_TRY(take(make(net, account), keys));
+        return new_key_source(std::move(keys), out);
+    });
+}
+
 }  // namespace
 
 extern "C" {
@@ -37,38 +57,21 @@ addrpool_status addrpool_key_source_from_xpub(const char* account_xpub, addrpool
 addrpool_status addrpool_key_source_from_mnemonic(const char* mnemonic, const char* passphrase,
                                                   addrpool_network network, const char* account_path,
                                                   addrpool_key_source** out) {
-    return guard([&] {
-        ADDRPOOL_REQUIRE(out);
-        *out = nullptr;
-        ADDRPOOL_REQUIRE(mnemonic);
-        ADDRPOOL_REQUIRE(account_path);
-        Network net;
-        ADDRPOOL_TRY(to_network(network, net));
-        DerivationPath account;
-        ADDRPOOL_TRY(to_path(account_path, account));
-        KeySource keys = KeySource::none();
-        const std::string_view pass = passphrase != nullptr ? std::string_view(passphrase) : std::string_view();
-        ADDRPOOL_TRY(take(KeySource::from_mnemonic(mnemonic, pass, net, account), keys));
-        return new_key_source(std::move(keys), out);
-    });
+    return key_source_on_account(mnemonic, "mnemonic", network, account_path, out,
+                                 [&](Network net, const DerivationPath& account) {
+                                     const std::string_view pass =
+                                         passphrase != nullptr ? passphrase : std::string_view();
+                                     return KeySource::from_mnemonic(mnemonic, pass, net, account);
+                                 });
 }
 
 addrpool_status addrpool_key_source_from_seed(const uint8_t* seed, size_t seed_len, addrpool_network network,
                                               const char* account_path, addrpool_key_source** out) {
-    return guard([&] {
-        ADDRPOOL_REQUIRE(out);
-        *out = nullptr;
-        ADDRPOOL_REQUIRE(seed);
-        ADDRPOOL_REQUIRE(account_path);
-        Network net;
-        ADDRPOOL_TRY(to_network(network, net));
-        DerivationPath account;
-        ADDRPOOL_TRY(to_path(account_path, account));
-        KeySource keys = KeySource::none();
-        const Seed s(std::span<const std::uint8_t>(seed, seed_len));  // wiped when it goes out of scope
-        ADDRPOOL_TRY(take(KeySource::from_seed(s, net, account), keys));
-        return new_key_source(std::move(keys), out);
-    });
+    return key_source_on_account(seed, "seed", network, account_path, out,
+                                 [&](Network net, const DerivationPath& account) {
+                                     const Seed s(std::span<const std::uint8_t>(seed, seed_len));  // wiped on return
+                                     return KeySource::from_seed(s, net, account);
+                                 });
 }
 
 addrpool_status addrpool_key_source_none(addrpool_key_source** out) {

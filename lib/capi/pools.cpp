@@ -54,24 +54,37 @@ addrpool_status pool_new_impl(const char* account_key, const char* account_path,
     });
 }
 
-addrpool_status mnemonic_impl(const char* mnemonic, const char* passphrase, const char* account_path,
-                              const addrpool_network& network, const addrpool_pool_type& type,
-                              std::uint32_t gap_limit, const addrpool_pool_options* options, addrpool_pool** out) {
+// The pools on an account below a master secret (a mnemonic or a seed):
+// `secret` is only checked for NULL here; `make` turns it into the account's
+// KeySource. The cheap checks come first: a bad path costs no PBKDF2.
+template <class Make>
+addrpool_status account_pool(const void* secret, const char* secret_name, const char* account_path,
+                             const addrpool_network& network, const addrpool_pool_type& type, std::uint32_t gap_limit,
+                             const addrpool_pool_options* options, addrpool_pool** out, Make make) {
     return guard([&] {
         ADDRPOOL_REQUIRE(out);
         *out = nullptr;
-        ADDRPOOL_REQUIRE(mnemonic);
+        if (secret == nullptr) return null_arg(secret_name);
         ADDRPOOL_REQUIRE(account_path);
         PoolArgs args;
         ADDRPOOL_TRY(to_pool_args(network, type, gap_limit, options, args));
         DerivationPath account;
         ADDRPOOL_TRY(to_path(account_path, account));
-        ADDRPOOL_TRY(check_depth(account.size(), args.type));  // before PBKDF2
+        ADDRPOOL_TRY(check_depth(account.size(), args.type));
         KeySource keys = KeySource::none();
-        const std::string_view pass = passphrase != nullptr ? std::string_view(passphrase) : std::string_view();
-        ADDRPOOL_TRY(take(KeySource::from_mnemonic(mnemonic, pass, args.network, account), keys));
+        ADDRPOOL_TRY(take(make(args.network, account), keys));
         return new_checked_pool(account, std::move(args), gap_limit, std::move(keys), out);
     });
+}
+
+addrpool_status mnemonic_impl(const char* mnemonic, const char* passphrase, const char* account_path,
+                              const addrpool_network& network, const addrpool_pool_type& type,
+                              std::uint32_t gap_limit, const addrpool_pool_options* options, addrpool_pool** out) {
+    return account_pool(mnemonic, "mnemonic", account_path, network, type, gap_limit, options, out,
+                        [&](Network net, const DerivationPath& account) {
+                            const std::string_view pass = passphrase != nullptr ? passphrase : std::string_view();
+                            return KeySource::from_mnemonic(mnemonic, pass, net, account);
+                        });
 }
 
 }  // namespace
@@ -115,21 +128,11 @@ addrpool_status addrpool_pool_new_from_mnemonic_ex(const char* mnemonic, const c
 addrpool_status addrpool_pool_new_from_seed(const uint8_t* seed, size_t seed_len, const char* account_path,
                                             addrpool_network network, addrpool_pool_type type, uint32_t gap_limit,
                                             const addrpool_pool_options* options, addrpool_pool** out) {
-    return guard([&] {
-        ADDRPOOL_REQUIRE(out);
-        *out = nullptr;
-        ADDRPOOL_REQUIRE(seed);
-        ADDRPOOL_REQUIRE(account_path);
-        PoolArgs args;
-        ADDRPOOL_TRY(to_pool_args(network, type, gap_limit, options, args));
-        DerivationPath account;
-        ADDRPOOL_TRY(to_path(account_path, account));
-        ADDRPOOL_TRY(check_depth(account.size(), args.type));
-        KeySource keys = KeySource::none();
-        const Seed s(std::span<const std::uint8_t>(seed, seed_len));  // wiped when it goes out of scope
-        ADDRPOOL_TRY(take(KeySource::from_seed(s, args.network, account), keys));
-        return new_checked_pool(account, std::move(args), gap_limit, std::move(keys), out);
-    });
+    return account_pool(seed, "seed", account_path, network, type, gap_limit, options, out,
+                        [&](Network net, const DerivationPath& account) {
+                            const Seed s(std::span<const std::uint8_t>(seed, seed_len));  // wiped on return
+                            return KeySource::from_seed(s, net, account);
+                        });
 }
 
 addrpool_status addrpool_pool_new_keyless(const char* base_path, addrpool_pool_type type, uint32_t gap_limit,
