@@ -288,8 +288,11 @@ extern "C" {
     // ---- queries
     pub fn addrpool_stats(pool: *const addrpool_pool, out: *mut addrpool_pool_stats) -> addrpool_status;
     pub fn addrpool_scan_window_end(pool: *const addrpool_pool, end: *mut u32) -> addrpool_status;
-    pub fn addrpool_state(pool: *const addrpool_pool, index: u32, state: *mut addrpool_address_state)
-        -> addrpool_status;
+    pub fn addrpool_state(
+        pool: *const addrpool_pool,
+        index: u32,
+        state: *mut addrpool_address_state,
+    ) -> addrpool_status;
     pub fn addrpool_address_at(
         pool: *const addrpool_pool,
         index: u32,

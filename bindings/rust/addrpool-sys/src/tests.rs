@@ -72,9 +72,8 @@ fn the_library_fills_the_structs_it_is_given() {
 
 /// The header: `ADDRPOOL_HEADER`, or the one in this source tree.
 fn header() -> String {
-    let path = std::env::var("ADDRPOOL_HEADER").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../include/addrpool/addrpool.h").to_string()
-    });
+    let path = std::env::var("ADDRPOOL_HEADER")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../include/addrpool/addrpool.h").to_string());
     std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {} ({}); set ADDRPOOL_HEADER to addrpool.h", path, e))
 }
@@ -93,7 +92,7 @@ fn header_constants(h: &str) -> BTreeMap<String, String> {
         } else if line.starts_with("ADDRPOOL_") && line.contains(" = ") {
             let mut parts = line.splitn(2, " = ");
             let n = parts.next().unwrap();
-            let v = parts.next().unwrap().split(|c| c == ',' || c == ' ').next().unwrap();
+            let v = parts.next().unwrap().split(&[',', ' '][..]).next().unwrap();
             (n, v)
         } else {
             continue;
@@ -111,7 +110,7 @@ fn header_functions(h: &str) -> Vec<String> {
     let mut out = Vec::new();
     for chunk in h.split("ADDRPOOL_API ").skip(1) {
         let decl = chunk.split('(').next().unwrap();
-        let name = decl.rsplit(|c: char| c == ' ' || c == '*').next().unwrap();
+        let name = decl.rsplit(&[' ', '*'][..]).next().unwrap();
         if name.starts_with("addrpool_") {
             out.push(name.to_string());
         }
@@ -124,11 +123,8 @@ fn header_functions(h: &str) -> Vec<String> {
 fn every_function_and_constant_of_addrpool_h_is_declared_here_with_its_value() {
     let h = header();
     let rs = include_str!("lib.rs");
-    let mut declared: Vec<String> = rs
-        .split("pub fn ")
-        .skip(1)
-        .map(|c| c.split('(').next().unwrap().trim().to_string())
-        .collect();
+    let mut declared: Vec<String> =
+        rs.split("pub fn ").skip(1).map(|c| c.split('(').next().unwrap().trim().to_string()).collect();
     declared.sort();
     let functions = header_functions(&h);
     assert!(functions.len() > 40, "parsed only {:?}", functions);

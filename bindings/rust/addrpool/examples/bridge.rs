@@ -37,7 +37,9 @@ pub struct Account {
 mod before {
     use super::*;
 
-    /// The side table every hand-out of every wallet serialized on.
+    /// The side table every hand-out of every wallet serialized on (its type
+    /// spelled out, as the service had it).
+    #[allow(clippy::type_complexity)]
     static RESERVED: Mutex<Option<HashMap<(WalletId, AccountIndex), HashMap<u32, Instant>>>> = Mutex::new(None);
 
     pub fn next_receive_address(account: &Account, add_to_state: bool) -> Result<Address, Error> {

@@ -50,7 +50,7 @@ impl Address {
         let mut buf = AddressBuf::new();
         // SAFETY: a NUL-terminated string and a buffer of ADDRPOOL_ADDRESS_MAX bytes.
         check(unsafe { sys::addrpool_address_parse(c.as_ptr(), network.raw(), buf.as_mut_ptr(), buf.len()) })?;
-        Ok(Address { text: buf.to_string(), network })
+        Ok(Address { text: buf.text(), network })
     }
 
     /// The canonical text.

@@ -128,13 +128,24 @@ impl KeySource {
     /// assert_eq!(keys.account_xpub().unwrap(), "tpubDC5FSnBiZDMmhiuCmWAYsLwgLYrrT9rAqvTySfuCCrgsWz8wxMXUS9Tb9iVMvcRbvFcAHGkMD5Kx8koh4GquNGNTfohfk7pgjhaPCdXpoba");
     /// # Ok::<(), addrpool::Error>(())
     /// ```
-    pub fn from_mnemonic(words: &str, passphrase: &str, network: Network, account_path: &str) -> Result<KeySource, Error> {
+    pub fn from_mnemonic(
+        words: &str,
+        passphrase: &str,
+        network: Network,
+        account_path: &str,
+    ) -> Result<KeySource, Error> {
         let words = CText::secret(words, ErrorCode::InvalidMnemonic, "the mnemonic")?;
         let passphrase = CText::secret(passphrase, ErrorCode::InvalidArgument, "the passphrase")?;
         let path = CText::new(account_path, ErrorCode::InvalidPath, "the account path")?;
         // SAFETY: NUL-terminated strings and a valid out pointer.
         make(|out| unsafe {
-            sys::addrpool_key_source_from_mnemonic(words.as_ptr(), passphrase.as_ptr(), network.raw(), path.as_ptr(), out)
+            sys::addrpool_key_source_from_mnemonic(
+                words.as_ptr(),
+                passphrase.as_ptr(),
+                network.raw(),
+                path.as_ptr(),
+                out,
+            )
         })
     }
 
@@ -250,8 +261,10 @@ impl KeySource {
     /// ```
     pub fn account_xpub(&self) -> Option<String> {
         // SAFETY: a live handle; read_string passes a buffer of buf_len bytes.
-        read_string(|buf, len, required| unsafe { sys::addrpool_key_source_account_xpub(self.raw(), buf, len, required) })
-            .ok()
+        read_string(|buf, len, required| unsafe {
+            sys::addrpool_key_source_account_xpub(self.raw(), buf, len, required)
+        })
+        .ok()
     }
 
     /// The Base58Check address at `index` of a `pool_type` pool below this
@@ -301,7 +314,7 @@ impl KeySource {
                 buf.len(),
             )
         })?;
-        Ok(Address::from_library(buf.to_string(), network))
+        Ok(Address::from_library(buf.text(), network))
     }
 
     pub(crate) fn raw(&self) -> *const sys::addrpool_key_source {

@@ -191,7 +191,7 @@ impl AddressPool {
                 buf.len(),
             )
         })?;
-        Ok(Address::from_library(buf.to_string(), self.network))
+        Ok(Address::from_library(buf.text(), self.network))
     }
 
     /// As [`next_unused_and_reserve`](AddressPool::next_unused_and_reserve),
@@ -224,7 +224,7 @@ impl AddressPool {
                 buf.len(),
             )
         })?;
-        Ok(Reservation { index, address: Address::from_library(buf.to_string(), self.network), ticket })
+        Ok(Reservation { index, address: Address::from_library(buf.text(), self.network), ticket })
     }
 
     /// A materialized hand-out in a [`ReservationGuard`], which returns it
@@ -288,9 +288,8 @@ impl AddressPool {
     pub fn release(&self, reservation: &Reservation) -> bool {
         let mut released = false;
         // SAFETY: a live pool and a valid out pointer.
-        let status = unsafe {
-            sys::addrpool_release(self.raw.as_ptr(), reservation.index, reservation.ticket, &mut released)
-        };
+        let status =
+            unsafe { sys::addrpool_release(self.raw.as_ptr(), reservation.index, reservation.ticket, &mut released) };
         status == sys::ADDRPOOL_OK && released
     }
 
@@ -520,9 +519,10 @@ impl AddressPool {
     /// ```
     pub fn address_at(&self, index: u32) -> Option<Address> {
         // SAFETY: a live pool; read_string passes a buffer of buf_len bytes.
-        let text =
-            read_string(|buf, len, required| unsafe { sys::addrpool_address_at(self.raw.as_ptr(), index, buf, len, required) })
-                .ok()?;
+        let text = read_string(|buf, len, required| unsafe {
+            sys::addrpool_address_at(self.raw.as_ptr(), index, buf, len, required)
+        })
+        .ok()?;
         Some(Address::from_library(text, self.network))
     }
 
@@ -633,7 +633,13 @@ impl AddressPool {
         // SAFETY: a live pool and valid out pointers.
         expect_ok(
             unsafe {
-                sys::addrpool_pool_describe(self.raw.as_ptr(), &mut network, &mut pool_type, &mut gap_limit, &mut format)
+                sys::addrpool_pool_describe(
+                    self.raw.as_ptr(),
+                    &mut network,
+                    &mut pool_type,
+                    &mut gap_limit,
+                    &mut format,
+                )
             },
             "addrpool_pool_describe",
         );

@@ -48,7 +48,8 @@ impl CText {
         bytes.extend_from_slice(text);
         let mut out = CText { bytes, secret };
         if text.contains(&0) {
-            return Err(Error::new(code, format!("{} contains a NUL byte", what))); // `out` is wiped
+            return Err(Error::new(code, format!("{} contains a NUL byte", what)));
+            // `out` is wiped
         }
         out.bytes.push(0);
         Ok(out)
@@ -93,7 +94,7 @@ impl AddressBuf {
     }
 
     /// The NUL-terminated text the library wrote (always ASCII).
-    pub(crate) fn to_string(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         // SAFETY: the buffer is NUL-terminated: zero-filled at creation and
         // written by the library with a NUL within ADDRPOOL_ADDRESS_MAX.
         unsafe { CStr::from_ptr(self.0.as_ptr()) }.to_string_lossy().into_owned()

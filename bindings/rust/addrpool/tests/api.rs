@@ -10,9 +10,12 @@ use addrpool::{
 };
 
 const WORDS: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
-const TPRV: &str = "tprv8fPDJN9UQqg6pFsQsrVxTwHZmXLvHpfGGcsCA9rtnatUgVtBKxhtFeqiyaYKSWydunKpjhvgJf6PwTwgirwuCbFq8YKgpQiaVJf3JCrNmkR";
-const TPUB: &str = "tpubDC5FSnBiZDMmhiuCmWAYsLwgLYrrT9rAqvTySfuCCrgsWz8wxMXUS9Tb9iVMvcRbvFcAHGkMD5Kx8koh4GquNGNTfohfk7pgjhaPCdXpoba";
-const MASTER_XPRV: &str = "xprv9s21ZrQH143K3QTDL4LXw2F7HEK3wJUD2nW2nRk4stbPy6cq3jPPqjiChkVvvNKmPGJxWUtg6LnF5kejMRNNU3TGtRBeJgk33yuGBxrMPHi";
+const TPRV: &str =
+    "tprv8fPDJN9UQqg6pFsQsrVxTwHZmXLvHpfGGcsCA9rtnatUgVtBKxhtFeqiyaYKSWydunKpjhvgJf6PwTwgirwuCbFq8YKgpQiaVJf3JCrNmkR";
+const TPUB: &str =
+    "tpubDC5FSnBiZDMmhiuCmWAYsLwgLYrrT9rAqvTySfuCCrgsWz8wxMXUS9Tb9iVMvcRbvFcAHGkMD5Kx8koh4GquNGNTfohfk7pgjhaPCdXpoba";
+const MASTER_XPRV: &str =
+    "xprv9s21ZrQH143K3QTDL4LXw2F7HEK3wJUD2nW2nRk4stbPy6cq3jPPqjiChkVvvNKmPGJxWUtg6LnF5kejMRNNU3TGtRBeJgk33yuGBxrMPHi";
 const RECEIVE: [&str; 3] =
     ["yRd4FhXfVGHXpsuZXPNkMrfD9GVj46pnjt", "yfd64jEpzzTLrHnR1wq3iiYXh68AiU8mcw", "yTGFWr27HBYsb8tkLbGdxLxuKbspamdbnG"];
 const CHANGE_0: &str = "yNwHG9D2rnrJRQ8j7TG6xnWfbr8D634HeM";
@@ -271,5 +274,8 @@ fn a_mainnet_wallet_works_the_same() {
     let a = pool.next_unused_and_reserve(&keys, true).unwrap();
     assert!(a.as_str().starts_with('X'), "{}", a);
     assert_eq!(a, keys.derive_address(PoolType::Absent, 0, Network::Mainnet).unwrap());
-    assert_eq!(keys.derive_address(PoolType::Absent, 0, Network::Testnet).unwrap_err().code(), ErrorCode::NetworkMismatch);
+    assert_eq!(
+        keys.derive_address(PoolType::Absent, 0, Network::Testnet).unwrap_err().code(),
+        ErrorCode::NetworkMismatch
+    );
 }

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use addrpool::{AddressPool, AddressState, Error, ErrorCode, KeySource, Network, PoolType};
 
-const TPUB: &str = "tpubDC5FSnBiZDMmhiuCmWAYsLwgLYrrT9rAqvTySfuCCrgsWz8wxMXUS9Tb9iVMvcRbvFcAHGkMD5Kx8koh4GquNGNTfohfk7pgjhaPCdXpoba";
+const TPUB: &str =
+    "tpubDC5FSnBiZDMmhiuCmWAYsLwgLYrrT9rAqvTySfuCCrgsWz8wxMXUS9Tb9iVMvcRbvFcAHGkMD5Kx8koh4GquNGNTfohfk7pgjhaPCdXpoba";
 
 fn setup() -> (AddressPool, KeySource) {
     let keys = KeySource::from_xpub(TPUB).unwrap();

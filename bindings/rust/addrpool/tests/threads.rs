@@ -40,7 +40,8 @@ fn ten_thousand_threads_get_distinct_addresses_at_indices_0_to_9999() {
 
     let distinct: HashSet<&Address> = addresses.iter().collect();
     assert_eq!(distinct.len(), THREADS, "two threads got the same address");
-    let mut indices: Vec<u32> = addresses.iter().map(|a| pool.index_of(a).expect("a hand-out not materialized")).collect();
+    let mut indices: Vec<u32> =
+        addresses.iter().map(|a| pool.index_of(a).expect("a hand-out not materialized")).collect();
     indices.sort_unstable();
     assert!(indices.iter().copied().eq(0..THREADS as u32), "the indices are not exactly 0..{}", THREADS);
     let s = pool.stats();
