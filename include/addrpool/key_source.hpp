@@ -58,6 +58,13 @@ public:
     // An account xpub ("xpub…"/"tpub…"). Errors: the parse errors of
     // ExtendedPubKey::parse, network_mismatch.
     static Result<KeySource> from_xpub(std::string_view account_xpub, Network network);
+    // As the two above, for the network the key's version bytes name:
+    // xprv/xpub → mainnet, tprv/tpub → testnet (the test networks share
+    // them; a pool on devnet or regtest accepts such a source, see
+    // check_pool). For callers that hold only the text, e.g. the C ABI's
+    // addrpool_key_source_from_xprv. Errors: the parse errors only.
+    static Result<KeySource> from_xprv(std::string_view account_xprv);
+    static Result<KeySource> from_xpub(std::string_view account_xpub);
     // Either of the two above, whichever the text is.
     static Result<KeySource> from_extended_key(std::string_view account_key, Network network);
     // The account at `account_path` below the master key of a BIP39 mnemonic

@@ -81,6 +81,18 @@ Result<KeySource> KeySource::from_xpub(std::string_view text, Network network) {
     return from_public(key->with_network(network));
 }
 
+Result<KeySource> KeySource::from_xprv(std::string_view text) {
+    auto key = ExtendedPrivKey::parse(text);
+    if (!key) return std::move(key).error();
+    return from_private(std::move(*key));
+}
+
+Result<KeySource> KeySource::from_xpub(std::string_view text) {
+    auto key = ExtendedPubKey::parse(text);
+    if (!key) return std::move(key).error();
+    return from_public(std::move(*key));
+}
+
 Result<KeySource> KeySource::from_extended_key(std::string_view text, Network network) {
     auto priv = from_xprv(text, network);
     if (priv || priv.error().code != Errc::key_type_mismatch) return priv;
