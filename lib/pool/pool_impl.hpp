@@ -1,11 +1,13 @@
 // Internal: AddressPool's representation. Shared by pool.cpp (the pool
-// itself), persist.cpp (serialize/deserialize) and white-box tests.
+// itself), durable.cpp (its durable state for persistence) and white-box
+// tests.
 #ifndef ADDRPOOL_LIB_POOL_IMPL_HPP
 #define ADDRPOOL_LIB_POOL_IMPL_HPP
 
 #include <addrpool/pool.hpp>
 
 #include "keys/derive.hpp"
+#include "pool/durable.hpp"
 #include "pool/slot.hpp"
 #include "common/thread_annotations.hpp"
 
@@ -203,7 +205,10 @@ struct AddressPool::Impl {
     mutable detail::Mutex label_mutex;
     std::map<std::uint32_t, std::string> labels GUARDED_BY(label_mutex);
 
-    // ---- helpers used by pool.cpp and persist.cpp ----
+    // Ordering of concurrent save() calls (durable.hpp, lib/persist/bridge.cpp).
+    mutable detail::SaveOrder save_order;
+
+    // ---- helpers used by pool.cpp and durable.cpp ----
     std::uint64_t now_ms_floor() const;
     std::uint64_t now_ms_ceil() const;
     Address address_from(const Hash160& h) const { return Address(network, AddressKind::p2pkh, h, options.format); }
