@@ -429,7 +429,12 @@ Result<void> older_save_finishing_last(AddressPool& pool, const fs::path& a_path
     plan.release = &release;
     ScopedSeam seam_in_use(plan);
     std::optional<Result<void>> older;
-    std::thread a([&] { older = pool.save(a_path); });
+    std::thread a([&] {
+        older = pool.save(a_path);
+        // A failed before its fsync (the test fails below): do not leave the
+        // main thread waiting, nor hold B's fsync.
+        if (g_file_fsyncs.exchange(1) == 0) reached.count_down();
+    });
     reached.wait();  // A has its snapshot (index 5 unused) and waits in its first fsync
     CHECK(pool.mark_index_used(5));
     auto newer = pool.save(b_path);  // the second fsync of a temporary: not held

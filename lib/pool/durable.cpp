@@ -6,6 +6,7 @@
 #include "pool/pool_impl.hpp"
 #include "pool/slot.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace addrpool::detail {
@@ -28,7 +29,15 @@ std::vector<DurableEntry> durable_entries(const AddressPool::Impl& p) {
     // before this call began was made on a published slot, whose publish()
     // raised touched_end first: it is below `end`.
     const std::uint32_t end = p.touched_end.load(boost::memory_order_acquire);
+    // Room for every allocated slot below `end` (a bound on the entries, in
+    // proportion to the memory the slots already take; never by `end` alone,
+    // which one entry near 2^31 makes huge).
+    std::size_t allocated = 0;
+    for (unsigned k = 0; end != 0 && k <= SlotArray::segment_of(end - 1); ++k) {
+        if (p.slots.find(SlotArray::segment_base(k)) != nullptr) allocated += SlotArray::segment_size(k);
+    }
     std::vector<DurableEntry> out;
+    out.reserve(std::min<std::size_t>(allocated, end));
     for (std::uint32_t i = 0; i < end; ++i) {
         const Slot* s = p.slots.find(i);
         if (s == nullptr) {
