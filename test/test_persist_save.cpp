@@ -312,6 +312,38 @@ TEST_CASE("saving over a directory is io_error and removes its temporary file", 
     CHECK(tmp.entries() == std::vector<std::string>{"taken"});
 }
 
+// ---- the atomic-file module on its own --------------------------------------------
+
+TEST_CASE("write_file replaces a file whole with any bytes, and read_file reads them back", "[persist][atomic-file]") {
+    TempDir tmp;
+    const fs::path file = tmp.dir / "data";
+    const std::string bytes("not a pool file\0\xff", 17);
+    REQUIRE(seam::write_file(file, bytes));
+    REQUIRE(seam::write_file(file, ""));  // replaced: now empty
+    auto empty = seam::read_file(file);
+    REQUIRE(empty);
+    CHECK(empty->empty());
+    REQUIRE(seam::write_file(file, bytes));
+    auto back = seam::read_file(file);
+    REQUIRE(back);
+    CHECK(*back == bytes);
+    CHECK(tmp.entries() == std::vector<std::string>{"data"});
+    CHECK((fs::status(file).permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
+}
+
+TEST_CASE("read_file refuses a FIFO at once instead of waiting for a writer", "[persist][atomic-file][io]") {
+    TempDir tmp;
+    const fs::path fifo = tmp.dir / "fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    auto r = seam::read_file(fifo);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::io_error);
+    CHECK(r.error().message.find("not a regular file") != std::string::npos);
+    auto pool = AddressPool::load(fifo);
+    REQUIRE_FALSE(pool);
+    CHECK(pool.error().code == Errc::io_error);
+}
+
 // ---- faults at each step of save (issue 12 item 8) ------------------------------
 
 TEST_CASE("ENOSPC or EIO at any step of save is io_error naming the step; the previous file stays whole; "

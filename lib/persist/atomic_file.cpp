@@ -305,7 +305,9 @@ Result<void> write_file(const std::filesystem::path& path, std::string_view data
 }
 
 Result<std::string> read_file(const std::filesystem::path& path) {
-    Fd f(open_retry(path.c_str(), O_RDONLY | O_CLOEXEC));
+    // O_NONBLOCK: a FIFO or device opens at once (and is refused below)
+    // instead of blocking the open; reads of a regular file ignore it.
+    Fd f(open_retry(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     if (f.fd < 0) {
         const int err = errno;
         return io_error("cannot open", path, err);

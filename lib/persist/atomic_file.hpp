@@ -84,7 +84,8 @@ private:
 Result<void> write_file(const std::filesystem::path& path, std::string_view data);
 
 // The whole content of a regular file. Errors: io_error (cannot open, stat or
-// read it, or it is not a regular file). Allocates the file's size. Blocking.
+// read it, or it is not a regular file: a FIFO or device is refused without
+// waiting for a writer). Allocates the file's size. Blocking.
 Result<std::string> read_file(const std::filesystem::path& path);
 
 }  // namespace addrpool::detail::atomic_file
