@@ -1,5 +1,7 @@
 // Persistence (issue 5): durable "used", ephemeral "reserved"; the file
-// format, its corruption table, atomic save, and snapshots under concurrency.
+// format and its codec, files written by earlier code, the corruption table,
+// and snapshots under concurrency. Saving to disk (atomic replacement, faults,
+// the order of concurrent saves) is in test_persist_save.cpp.
 #include <addrpool/addrpool.hpp>
 
 #include "keys/crypto.hpp"
@@ -8,19 +10,11 @@
 
 #include <catch2/catch.hpp>
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/file.h>
-#include <sys/wait.h>
-#include <unistd.h>
-#include <cerrno>
-
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <latch>
 #include <random>
 #include <set>
