@@ -1,6 +1,6 @@
 // Internal: the POSIX calls lib/persist/atomic_file.cpp makes on its write and
 // read paths, as one replaceable table: the seam for fault injection
-// (test/test_persist.cpp makes each step fail with ENOSPC, EIO, EINTR or a
+// (test/test_persist_save.cpp makes each step fail with ENOSPC, EIO, EINTR or a
 // short write). The stale-temporary cleanup is best effort and calls POSIX
 // directly.
 //
