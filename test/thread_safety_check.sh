@@ -14,9 +14,9 @@ if [ -z "$cxx" ]; then
   echo "clang++ not found (scripts/install-deps installs clang-14)" >&2
   exit 1
 fi
-for f in pool/pool.cpp persist/persist.cpp; do
+for f in pool/pool.cpp pool/durable.cpp persist/bridge.cpp; do
   "$cxx" -std=c++20 -fsyntax-only -Wthread-safety -Wthread-safety-beta -Werror \
     -I"$root/include" -I"$root/lib" "$root/lib/$f"
   echo "ok: lib/$f"
 done
-echo "2 passed, 0 failed"
+echo "3 passed, 0 failed"

@@ -328,9 +328,19 @@ public:
     // touched. Where flock does not work nothing is removed; where it is
     // local to one host and the directory is shared across hosts, a remote
     // writer's file may be removed (it then fails with io_error; no file is
-    // damaged). Thread-safe; concurrent saves to one path each write a whole
-    // file and the last rename wins. Blocking.
+    // damaged). The error message names the failing step (create, write,
+    // fsync, rename, directory fsync); EINTR and short writes are retried.
+    // Thread-safe: concurrent saves of this pool to one file (one directory
+    // and name, however the path spells them) are renamed in the order they
+    // began; a save whose snapshot is older than one already renamed there
+    // removes its temporary file and succeeds. So when save returns success,
+    // the file holds this save's snapshot or a newer one of this pool: every
+    // used mark that completed before the call began. Saves of different
+    // pools or processes to one file are not ordered (the last rename wins).
+    // Blocking.
     Result<void> save(const std::filesystem::path& path) const;
+    // Reads `path` whole and deserializes it. Errors: io_error (cannot open or
+    // read it, or not a regular file) and those of deserialize. Blocking.
     static Result<AddressPool> load(const std::filesystem::path& path, PoolOptions options = {});
 
     struct ADDRPOOL_NO_EXPORT Impl;  // lib/pool/pool_impl.hpp; not exported

@@ -17,6 +17,7 @@
 #include <addrpool/pool.hpp>
 
 #include "common/thread_annotations.hpp"
+#include "pool/durable.hpp"
 #include "pool/lookup.hpp"
 #include "pool/slot.hpp"
 #include "pool/slot_array.hpp"
@@ -103,6 +104,9 @@ struct AddressPool::Impl {
         const detail::Hot* h = hot_or_null();
         return h == nullptr ? nullptr : h->slots.find(i);
     }
+
+    // Ordering of concurrent save() calls (durable.hpp, lib/persist/bridge.cpp).
+    mutable detail::SaveOrder save_order;
 
     // The clock: stamps (rounded up) and sweep readings (rounded down), in
     // milliseconds since `epoch`. With the default clock, stamps come from
