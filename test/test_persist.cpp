@@ -341,7 +341,7 @@ TEST_CASE("encode writes what the independent writer writes, and parse gives bac
     detail::codec::PoolFile f;
     f.network = Network::testnet;
     f.type = PoolType::external;
-    f.format = AddressFormat::p2pkh;
+    f.format = AddressFormat::base58check;
     f.gap_limit = 20;
     f.base_path = {44 | hardened_bit, 1 | hardened_bit, hardened_bit, 0};
     f.entries = {{0, fake_hash(0), true}, {1, fake_hash(1), false}, {5, fake_hash(5), false}};

@@ -60,7 +60,7 @@ using PoolFileEntry = DurableEntry;
 struct PoolFile {
     Network network = Network::mainnet;
     PoolType type = PoolType::external;
-    AddressFormat format = AddressFormat::p2pkh;
+    AddressFormat format = AddressFormat::base58check;
     std::uint32_t gap_limit = 0;
     std::vector<std::uint32_t> base_path;  // at most 255 components
     // The highest used entry's index. Derived data: parse fills it after
