@@ -35,7 +35,7 @@ struct addrpool_key_source {
     addrpool::KeySource keys;
 };
 
-namespace addrpool::capi {
+namespace addrpool::detail::capi {
 
 inline constexpr std::uint32_t max_index = 0x80000000u;  // indices are < 2^31
 inline constexpr std::uint32_t max_gap_limit = ADDRPOOL_MAX_GAP_LIMIT;
@@ -69,7 +69,7 @@ addrpool_status guard(F&& body) noexcept {
 
 #define ADDRPOOL_REQUIRE(p) \
     do {                    \
-        if ((p) == nullptr) return ::addrpool::capi::null_arg(#p); \
+        if ((p) == nullptr) return ::addrpool::detail::capi::null_arg(#p); \
     } while (0)
 
 // Early return of a non-OK status: ADDRPOOL_TRY(to_network(n, net));
@@ -136,6 +136,6 @@ bool write_address(const std::string& text, char* address) noexcept;
 addrpool_status new_pool(AddressPool pool, KeySource keys, addrpool_pool** out);
 addrpool_status new_key_source(KeySource keys, addrpool_key_source** out);
 
-}  // namespace addrpool::capi
+}  // namespace addrpool::detail::capi
 
 #endif  // ADDRPOOL_CAPI_CAPI_HPP

@@ -3,7 +3,7 @@
 
 #include <string>
 
-namespace addrpool::capi {
+namespace addrpool::detail::capi {
 
 addrpool_status to_network(const addrpool_network& in, Network& out) {
     if (raw(in) < ADDRPOOL_MAINNET || raw(in) > ADDRPOOL_REGTEST) {
@@ -118,4 +118,4 @@ addrpool_status new_key_source(KeySource keys, addrpool_key_source** out) {
     return ADDRPOOL_OK;
 }
 
-}  // namespace addrpool::capi
+}  // namespace addrpool::detail::capi

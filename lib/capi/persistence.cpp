@@ -5,7 +5,7 @@
 #include <filesystem>
 
 using namespace addrpool;
-using namespace addrpool::capi;
+using namespace addrpool::detail::capi;
 
 namespace {
 

@@ -3,7 +3,7 @@
 #include "capi/capi.hpp"
 
 using namespace addrpool;
-using namespace addrpool::capi;
+using namespace addrpool::detail::capi;
 
 namespace {
 

@@ -5,7 +5,7 @@
 #include <optional>
 
 using namespace addrpool;
-using namespace addrpool::capi;
+using namespace addrpool::detail::capi;
 
 extern "C" {
 

@@ -4,7 +4,7 @@
 // allocates, so reporting an out-of-memory failure cannot itself fail.
 #include "capi/capi.hpp"
 
-namespace addrpool::capi {
+namespace addrpool::detail::capi {
 
 namespace {
 
@@ -57,16 +57,16 @@ addrpool_status null_arg(const char* name) noexcept {
     return fail(ADDRPOOL_E_NULL_ARGUMENT, std::string_view(buf, n));
 }
 
-}  // namespace addrpool::capi
+}  // namespace addrpool::detail::capi
 
 using namespace addrpool;
 
 extern "C" {
 
-const char* addrpool_last_error(void) { return capi::t_last_error; }
+const char* addrpool_last_error(void) { return detail::capi::t_last_error; }
 
 const char* addrpool_status_name(addrpool_status status) {
-    const long long v = capi::raw(status);
+    const long long v = detail::capi::raw(status);
     if (v == ADDRPOOL_OK) return "ok";
     if (v >= ADDRPOOL_E_INVALID_ARGUMENT && v <= ADDRPOOL_E_BACKEND_UNAVAILABLE) return errc_name(static_cast<Errc>(v));
     switch (v) {

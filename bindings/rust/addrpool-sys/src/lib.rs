@@ -141,6 +141,7 @@ extern "C" {
     // ---- diagnostics
     pub fn addrpool_last_error() -> *const c_char;
     pub fn addrpool_status_name(status: addrpool_status) -> *const c_char;
+    pub fn addrpool_version() -> *const c_char;
 
     // ---- creating and destroying pools
     pub fn addrpool_pool_options_init(options: *mut addrpool_pool_options) -> addrpool_status;

@@ -55,3 +55,15 @@ pub use pool::{AddressPool, Reservation};
 pub use types::{
     AddressFormat, AddressState, GapPolicy, Network, PoolOptions, PoolStats, PoolType, MAX_GAP_LIMIT, MAX_LOOKAHEAD,
 };
+
+/// The version of the addrpool library this crate is linked against
+/// (`addrpool_version()`), e.g. `"0.1.0"`.
+///
+/// ```
+/// let v = addrpool::version();
+/// assert_eq!(v.split('.').count(), 3);
+/// ```
+pub fn version() -> &'static str {
+    // SAFETY: addrpool_version returns a static NUL-terminated ASCII string.
+    unsafe { std::ffi::CStr::from_ptr(addrpool_sys::addrpool_version()) }.to_str().unwrap_or("unknown")
+}
