@@ -721,10 +721,9 @@ TEST_CASE("the codec reads a file with entries near 2^31 in 64 MiB of address sp
     check_in_child("parse");
 }
 
-// Fails until the pool's slot array stops allocating in proportion to the
-// highest index (today one 2^30-slot segment, 32 GiB, for index 2^31 - 1);
-// the pool rewrite makes it pass and then drops [!mayfail].
+// The slot array allocates in proportion to what is used (2^16-slot chunks
+// above 2^16), not to the highest index.
 TEST_CASE("a file with entries near 2^31 loads, or is refused with a clear error, in 64 MiB of address space",
-          "[persist][address-space][!mayfail]") {
+          "[persist][address-space]") {
     check_in_child("load");
 }

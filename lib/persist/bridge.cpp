@@ -51,7 +51,7 @@ Result<AddressPool> AddressPool::deserialize(std::string_view bytes, PoolOptions
 // of different pools, or from other processes, are not ordered: between
 // those the last rename wins.
 Result<void> AddressPool::save(const std::filesystem::path& path) const {
-    detail::SaveOrder& order = impl_->save_order;
+    detail::SaveOrder& order = impl_->save_order();
     // acq_rel: the release half makes everything this thread did before
     // (e.g. a used mark) visible to every save that takes a higher number
     // (its acquire half reads this value or a later one in the release

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -32,10 +33,10 @@ std::optional<std::uint32_t> first_derived(const Impl& p) {
 
 Result<void> check_account(Impl& p, const KeySource& ks) {
     const ExtendedPubKey account = *ks.account_public_key();
-    const std::pair<PubKeyBytes, ChainCode> key{account.public_key(), account.chain_code()};
-    LockGuard lock(p.account_mutex);
-    if (p.account_key) {
-        if (*p.account_key == key) return {};
+    // (B1) acquire: pairs with the release CAS (B2): the bound key's bytes
+    // are visible.
+    if (const Impl::BoundKey* bound = p.bound_key.load(boost::memory_order_acquire)) {
+        if (bound->key == account.public_key() && bound->chain_code == account.chain_code()) return {};
         return make_error(Errc::invalid_argument, "the key source holds a different account key than this pool's");
     }
     if (auto ok = ks.check_pool(p.base_path, p.type, p.network); !ok) return std::move(ok).error();
@@ -48,8 +49,18 @@ Result<void> check_account(Impl& p, const KeySource& ks) {
                               "the key source does not derive this pool's addresses (index " + std::to_string(*i) + ")");
         }
     }
-    p.account_key = key;
-    return {};
+    auto fresh = std::make_unique<Impl::BoundKey>(Impl::BoundKey{account.public_key(), account.chain_code()});
+    const Impl::BoundKey* expected = nullptr;
+    // (B2) acq_rel: release publishes the key's bytes to (B1); acquire on
+    // failure reads the winner's. Two first derivations with different keys
+    // race here: one binds, the other compares against it.
+    if (p.bound_key.compare_exchange_strong(expected, fresh.get(), boost::memory_order_acq_rel,
+                                            boost::memory_order_acquire)) {
+        fresh.release();  // owned by the pool (~Impl)
+        return {};
+    }
+    if (expected->key == account.public_key() && expected->chain_code == account.chain_code()) return {};
+    return make_error(Errc::invalid_argument, "the key source holds a different account key than this pool's");
 }
 
 bool is_derived(const Impl& p, std::uint32_t i) noexcept {
@@ -57,11 +68,18 @@ bool is_derived(const Impl& p, std::uint32_t i) noexcept {
     return s != nullptr && s->derived();  // (D3)
 }
 
-std::optional<std::uint32_t> derived_index_of(const Impl& p, const Address& address) {
-    if (address.kind() != AddressKind::p2pkh || !same_encoding(address.network(), p.network)) return std::nullopt;
+std::optional<std::uint32_t> derived_index_of(const Impl& p, const Hash160& h) {
+    if (const IndexSink* sink = p.sink_or_null()) {
+        if (auto i = sink->find(h)) return i;  // everything derived since (and before) the attach
+    }
     const LookupIndex* lookup = p.lookup_or_null();
     if (lookup == nullptr) return std::nullopt;
-    return lookup->find(address.hash160());
+    return lookup->find(h);
+}
+
+std::optional<std::uint32_t> derived_index_of(const Impl& p, const Address& address) {
+    if (address.kind() != AddressKind::p2pkh || !same_encoding(address.network(), p.network)) return std::nullopt;
+    return derived_index_of(p, address.hash160());
 }
 
 namespace {

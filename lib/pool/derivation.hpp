@@ -38,7 +38,8 @@ inline constexpr std::uint32_t kRefillBatch = 32;
 // (KeySource::check_pool) — and refuses another account key afterwards
 // (invalid_argument): mixing keys would publish another wallet's addresses
 // under this pool's indices. A pool loaded from a file re-derives one stored
-// entry to check the first key source. Blocking (the account mutex).
+// entry to check the first key source. Lock-free once bound (a load and a
+// compare); the first binding derives one key for a loaded pool.
 Result<void> check_account(Impl& p, const KeySource& ks);
 
 // The hash of index i: published already, or derived by this thread, or —
@@ -54,6 +55,7 @@ bool is_derived(const Impl& p, std::uint32_t i) noexcept;
 // platform renderings of one key are one entry), or nullopt. Blocking (a
 // lookup shard mutex).
 std::optional<std::uint32_t> derived_index_of(const Impl& p, const Address& address);
+std::optional<std::uint32_t> derived_index_of(const Impl& p, const Hash160& h);
 
 // Before a hand-out reads its clock: if fewer than lookahead/2 derived
 // indices are left above `frontier` and this thread wins the refill flag,

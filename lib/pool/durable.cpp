@@ -36,8 +36,10 @@ std::vector<DurableEntry> durable_entries(const AddressPool::Impl& p) {
 }
 
 DurableLabels durable_labels(const AddressPool::Impl& p) {
-    LockGuard lock(p.label_mutex);
-    return DurableLabels(p.labels.begin(), p.labels.end());
+    const AddressPool::Impl::Labels* l = p.labels_or_null();
+    if (l == nullptr) return {};
+    LockGuard lock(l->mutex);
+    return DurableLabels(l->map.begin(), l->map.end());
 }
 
 Result<void> load_durable(AddressPool::Impl& p, std::span<const DurableEntry> entries,
@@ -55,8 +57,10 @@ Result<void> load_durable(AddressPool::Impl& p, std::span<const DurableEntry> en
         return make_error(Errc::io_error, "not enough memory or address space to hold the pool's " +
                                               std::to_string(entries.size()) + " entries");
     }
-    LockGuard lock(p.label_mutex);  // uncontended; keeps the GUARDED_BY contract checkable
-    for (auto& [i, text] : labels) p.labels.emplace_hint(p.labels.end(), i, std::move(text));
+    if (labels.empty()) return {};
+    AddressPool::Impl::Labels& l = p.labels();
+    LockGuard lock(l.mutex);  // uncontended; keeps the GUARDED_BY contract checkable
+    for (auto& [i, text] : labels) l.map.emplace_hint(l.map.end(), i, std::move(text));
     return {};
 }
 

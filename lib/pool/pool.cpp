@@ -76,6 +76,10 @@ AddressPool::Impl::~Impl() {
     // relaxed: no concurrent users in a destructor.
     delete hot_ptr.load(boost::memory_order_relaxed);
     delete lookup_ptr.load(boost::memory_order_relaxed);
+    delete sink_ptr.load(boost::memory_order_relaxed);
+    delete bound_key.load(boost::memory_order_relaxed);
+    delete labels_ptr.load(boost::memory_order_relaxed);
+    delete save_order_ptr.load(boost::memory_order_relaxed);
 }
 
 namespace {
@@ -98,6 +102,8 @@ T& make_once(boost::atomic<T*>& slot_ptr) {
 
 detail::Hot& AddressPool::Impl::make_hot() { return make_once(hot_ptr); }
 detail::LookupIndex& AddressPool::Impl::lookup() { return make_once(lookup_ptr); }
+AddressPool::Impl::Labels& AddressPool::Impl::labels() { return make_once(labels_ptr); }
+detail::SaveOrder& AddressPool::Impl::save_order() { return make_once(save_order_ptr); }
 
 std::uint64_t AddressPool::Impl::stamp_ms() const {
     if (options.clock) return ceil_ms(std::chrono::duration_cast<std::chrono::nanoseconds>(options.clock() - epoch).count());
@@ -146,11 +152,40 @@ void AddressPool::Impl::publish(std::uint32_t i, const Hash160& h) {
     if (s.derived()) return;       // (D3) already published by someone
     // Every deriver of i stores the same bytes and registers the same entry,
     // so no writer needs electing and no deriver returns before its index is
-    // fully published.
+    // fully published: registered (the sink or the lookup index) before
+    // kDerived, so whoever sees kDerived can look the address up.
     s.store_hash(h);
-    lookup().insert(h, i);  // idempotent
-    // (D2) release: publishes the hash stored above to every (D3) that sees kDerived.
-    s.meta.fetch_or(Slot::kDerived, boost::memory_order_release);
+    detail::IndexSink* sink = sink_or_null();  // (I2)
+    if (sink != nullptr) sink->insert(h, i);   // idempotent
+    else lookup().insert(h, i);                 // idempotent
+    // (D2) release: publishes the hash stored above to every (D3) that sees
+    // kDerived. seq_cst: also the write of the Dekker pair with
+    // attach_sink's scan (I1), before the re-check below.
+    s.meta.fetch_or(Slot::kDerived, boost::memory_order_seq_cst);
+    // A sink attached after we looked (and whose backfill may have read our
+    // slot before kDerived): register there too.
+    if (sink == nullptr) {
+        if (detail::IndexSink* late = sink_or_null()) late->insert(h, i);  // (I2)
+    }
+}
+
+void AddressPool::Impl::attach_sink(std::unique_ptr<detail::IndexSink> sink) {
+    detail::IndexSink* expected = nullptr;
+    // (I1) seq_cst: the write of the Dekker pair with publish(): either a
+    // deriver's re-check (I2) after its kDerived sees the sink, or the scan
+    // below, after this CAS, sees its kDerived — each entry reaches the sink.
+    if (!sink_ptr.compare_exchange_strong(expected, sink.get(), boost::memory_order_seq_cst,
+                                          boost::memory_order_seq_cst)) {
+        std::abort();  // attached twice: a caller bug (lib/wallet attaches once per pool)
+    }
+    detail::IndexSink* k = sink.release();  // owned by the pool from here (~Impl)
+    detail::Hot* h = hot_or_null();
+    if (h == nullptr) return;
+    const std::uint32_t end = h->touched_end.load(boost::memory_order_acquire);  // (T2) acquire: pairs with (T1)
+    h->slots.for_each(0, end, [&](std::uint32_t i, const Slot& s) {
+        // seq_cst: the read of the Dekker pair with publish()'s (D2).
+        if (s.meta.load(boost::memory_order_seq_cst) & Slot::kDerived) k->insert(s.load_hash(), i);
+    });
 }
 
 // ===========================================================================

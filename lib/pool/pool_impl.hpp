@@ -18,6 +18,7 @@
 
 #include "common/thread_annotations.hpp"
 #include "pool/durable.hpp"
+#include "pool/index_sink.hpp"
 #include "pool/lookup.hpp"
 #include "pool/slot.hpp"
 #include "pool/slot_array.hpp"
@@ -73,17 +74,46 @@ struct AddressPool::Impl {
     // The hot block: null until the first state change (see the top).
     // (K1)/(K2): made by whoever needs it first, published by CAS.
     boost::atomic<detail::Hot*> hot_ptr{nullptr};
-    // hash160 -> index of every derived index (lookup.hpp), made with the hot block.
+    // hash160 -> index of every derived index (lookup.hpp), made by the
+    // first derivation of a pool with no sink.
     boost::atomic<detail::LookupIndex*> lookup_ptr{nullptr};
+    // The set-wide index this pool registers its derived hashes in instead
+    // (index_sink.hpp), owned by the pool; null for a pool on its own.
+    // (I1)/(I2): attached once, see attach_sink().
+    boost::atomic<detail::IndexSink*> sink_ptr{nullptr};
 
     // The account key (public key and chain code) this pool derives from,
-    // bound on first derivation.
-    detail::Mutex account_mutex;
-    std::optional<std::pair<PubKeyBytes, ChainCode>> account_key GUARDED_BY(account_mutex);
+    // bound once, by CAS, on first derivation (derivation.cpp check_account).
+    struct BoundKey {
+        PubKeyBytes key;
+        ChainCode chain_code;
+    };
+    boost::atomic<const BoundKey*> bound_key{nullptr};
 
-    // Labels of generated entries.
-    mutable detail::Mutex label_mutex;
-    std::map<std::uint32_t, std::string> labels GUARDED_BY(label_mutex);
+    // Labels of generated entries, made by the first set_label.
+    struct Labels {
+        mutable detail::Mutex mutex;
+        std::map<std::uint32_t, std::string> map GUARDED_BY(mutex);
+    };
+    boost::atomic<Labels*> labels_ptr{nullptr};
+    Labels& labels();
+    const Labels* labels_or_null() const noexcept {
+        return labels_ptr.load(boost::memory_order_acquire);  // (K3) acquire: pairs with (K2)
+    }
+
+    // Ordering of concurrent save() calls (durable.hpp, lib/persist/bridge.cpp),
+    // made by the first save.
+    boost::atomic<detail::SaveOrder*> save_order_ptr{nullptr};
+    detail::SaveOrder& save_order();
+
+    // Attaches the set-wide index: from now on every derived hash goes to
+    // `sink`, and every hash derived before is copied into it. Once per
+    // pool; thread-safe against concurrent derivations (the Dekker pairing
+    // (I1)/(I2) with publish()).
+    void attach_sink(std::unique_ptr<detail::IndexSink> sink);
+    detail::IndexSink* sink_or_null() const noexcept {
+        return sink_ptr.load(boost::memory_order_seq_cst);  // (I2) seq_cst: see attach_sink
+    }
 
     // ---- helpers ----
     detail::Hot* hot_or_null() const noexcept {
@@ -104,9 +134,6 @@ struct AddressPool::Impl {
         const detail::Hot* h = hot_or_null();
         return h == nullptr ? nullptr : h->slots.find(i);
     }
-
-    // Ordering of concurrent save() calls (durable.hpp, lib/persist/bridge.cpp).
-    mutable detail::SaveOrder save_order;
 
     // The clock: stamps (rounded up) and sweep readings (rounded down), in
     // milliseconds since `epoch`. With the default clock, stamps come from

@@ -254,17 +254,20 @@ std::vector<Address> AddressPool::unused_addresses() const {
 bool AddressPool::set_label(const Address& address, std::string text) {
     auto i = index_of(address);
     if (!i) return false;
-    detail::LockGuard lock(impl_->label_mutex);
-    impl_->labels[*i] = std::move(text);
+    Impl::Labels& l = impl_->labels();
+    detail::LockGuard lock(l.mutex);
+    l.map[*i] = std::move(text);
     return true;
 }
 
 std::optional<std::string> AddressPool::label(const Address& address) const {
     auto i = index_of(address);
     if (!i) return std::nullopt;
-    detail::LockGuard lock(impl_->label_mutex);
-    auto it = impl_->labels.find(*i);
-    if (it == impl_->labels.end()) return std::nullopt;
+    const Impl::Labels* l = impl_->labels_or_null();
+    if (l == nullptr) return std::nullopt;
+    detail::LockGuard lock(l->mutex);
+    auto it = l->map.find(*i);
+    if (it == l->map.end()) return std::nullopt;
     return it->second;
 }
 

@@ -43,10 +43,10 @@ Result<std::vector<ScriptMatch>> AddressPool::mark_scripts_used(std::span<const 
     }
     std::vector<ScriptMatch> out;
     // First pass: one lookup per distinct hash.
-    if (const detail::LookupIndex* lookup = p.lookup_or_null()) {
+    {
         std::vector<std::pair<std::uint32_t, std::vector<std::size_t>>> found;
         for (auto it = waiting.begin(); it != waiting.end();) {
-            if (auto i = lookup->find(it->first)) {
+            if (auto i = detail::derived_index_of(p, it->first)) {
                 found.emplace_back(*i, std::move(it->second));
                 it = waiting.erase(it);
             } else {
