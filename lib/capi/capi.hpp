@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <atomic>
 #include <cstring>
 #include <exception>
 #include <new>
@@ -28,11 +29,24 @@
 struct addrpool_pool {
     addrpool::AddressPool pool;
     addrpool::KeySource keys;
+    // Unique for the process's life (a pool freed and another made at the
+    // same address get different ids): see addrpool_key_source::fits.
+    std::uint64_t id = next_id();
+
+    static std::uint64_t next_id() noexcept {
+        static std::atomic<std::uint64_t> counter{1};
+        return counter.fetch_add(1, std::memory_order_relaxed);  // relaxed: only uniqueness matters
+    }
 };
 
 // A key source handle: one shared, immutable KeySource (clones share it).
 struct addrpool_key_source {
     addrpool::KeySource keys;
+    // The id of the last pool this source was found to fit
+    // (KeySource::check_pool): a hand-out from the same pool again skips the
+    // check. relaxed: the check is a pure function of immutable data (the
+    // key, the pool's configuration), so a stale value only costs a re-check.
+    mutable std::atomic<std::uint64_t> fits{0};
 };
 
 namespace addrpool::detail::capi {
@@ -118,6 +132,8 @@ addrpool_status check_depth(std::size_t account_depth, PoolType type);
 // Whether `keys` may derive for `pool`: its depth fits, and
 // KeySource::check_pool(base path, type, network).
 addrpool_status check_keys_fit(const KeySource& keys, const AddressPool& pool);
+// As check_keys_fit, skipped when this key source fitted this very pool last time.
+addrpool_status check_keys_fit_cached(const addrpool_key_source& keys, const addrpool_pool& pool);
 
 // ---- results out (convert.cpp) ----------------------------------------------
 

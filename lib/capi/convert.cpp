@@ -68,6 +68,13 @@ addrpool_status check_keys_fit(const KeySource& keys, const AddressPool& pool) {
     return take(keys.check_pool(pool.base_path(), pool.type(), pool.network()));
 }
 
+addrpool_status check_keys_fit_cached(const addrpool_key_source& keys, const addrpool_pool& pool) {
+    if (keys.fits.load(std::memory_order_relaxed) == pool.id) return ADDRPOOL_OK;  // relaxed: see capi.hpp
+    ADDRPOOL_TRY(check_keys_fit(keys.keys, pool.pool));
+    keys.fits.store(pool.id, std::memory_order_relaxed);  // relaxed: see capi.hpp
+    return ADDRPOOL_OK;
+}
+
 void clear_string_out(char* buf, std::size_t buf_len, std::size_t* required) noexcept {
     if (required != nullptr) *required = 0;
     if (buf != nullptr && buf_len > 0) buf[0] = '\0';

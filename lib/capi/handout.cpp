@@ -63,7 +63,7 @@ addrpool_status addrpool_reserve_with(addrpool_pool* pool, const addrpool_key_so
         ADDRPOOL_REQUIRE(index);
         ADDRPOOL_REQUIRE(ticket);
         ADDRPOOL_TRY(check_address_buffer(address, address_len, false, "address"));
-        ADDRPOOL_TRY(check_keys_fit(keys->keys, pool->pool));
+        ADDRPOOL_TRY(check_keys_fit_cached(*keys, *pool));
         return hand_out(pool->pool, keys->keys, add_to_state, index, ticket, address);
     });
 }
@@ -75,7 +75,7 @@ addrpool_status addrpool_next_unused_and_reserve(addrpool_pool* pool, const addr
         ADDRPOOL_REQUIRE(pool);
         ADDRPOOL_REQUIRE(keys);
         ADDRPOOL_TRY(check_address_buffer(address, address_len, true, "address"));
-        ADDRPOOL_TRY(check_keys_fit(keys->keys, pool->pool));
+        ADDRPOOL_TRY(check_keys_fit_cached(*keys, *pool));
         return hand_out(pool->pool, keys->keys, add_to_state, nullptr, nullptr, address);
     });
 }

@@ -189,7 +189,13 @@ Result<void> KeySource::check_pool(const DerivationPath& base_path, PoolType typ
         return make_error(Errc::invalid_argument, "the base path " + base_path.to_string() +
                                                       " does not pass through the account key (its child number differs)");
     }
-    if (!relative && impl_->account_path && pool_base_path(*impl_->account_path, type) != base_path) {
+    // base_path == pool_base_path(account_path, type), compared in place (no allocation:
+    // the C ABI checks every hand-out's key source).
+    const auto below_account = [&](const DerivationPath& account) {
+        const auto& a = account.components();
+        return c.size() == a.size() + chain_levels && std::equal(a.begin(), a.end(), c.begin());
+    };
+    if (!relative && impl_->account_path && !below_account(*impl_->account_path)) {
         return make_error(Errc::invalid_argument, "the base path " + base_path.to_string() + " is not below the account " +
                                                       impl_->account_path->to_string() + " of the key source");
     }
