@@ -13,6 +13,7 @@
 #include <chrono>
 #include <latch>
 #include <set>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -967,4 +968,50 @@ TEST_CASE("a reservation freed by a sweep before its hand-out returned is never 
     CHECK(mine->reserved_at >= std::chrono::steady_clock::time_point(10min));
     CHECK(pool.release_reservation(*mine));
     CHECK(pool.release_reservation(*other));
+}
+
+TEST_CASE("a clock that throws after the claim leaves nothing reserved", "[pool][ttl]") {
+    // The hand-out's first clock read (its stamp) lets another thread sweep
+    // with a later reading, so the hand-out must read the clock again after
+    // its claim (C2) — and that read throws.
+    std::atomic<std::int64_t> now_ns{0};
+    std::atomic<std::thread::id> hooked{};
+    std::atomic<int> calls{0};
+    AddressPool* pool_ptr = nullptr;
+    PoolOptions opts;
+    opts.clock = [&] {
+        const std::int64_t reading = now_ns.load();
+        if (std::this_thread::get_id() == hooked.load()) {
+            const int call = calls.fetch_add(1);
+            if (call == 0) {
+                now_ns.fetch_add(std::chrono::nanoseconds(1h).count());
+                std::thread t([&] { (void)pool_ptr->sweep_expired_reservations(1min); });
+                t.join();
+            } else {
+                throw std::runtime_error("clock failure");
+            }
+        }
+        return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(reading));
+    };
+    auto pool = external_pool(20, opts);
+    pool_ptr = &pool;
+    const KeySource ks = private_source();
+    REQUIRE(pool.generate_addresses(4, ks, false));
+    bool threw = false;
+    std::thread a([&] {
+        hooked.store(std::this_thread::get_id());
+        try {
+            (void)pool.reserve(ks, true);
+        } catch (const std::runtime_error&) {
+            threw = true;
+        }
+    });
+    a.join();
+    REQUIRE(threw);
+    REQUIRE(calls.load() == 2);
+    CHECK(pool.state(0) == AddressState::unused);
+    CHECK(pool.stats().reserved == 0);
+    auto r = pool.reserve(ks, true);  // index 0 is findable again
+    REQUIRE(r);
+    CHECK(r->index == 0);
 }

@@ -158,7 +158,8 @@ public:
     // another thread is deriving that very index, waits for it while deriving
     // indices further ahead. A hand-out that finds the lookahead half spent
     // first derives at most 32 indices ahead (before reading the clock).
-    // Throws only std::bad_alloc, and only before anything was reserved.
+    // Throws only std::bad_alloc or what PoolOptions::clock throws, and never
+    // leaves anything reserved when it throws (a claim already made is undone).
     Result<Address> next_unused_and_reserve(const KeySource& key_source, bool add_to_state);
 
     // As next_unused_and_reserve, also returning the index and ticket.

@@ -15,7 +15,9 @@
 //   4. claim the slot from Unused (S1); if it is taken (used, or reserved
 //      through restore_reservation) the token is spent and we start over;
 //   5. settle the stamp against sweep announcements (C2); a sweep that
-//      freed the claim first sends us back to 2 (we returned nothing).
+//      freed the claim first sends us back to 2 (we returned nothing). The
+//      clock may be read again here: if it throws, the claim is released
+//      before the exception leaves (a failed hand-out holds nothing).
 // Tokens are exclusive, so step 4 races only with transitions that make a
 // slot taken (mark used, restore) or — after the claim — free it again.
 //
@@ -101,7 +103,16 @@ Result<Claimed> claim(Env& env, bool add_to_state) {
         const std::uint32_t g = slot::next_gen(slot::gen(w));
         // (C2): a sweep that announced a reading after our stamp might take
         // our reservation for an old one: re-stamp it before returning it.
-        if (!announce::settle_stamp<AP>(env.sweep_now(), word, g, stamp, [&env] { return env.now_ms(); })) {
+        bool settled;
+        try {
+            settled = announce::settle_stamp<AP>(env.sweep_now(), word, g, stamp, [&env] { return env.now_ms(); });
+        } catch (...) {
+            // The clock threw after the claim: undo it, so that a failed
+            // hand-out holds nothing (S3, then (F1) as every release does).
+            if (slot::release_ticket(word, g)) free_index::mark_free<G, FP>(env.store(), i);
+            throw;
+        }
+        if (!settled) {
             env.on_lost(i, g);
             continue;  // a sweep freed it first (and marked it free): we returned nothing
         }
