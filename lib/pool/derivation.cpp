@@ -213,7 +213,8 @@ Result<std::vector<Hash160>> derive_range(Impl& p, const KeySource& ks, std::uin
         std::exception_ptr thrown;
         auto work = [&] {
             try {
-                while (!failed.load(std::memory_order_relaxed)) {
+                while (!failed.load(std::memory_order_relaxed)) {  // relaxed: a stop hint; join() orders the rest
+                    // relaxed: hands out disjoint ranges; the hashes are published by (D2).
                     const std::uint32_t start = next.fetch_add(kParallelGrain, std::memory_order_relaxed);
                     if (start >= to) return;
                     const std::uint32_t stop = std::min(to, start + kParallelGrain);
@@ -222,7 +223,7 @@ Result<std::vector<Hash160>> derive_range(Impl& p, const KeySource& ks, std::uin
                         if (!h) {
                             std::lock_guard<std::mutex> lock(error_mutex);
                             if (!first_error) first_error = std::move(h).error();
-                            failed.store(true, std::memory_order_relaxed);
+                            failed.store(true, std::memory_order_relaxed);  // relaxed: a stop hint
                             return;
                         }
                     }
@@ -230,7 +231,7 @@ Result<std::vector<Hash160>> derive_range(Impl& p, const KeySource& ks, std::uin
             } catch (...) {
                 std::lock_guard<std::mutex> lock(error_mutex);
                 if (!thrown) thrown = std::current_exception();
-                failed.store(true, std::memory_order_relaxed);
+                failed.store(true, std::memory_order_relaxed);  // relaxed: a stop hint
             }
         };
         std::vector<std::thread> helpers;

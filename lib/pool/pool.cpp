@@ -83,9 +83,9 @@ AddressPool::Impl::~Impl() {
     delete hot_ptr.load(boost::memory_order_relaxed);
     delete lookup_ptr.load(boost::memory_order_relaxed);
     delete sink_ptr.load(boost::memory_order_relaxed);
-    delete bound_key.load(boost::memory_order_relaxed);
-    delete labels_ptr.load(boost::memory_order_relaxed);
-    delete save_order_ptr.load(boost::memory_order_relaxed);
+    delete bound_key.load(boost::memory_order_relaxed);       // relaxed: as above
+    delete labels_ptr.load(boost::memory_order_relaxed);      // relaxed: as above
+    delete save_order_ptr.load(boost::memory_order_relaxed);  // relaxed: as above
 }
 
 namespace {

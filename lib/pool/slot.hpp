@@ -188,8 +188,10 @@ bool release_ticket(A& word, std::uint32_t ticket_generation) noexcept {
 template <class A>
 bool sweep_one(A& word, Word observed) noexcept {
     if (!is_reserved(observed)) return false;
+    // acq_rel: like every transition (pairs with the claim it undoes and the
+    // next claim); relaxed on failure: the failed value is discarded.
     return word.compare_exchange_strong(observed, released(observed), boost::memory_order_acq_rel,
-                                        boost::memory_order_relaxed);  // relaxed: the failed value is discarded
+                                        boost::memory_order_relaxed);
 }
 
 // (S5) mark used: any → Used (and generated). True only on a change. With

@@ -94,9 +94,9 @@ SlotArray::~SlotArray() {
         free_block(small_[k].load(boost::memory_order_relaxed),
                    layout(segment_base(k), segment_size(k)).bytes);
     }
-    if (auto* d = reinterpret_cast<BigDirectory*>(big_.load(boost::memory_order_relaxed))) {
+    if (auto* d = reinterpret_cast<BigDirectory*>(big_.load(boost::memory_order_relaxed))) {  // relaxed: as above
         const std::size_t chunk_bytes = layout(1u << kChunkBits, 1u << kChunkBits).bytes;
-        for (auto& c : d->chunks) free_block(c.load(boost::memory_order_relaxed), chunk_bytes);
+        for (auto& c : d->chunks) free_block(c.load(boost::memory_order_relaxed), chunk_bytes);  // relaxed: as above
         free_block(reinterpret_cast<unsigned char*>(d), sizeof(BigDirectory));
     }
 }
