@@ -1,0 +1,98 @@
+// Internal: SharedPool's state. One per SharedPool object (one per process
+// or host using the pool); the pool itself lives in the database.
+#ifndef ADDRPOOL_LIB_PG_SHARED_POOL_IMPL_HPP
+#define ADDRPOOL_LIB_PG_SHARED_POOL_IMPL_HPP
+
+#include <addrpool/pg.hpp>
+
+#include "common/thread_annotations.hpp"
+#include "pg/conn_pool.hpp"
+#include "pg/schema.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+namespace addrpool::pg {
+
+inline constexpr std::int64_t kMaxIndex = std::int64_t{1} << 31;  // exclusive
+
+// hash160 as 40 lowercase hex digits, and back (false unless exactly that).
+std::string to_hex(const Hash160& h);
+bool from_hex(std::string_view text, Hash160& out);
+
+// The identity of an account key the pool registers: fingerprint and the
+// hash160 of the chain code (not the key itself: the table never holds
+// anything that would reveal the account's addresses).
+struct KeyIdentity {
+    std::uint32_t fingerprint = 0;
+    Hash160 chain_code_hash{};
+    friend bool operator==(const KeyIdentity&, const KeyIdentity&) = default;
+};
+
+struct SharedPool::Impl {
+    Impl(detail::ConnSettings s, const SharedPoolOptions& o)
+        : settings(std::move(s)), conns(settings, detail::statements(), o.connections) {}
+
+    // ---- fixed after open() ----
+    detail::ConnSettings settings;
+    detail::ConnPool conns;  // refers to settings: declared after it
+    std::string pool_key;    // addrpool_pool.pool, as the text parameter $1
+    DerivationPath base_path;
+    PoolType type = PoolType::external;
+    std::uint32_t gap_limit = 0;
+    std::string gap_text;
+    Network network = Network::mainnet;
+    GapPolicy policy = GapPolicy::unbounded;
+    std::uint32_t lookahead = 1;  // kept derived above each hand-out
+    std::uint32_t batch = 1;      // derived at once when none is free: max(lookahead, connections)
+    KeyIdentity identity;         // the registered account key
+
+    // ---- derivation ahead of the frontier ----
+    // One derivation (EC math + insert) at a time per object: a second
+    // thread that needs rows waits and then usually finds them there.
+    addrpool::detail::Mutex derive_m;
+    // The highest index this object knows to be committed in the table.
+    // A batch starts right above it or above the table's own highest index,
+    // so the derived rows stay one contiguous range: a hand-out only ever
+    // derives above the highest row, and a row missing below it would never
+    // be handed out.
+    std::int64_t known_top GUARDED_BY(derive_m) = -1;
+    // Set while a thread refills after its hand-out, so that others return
+    // at once instead of queueing on derive_m behind it.
+    std::atomic_flag refilling = ATOMIC_FLAG_INIT;
+
+    // Registers the pool (or checks it against the registered one) and sets
+    // pool_key and identity. Errors: invalid_argument, backend_unavailable.
+    Result<void> register_pool(detail::Conn& conn, const std::string& pool_id, const KeySource& key_source);
+
+    // Derives [max(db_top, known_top) + 1, target] with key_source and
+    // inserts it (ON CONFLICT DO NOTHING: another host may have done the
+    // same). Nothing to do when that range is empty. Errors: invalid_argument
+    // (another account key than the pool's, or bytes that differ from the
+    // table's), the derivation errors of KeySource::derive_hash160 (only when
+    // not a single index could be derived), backend_unavailable.
+    Result<void> derive_through(const KeySource& key_source, std::int64_t db_top, std::int64_t target)
+        EXCLUDES(derive_m);
+
+    // After a hand-out of `index` with `db_top` the highest derived index:
+    // keeps `lookahead` rows derived above it, refilling once fewer than
+    // half remain. Best effort: a failure shows at the next hand-out that
+    // needs the rows.
+    void refill_after(const KeySource& key_source, std::uint32_t index, std::int64_t db_top) EXCLUDES(derive_m);
+
+    // One prepared statement on a leased connection.
+    Result<detail::Rows> run(detail::Stmt s, std::initializer_list<const char*> params);
+    // run() for an UPDATE of at most one row: whether it changed one.
+    Result<bool> changed(detail::Stmt s, std::initializer_list<const char*> params);
+    // A reply that does not have the shape the statement gives.
+    Error malformed(std::string_view what) const;
+
+    Address address_from(const Hash160& h) const { return Address(network, AddressKind::p2pkh, h); }
+};
+
+}  // namespace addrpool::pg
+
+#endif  // ADDRPOOL_LIB_PG_SHARED_POOL_IMPL_HPP
