@@ -14,7 +14,7 @@ export TSAN_OPTIONS ?= halt_on_error=1 second_deadlock_stack=1
 export ASAN_OPTIONS ?= detect_leaks=1 abort_on_error=1
 export UBSAN_OPTIONS ?= halt_on_error=1 print_stacktrace=1
 
-.PHONY: all deps build demo test test-plain test-tsan asan install clean
+.PHONY: all deps build demo demo-postgres test test-plain test-tsan asan install clean
 # One target at a time even under `make -j`: the plain and TSan suites each
 # use every core, and each starts 10,000-thread tests.
 .NOTPARALLEL:
@@ -41,6 +41,13 @@ build: deps $(BUILD)/build.ninja
 demo: deps $(BUILD)/build.ninja
 	$(MESON) compile -C $(BUILD) -j $(JOBS) tools/addrpool:executable
 	./$(BUILD)/tools/addrpool demo
+
+# The main job across processes: a throwaway PostgreSQL cluster (as the
+# postgres user, Unix socket only, removed afterwards) and 4 processes that
+# hand out 10,000 addresses from one pool shared through it (addrpool-pg).
+demo-postgres: deps $(BUILD)/build.ninja
+	$(MESON) compile -C $(BUILD) -j $(JOBS) tools/addrpool-pg-demo:executable
+	scripts/pg-cluster -- ./$(BUILD)/tools/addrpool-pg-demo
 
 # Every suite in the plain build, then again under ThreadSanitizer.
 test: test-plain test-tsan
