@@ -72,7 +72,7 @@ clean:
 
 # ---- opt-in suites (not part of `make test`) ----
 
-.PHONY: soak fuzz bench
+.PHONY: soak fuzz bench bench-pg
 
 # S1–S4 long (>= 10^8 hand-outs in total); see docs/reliability.md.
 soak: build
@@ -87,3 +87,12 @@ fuzz:
 bench:
 	@scripts/install-deps core bench
 	bench/run.sh $(BENCH_BUILD)
+
+# Only addrpool-pg's benchmark (bench/pg_bench.cpp) and its section of
+# docs/performance.md; `make bench` runs it too.
+bench-pg:
+	@scripts/install-deps core
+	@[ -f $(BENCH_BUILD)/build.ninja ] || $(MESON) setup $(BENCH_BUILD) --buildtype=release -Dbenchmarks=true
+	$(MESON) compile -C $(BENCH_BUILD) -j $(JOBS) bench/addrpool-pg-bench
+	scripts/pg-cluster --durable -- ./$(BENCH_BUILD)/bench/addrpool-pg-bench --out bench/results/pg.json
+	python3 bench/report_pg.py --results bench/results --doc docs/performance.md

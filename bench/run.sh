@@ -1,7 +1,8 @@
 #!/bin/sh
 # make bench: build addrpool-bench in release mode, run every benchmark with
 # repetitions, count instructions under callgrind, and regenerate
-# docs/performance.md and its plots from the results.
+# docs/performance.md and its plots from the results; then addrpool-pg's
+# benchmark against the NBXplorer approach (its own section).
 #
 #   bench/run.sh [BUILD_DIR]        (default build-bench)
 #
@@ -118,3 +119,12 @@ done
 printf '}\n' >> "$results/cold_derivations.json"
 
 python3 bench/report.py --results "$results" --doc docs/performance.md --img docs/img
+
+# addrpool-pg against the NBXplorer approach on one durable throwaway
+# PostgreSQL cluster (bench/pg_bench.cpp, issue 15); its own section of
+# docs/performance.md (bench/report_pg.py). Only where libpq was found.
+if grep -q 'addrpool-pg-bench' "$build/build.ninja"; then
+  meson compile -C "$build" -j "$jobs" bench/addrpool-pg-bench
+  scripts/pg-cluster --durable -- "$build/bench/addrpool-pg-bench" --out "$results/pg.json"
+  python3 bench/report_pg.py --results "$results" --doc docs/performance.md
+fi

@@ -95,7 +95,7 @@ const std::array<Statement, kStatementCount> kStatements = {{
                          "(SELECT v FROM hu)")},
     {"addrpool_insert_derived",
      "WITH new AS (\n"
-     "  SELECT $2::integer + g AS idx, decode(substr($3::text, g * 40 + 1, 40), 'hex') AS h\n"
+     "  SELECT $2::integer + g AS idx, substring($3::bytea FROM g * 20 + 1 FOR 20) AS h\n"
      "    FROM generate_series(0, $4::integer - 1) AS g),\n"
      "ins AS (\n"
      "  INSERT INTO addrpool_address (pool, idx, hash160)\n"

@@ -33,7 +33,7 @@ enum Stmt : std::size_t {
     handout_unbounded,
     // As handout_unbounded, $3 gap_limit: only below (highest used + 1) + gap_limit.
     handout_gap,
-    // $2 first index, $3 the hash160s (hex, concatenated), $4 count. One row:
+    // $2 first index, $3 the hash160s (one bytea, \\x + hex), $4 count. One row:
     // rows inserted, rows that existed with other bytes.
     insert_derived,
     release_index,   // $2 idx

@@ -119,8 +119,10 @@ Result<void> SharedPool::Impl::derive_through(const KeySource& key_source, std::
                                                       fingerprint_text(identity.fingerprint) + ")");
     }
     // The EC math runs here, with no connection leased and no statement open.
-    std::string hashes;
-    hashes.reserve(static_cast<std::size_t>(target - from + 1) * 40);
+    // One bytea in hex form: substring() of a bytea is O(1), of a long text
+    // O(offset) in a multi-byte encoding.
+    std::string hashes = "\\x";
+    hashes.reserve(2 + static_cast<std::size_t>(target - from + 1) * 40);
     std::int64_t end = from;
     for (; end <= target; ++end) {
         auto h = key_source.derive_hash160(type, static_cast<std::uint32_t>(end));
