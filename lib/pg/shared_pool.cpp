@@ -76,6 +76,7 @@ Result<Reservation> SharedPool::reserve(const KeySource& key_source, bool add_to
     for (;;) {
         std::chrono::steady_clock::time_point arrived;
         Rows r;
+        const std::uint64_t epoch = p.epoch_now();
         {
             auto lease = p.conns.acquire();
             if (!lease) return std::move(lease).error();
@@ -94,7 +95,7 @@ Result<Reservation> SharedPool::reserve(const KeySource& key_source, bool add_to
             if (!from_hex(r.text(0, 1), hash) || !ticket || *idx < 0 || *idx >= kMaxIndex) return p.malformed("hand-out");
             Reservation res{static_cast<std::uint32_t>(*idx), p.address_from(hash), static_cast<std::uint64_t>(*ticket),
                             arrived - std::chrono::microseconds(std::max<std::int64_t>(0, age_us))};
-            p.refill_after(key_source, res.index, top);
+            p.refill_after(key_source, res.index, top, epoch);
             return res;
         }
         // Nothing free below the bound that no one else is claiming. Either
@@ -114,7 +115,7 @@ Result<Reservation> SharedPool::reserve(const KeySource& key_source, bool add_to
             return make_error(Errc::index_out_of_range, "every index below 2^31 is reserved or used");
         }
         const std::int64_t target = std::min<std::int64_t>(top + p.batch, kMaxIndex - 1);
-        if (auto d = p.derive_through(key_source, top, target); !d) return std::move(d).error();
+        if (auto d = p.derive_through(key_source, top, target, epoch); !d) return std::move(d).error();
     }
 }
 

@@ -107,9 +107,12 @@ Result<void> SharedPool::Impl::register_pool(Conn& conn, const std::string& pool
     return {};
 }
 
-Result<void> SharedPool::Impl::derive_through(const KeySource& key_source, std::int64_t db_top, std::int64_t target) {
+Result<void> SharedPool::Impl::derive_through(const KeySource& key_source, std::int64_t db_top, std::int64_t target,
+                                              std::uint64_t epoch) {
     addrpool::detail::LockGuard lock(derive_m);
-    const std::int64_t from = std::max(db_top, known_top) + 1;
+    // relaxed: every write of derive_epoch happens under derive_m, held here.
+    const bool others_inserted = derive_epoch.load(std::memory_order_relaxed) != epoch;
+    const std::int64_t from = (others_inserted ? std::max(db_top, known_top) : db_top) + 1;
     if (from > target) return {};  // another thread derived them meanwhile
     // A key source with another account key would insert other addresses
     // (ON CONFLICT keeps the table's, so the next index would be wrong).
@@ -143,17 +146,20 @@ Result<void> SharedPool::Impl::derive_through(const KeySource& key_source, std::
                               std::to_string(end - 1));
     }
     known_top = std::max(known_top, end - 1);
+    // release: pairs with epoch_now()'s acquire load.
+    derive_epoch.fetch_add(1, std::memory_order_release);
     return {};
 }
 
-void SharedPool::Impl::refill_after(const KeySource& key_source, std::uint32_t index, std::int64_t db_top) {
+void SharedPool::Impl::refill_after(const KeySource& key_source, std::uint32_t index, std::int64_t db_top,
+                                    std::uint64_t epoch) {
     const std::int64_t ahead = db_top - std::int64_t{index};
     if (ahead >= std::max<std::int64_t>(1, lookahead / 2)) return;
     // relaxed: the flag only keeps a second refill from starting; everything
     // a refill reads or writes is guarded by derive_m.
     if (refilling.test_and_set(std::memory_order_relaxed)) return;
     const std::int64_t target = std::min<std::int64_t>(std::int64_t{index} + lookahead, kMaxIndex - 1);
-    (void)derive_through(key_source, db_top, target);
+    (void)derive_through(key_source, db_top, target, epoch);
     refilling.clear(std::memory_order_relaxed);  // relaxed: as test_and_set above
 }
 

@@ -54,12 +54,20 @@ struct SharedPool::Impl {
     // One derivation (EC math + insert) at a time per object: a second
     // thread that needs rows waits and then usually finds them there.
     addrpool::detail::Mutex derive_m;
-    // The highest index this object knows to be committed in the table.
-    // A batch starts right above it or above the table's own highest index,
-    // so the derived rows stay one contiguous range: a hand-out only ever
+    // The highest index this object inserted (committed). A batch starts
+    // right above the table's highest index as the caller's statement saw
+    // it, or above known_top when another thread of this object inserted
+    // since (so two threads queued here do not derive the same rows). Either
+    // way the derived rows stay one contiguous range: a hand-out only ever
     // derives above the highest row, and a row missing below it would never
     // be handed out.
     std::int64_t known_top GUARDED_BY(derive_m) = -1;
+    // Bumped after every insert of derived rows (under derive_m). A caller
+    // reads it before its hand-out statement: unchanged at derive time means
+    // no insert of this object happened since, so the statement's view of
+    // the table's highest index is the truth (also if rows were deleted by
+    // hand below known_top).
+    std::atomic<std::uint64_t> derive_epoch{0};
     // Set while a thread refills after its hand-out, so that others return
     // at once instead of queueing on derive_m behind it.
     std::atomic_flag refilling = ATOMIC_FLAG_INIT;
@@ -68,20 +76,29 @@ struct SharedPool::Impl {
     // pool_key and identity. Errors: invalid_argument, backend_unavailable.
     Result<void> register_pool(detail::Conn& conn, const std::string& pool_id, const KeySource& key_source);
 
-    // Derives [max(db_top, known_top) + 1, target] with key_source and
-    // inserts it (ON CONFLICT DO NOTHING: another host may have done the
-    // same). Nothing to do when that range is empty. Errors: invalid_argument
+    // Derives [base + 1, target] with key_source and inserts it (ON CONFLICT
+    // DO NOTHING: another host may have done the same); base is db_top (the
+    // highest index the caller's statement saw), or max(db_top, known_top)
+    // when derive_epoch moved past `epoch` (the value the caller read before
+    // that statement). Nothing to do when the range is empty. Errors: invalid_argument
     // (another account key than the pool's, or bytes that differ from the
     // table's), the derivation errors of KeySource::derive_hash160 (only when
     // not a single index could be derived), backend_unavailable.
-    Result<void> derive_through(const KeySource& key_source, std::int64_t db_top, std::int64_t target)
-        EXCLUDES(derive_m);
+    Result<void> derive_through(const KeySource& key_source, std::int64_t db_top, std::int64_t target,
+                                std::uint64_t epoch) EXCLUDES(derive_m);
 
     // After a hand-out of `index` with `db_top` the highest derived index:
     // keeps `lookahead` rows derived above it, refilling once fewer than
     // half remain. Best effort: a failure shows at the next hand-out that
     // needs the rows.
-    void refill_after(const KeySource& key_source, std::uint32_t index, std::int64_t db_top) EXCLUDES(derive_m);
+    void refill_after(const KeySource& key_source, std::uint32_t index, std::int64_t db_top, std::uint64_t epoch)
+        EXCLUDES(derive_m);
+    // derive_epoch, read before a hand-out statement.
+    std::uint64_t epoch_now() const noexcept {
+        // acquire: pairs with the release increment in derive_through, so a
+        // value read here was bumped after that insert committed.
+        return derive_epoch.load(std::memory_order_acquire);
+    }
 
     // One prepared statement on a leased connection.
     Result<detail::Rows> run(detail::Stmt s, std::initializer_list<const char*> params);

@@ -13,7 +13,8 @@
 // Defaults: 100,000 hand-outs, 4 processes x 8 threads, TTL 2000 ms, a
 // random seed (printed, with the command line that replays it). Exit 0 when
 // every check passes, 1 on a violation, 2 on bad usage. --mutant runs a
-// deliberately broken worker, to show that the checks catch it.
+// deliberately broken worker, to show that the checks catch it; with
+// --expect-violations the exit status is 0 only when they did.
 #include "pg_test_util.hpp"
 #include "stress_ledger.hpp"
 
@@ -55,6 +56,8 @@ struct Config {
     // (frees live reservations), 2 releases instead of marking used but
     // records the mark.
     int mutant = 0;
+    // Exit 0 only if the checks found a violation (for the mutants' tests).
+    bool expect_violations = false;
     // worker mode
     int worker = -1;
     std::uint64_t quota = 0;
@@ -339,6 +342,12 @@ int run_parent(Config c) {
     for (const auto& v : res.violations) std::cout << "  VIOLATION: " << v << "\n";
     std::cout << "  violations: " << res.violations.size() << "\n";
     std::filesystem::remove_all(c.dir);
+    if (c.expect_violations) {
+        // Only the ledger checks may fail: a worker that crashed is no catch.
+        const bool caught = !res.violations.empty() && !failed;
+        std::cout << (caught ? "  expected violations: caught\n" : "  expected violations: NOT caught\n");
+        return caught ? 0 : 1;
+    }
     return res.violations.empty() ? 0 : 1;
 }
 
@@ -359,6 +368,8 @@ int main(int argc, char** argv) {
         const bool has = i + 1 < argc;
         if (a == "--no-faults") {
             c.faults = false;
+        } else if (a == "--expect-violations") {
+            c.expect_violations = true;
         } else if (a == "--dir" && has) {
             c.dir = argv[++i];
         } else if (has && parse_u64(argv[i + 1], v) &&
@@ -375,7 +386,7 @@ int main(int argc, char** argv) {
             if (a == "--mutant") c.mutant = static_cast<int>(v);
         } else {
             std::cerr << "usage: addrpool-pg-stress [--seed N] [--handouts N] [--processes N] [--threads N] "
-                         "[--ttl-ms N] [--no-faults] [--mutant 1|2]\n";
+                         "[--ttl-ms N] [--no-faults] [--mutant 1|2] [--expect-violations]\n";
             return 2;
         }
     }

@@ -409,6 +409,17 @@ TEST_CASE("an absent_hardened pool derives with the private key only", "[pg][key
     CHECK(handed < 50);
 }
 
+TEST_CASE("rows derived ahead and deleted by hand are derived again, without a hole", "[pg][keys]") {
+    const KeySource ks = private_source();
+    const std::string id = fresh_id("deleted");
+    auto p = open_pool(id);
+    CHECK(must_reserve(p, ks) == 0);  // derives ahead
+    Sql sql(conninfo());
+    sql.exec("DELETE FROM addrpool_address WHERE idx > 0 AND pool = (SELECT pool FROM addrpool_pool WHERE pool_id = " +
+             quote(id) + ")");
+    for (std::uint32_t i = 1; i < 30; ++i) CHECK(must_reserve(p, ks) == i);
+}
+
 TEST_CASE("index_out_of_range once the derived range ends at 2^31 - 1 with nothing free", "[pg][errors]") {
     const KeySource ks = private_source();
     const std::string id = fresh_id("end");
