@@ -5,7 +5,7 @@
 // (only while reserved), generated (part of the durable state). Three partial
 // indexes keep each state's rows apart, so a hand-out reads only free rows,
 // a sweep only reserved ones, and the gap check finds the highest used index
-// at the end of a small index.
+// at the end of a small index. addrpool_hash maps hash160 back to the index.
 #include "pg/schema.hpp"
 
 #include <string>
@@ -36,21 +36,29 @@ constexpr const char* kCreateSchema =
     "  key_fingerprint bigint NOT NULL,\n"
     "  chain_code_hash bytea NOT NULL,\n"
     "  created_at timestamptz NOT NULL DEFAULT now());\n"
+    // The hot table: every call updates one row of it. No foreign key and
+    // no CHECK constraint (the library is its only writer): each costs
+    // every UPDATE measurable time (docs/performance.md), and so would an
+    // index on hash160, which lives in addrpool_hash instead.
     "CREATE TABLE IF NOT EXISTS addrpool_address (\n"
-    "  pool integer NOT NULL REFERENCES addrpool_pool ON DELETE CASCADE,\n"
-    "  idx integer NOT NULL CHECK (idx >= 0),\n"
-    "  hash160 bytea NOT NULL CHECK (length(hash160) = 20),\n"
-    "  state smallint NOT NULL DEFAULT 0 CHECK (state IN (0, 1, 2)),\n"
+    "  pool integer NOT NULL,\n"
+    "  idx integer NOT NULL,\n"
+    "  hash160 bytea NOT NULL,\n"
+    "  state smallint NOT NULL DEFAULT 0,\n"
     "  generated boolean NOT NULL DEFAULT false,\n"
     "  ticket bigint,\n"
     "  reserved_at timestamptz,\n"
-    "  PRIMARY KEY (pool, idx),\n"
-    "  CHECK ((state = 1) = (ticket IS NOT NULL)),\n"
-    "  CHECK ((state = 1) = (reserved_at IS NOT NULL)));\n"
+    "  PRIMARY KEY (pool, idx));\n"
     "CREATE INDEX IF NOT EXISTS addrpool_address_free ON addrpool_address (pool, idx) WHERE state = 0;\n"
     "CREATE INDEX IF NOT EXISTS addrpool_address_reserved ON addrpool_address (pool, idx) WHERE state = 1;\n"
     "CREATE INDEX IF NOT EXISTS addrpool_address_used ON addrpool_address (pool, idx) WHERE state = 2;\n"
-    "CREATE INDEX IF NOT EXISTS addrpool_address_hash ON addrpool_address (pool, hash160);\n"
+    // hash160 → index, for mark_used(Address): written once per derived
+    // index, in the statement that inserts its addrpool_address row.
+    "CREATE TABLE IF NOT EXISTS addrpool_hash (\n"
+    "  pool integer NOT NULL,\n"
+    "  hash160 bytea NOT NULL,\n"
+    "  idx integer NOT NULL,\n"
+    "  PRIMARY KEY (pool, hash160));\n"
     // The pool's durable state, as AddressPool::serialize holds it: what to
     // export or back up. No reservation, ticket or time is in it.
     "CREATE OR REPLACE VIEW addrpool_durable_state AS\n"
@@ -59,48 +67,47 @@ constexpr const char* kCreateSchema =
     "   WHERE a.generated OR a.state = 2;\n"
     "COMMIT;\n";
 
-// The hand-out: one statement. `pick` locks the lowest free row that no
-// concurrent transaction holds (SKIP LOCKED: it never waits for, and never
-// retries against, another caller), `claim` reserves it with a fresh ticket
-// and the server's clock, and the outer SELECT always returns one row, also
-// when nothing was free, with what the caller needs to derive more.
-#define ADDRPOOL_PG_HANDOUT(HU_CTE, GAP_CONDITION, HU_VALUE)                                             \
-    "WITH " HU_CTE                                                                                       \
-    "pick AS (\n"                                                                                        \
-    "  SELECT idx FROM addrpool_address\n"                                                               \
-    "   WHERE pool = $1 AND state = 0" GAP_CONDITION "\n"                                                \
-    "   ORDER BY idx LIMIT 1\n"                                                                          \
-    "   FOR UPDATE SKIP LOCKED),\n"                                                                      \
-    "claim AS (\n"                                                                                       \
-    "  UPDATE addrpool_address a\n"                                                                      \
-    "     SET state = 1, ticket = nextval('addrpool_ticket'), reserved_at = clock_timestamp(),\n"        \
-    "         generated = a.generated OR $2::boolean\n"                                                  \
-    "    FROM pick\n"                                                                                    \
-    "   WHERE a.pool = $1 AND a.idx = pick.idx\n"                                                        \
-    "  RETURNING a.idx, a.hash160, a.ticket, a.reserved_at)\n"                                           \
-    "SELECT c.idx, encode(c.hash160, 'hex'), c.ticket,\n"                                                \
-    "       (extract(epoch FROM clock_timestamp() - c.reserved_at) * 1000000)::bigint,\n"                \
-    "       (SELECT max(idx) FROM addrpool_address WHERE pool = $1),\n"                                  \
-    "       " HU_VALUE "\n"                                                                              \
-    "  FROM (VALUES (1)) AS one(x) LEFT JOIN claim c ON true"
+// The hand-out: one statement. The subquery locks the lowest free row that
+// no concurrent transaction holds (SKIP LOCKED: it never waits for, and never
+// retries against, another caller); the UPDATE reserves that row with a
+// fresh ticket and the server's clock at the claim (clock_timestamp(), not
+// the statement's start: a statement that waited must not stamp the past).
+// No row comes back when nothing is free; the caller then asks
+// addrpool_frontier why.
+#define ADDRPOOL_PG_HANDOUT(GAP_CONDITION)                                                       \
+    "UPDATE addrpool_address\n"                                                                  \
+    "   SET state = 1, ticket = nextval('addrpool_ticket'), reserved_at = clock_timestamp(),\n"  \
+    "       generated = generated OR $2::boolean\n"                                              \
+    " WHERE pool = $1 AND idx = (\n"                                                             \
+    "   SELECT idx FROM addrpool_address\n"                                                      \
+    "    WHERE pool = $1 AND state = 0" GAP_CONDITION "\n"                                       \
+    "    ORDER BY idx LIMIT 1\n"                                                                 \
+    "    FOR UPDATE SKIP LOCKED)\n"                                                              \
+    "RETURNING idx, hash160, ticket"
 
 const std::array<Statement, kStatementCount> kStatements = {{
-    {"addrpool_handout", ADDRPOOL_PG_HANDOUT("", "", "NULL::integer")},
+    {"addrpool_handout", ADDRPOOL_PG_HANDOUT("")},
     // GapPolicy::error, enforced in the same statement: only indices below
     // (highest used + 1) + gap_limit qualify (an index condition, so the scan
     // stops at the bound).
     {"addrpool_handout_gap",
-     ADDRPOOL_PG_HANDOUT("hu AS (SELECT max(idx) AS v FROM addrpool_address WHERE pool = $1 AND state = 2),\n",
-                         "\n     AND idx < (SELECT coalesce(v + 1, 0) FROM hu)::bigint + $3::bigint",
-                         "(SELECT v FROM hu)")},
+     ADDRPOOL_PG_HANDOUT("\n      AND idx < (SELECT coalesce(max(idx) + 1, 0) FROM addrpool_address\n"
+                         "                  WHERE pool = $1 AND state = 2)::bigint + $3::bigint")},
+    {"addrpool_frontier",
+     "SELECT (SELECT max(idx) FROM addrpool_address WHERE pool = $1),\n"
+     "       (SELECT max(idx) FROM addrpool_address WHERE pool = $1 AND state = 2)"},
     {"addrpool_insert_derived",
      "WITH new AS (\n"
      "  SELECT $2::integer + g AS idx, substring($3::bytea FROM g * 20 + 1 FOR 20) AS h\n"
      "    FROM generate_series(0, $4::integer - 1) AS g),\n"
      "ins AS (\n"
      "  INSERT INTO addrpool_address (pool, idx, hash160)\n"
-     "  SELECT $1, idx, h FROM new ORDER BY idx\n"
-     "  ON CONFLICT (pool, idx) DO NOTHING RETURNING 1)\n"
+     "  SELECT $1::integer, idx, h FROM new ORDER BY idx\n"
+     "  ON CONFLICT (pool, idx) DO NOTHING RETURNING idx, hash160),\n"
+     "ins_hash AS (\n"
+     "  INSERT INTO addrpool_hash (pool, hash160, idx)\n"
+     "  SELECT $1::integer, hash160, idx FROM ins\n"
+     "  ON CONFLICT (pool, hash160) DO NOTHING RETURNING 1)\n"
      "SELECT (SELECT count(*) FROM ins),\n"
      "       (SELECT count(*) FROM new JOIN addrpool_address a\n"
      "          ON a.pool = $1 AND a.idx = new.idx AND a.hash160 <> new.h)"},
@@ -119,7 +126,8 @@ const std::array<Statement, kStatementCount> kStatements = {{
      " WHERE pool = $1 AND idx = $2 AND state <> 2 AND (generated OR state = 1)"},
     {"addrpool_mark_hash",
      "UPDATE addrpool_address SET state = 2, ticket = NULL, reserved_at = NULL, generated = true\n"
-     " WHERE pool = $1 AND hash160 = decode($2, 'hex') AND state <> 2 AND (generated OR state = 1)"},
+     " WHERE pool = $1 AND idx = (SELECT idx FROM addrpool_hash WHERE pool = $1 AND hash160 = $2::bytea)\n"
+     "   AND state <> 2 AND (generated OR state = 1)"},
     {"addrpool_state", "SELECT state FROM addrpool_address WHERE pool = $1 AND idx = $2"},
     {"addrpool_window",
      "SELECT (SELECT max(idx) FROM addrpool_address WHERE pool = $1 AND state = 2),\n"

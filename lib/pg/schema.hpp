@@ -27,12 +27,13 @@ Result<void> ensure_schema(Conn& conn);
 // The prepared statements, by role. Parameters are text; $1 is always the
 // pool's integer key (addrpool_pool.pool).
 enum Stmt : std::size_t {
-    // $2 add_to_state. One row: idx, hash160 (hex), ticket, age in µs at the
-    // reply, highest derived idx, highest used idx (NULL here); idx NULL when
-    // no free index was found.
+    // $2 add_to_state. Zero rows (nothing free) or one: idx, hash160 (bytea
+    // text form), ticket.
     handout_unbounded,
     // As handout_unbounded, $3 gap_limit: only below (highest used + 1) + gap_limit.
     handout_gap,
+    // One row: the highest derived index, the highest used index (NULLs for none).
+    frontier,
     // $2 first index, $3 the hash160s (one bytea, \\x + hex), $4 count. One row:
     // rows inserted, rows that existed with other bytes.
     insert_derived,
@@ -40,7 +41,7 @@ enum Stmt : std::size_t {
     release_ticket,  // $2 idx, $3 ticket
     sweep,           // $2 ttl in µs
     mark_index,      // $2 idx
-    mark_hash,       // $2 hash160 (hex)
+    mark_hash,       // $2 hash160 (bytea text form)
     state_of,        // $2 idx; zero or one row: state
     window,          // one row: highest used, highest reserved
     stats,           // one row: generated, used, reserved, unused, highest used/reserved/generated

@@ -74,36 +74,36 @@ Result<Reservation> SharedPool::reserve(const KeySource& key_source, bool add_to
     const bool gap = p.policy == GapPolicy::error;
     const char* params[3] = {p.pool_key.c_str(), add_to_state ? "t" : "f", p.gap_text.c_str()};
     for (;;) {
-        std::chrono::steady_clock::time_point arrived;
-        Rows r;
-        const std::uint64_t epoch = p.epoch_now();
-        {
-            auto lease = p.conns.acquire();
-            if (!lease) return std::move(lease).error();
-            auto rows = (*lease)->exec(statements()[gap ? handout_gap : handout_unbounded],
-                                       std::span<const char* const>(params, gap ? 3 : 2));
-            arrived = std::chrono::steady_clock::now();
-            if (!rows) return std::move(rows).error();
-            r = std::move(*rows);
-        }
-        if (r.rows() != 1) return p.malformed("hand-out");
-        const std::int64_t top = r.int64(0, 4).value_or(-1);  // highest derived index, -1 for none
-        if (auto idx = r.int64(0, 0)) {
+        // reserved_at is the local time the statement leaves: at or before
+        // the server's stamp, so reserved_at + ttl is the earliest moment a
+        // sweep with that ttl may free the reservation.
+        const auto sent = std::chrono::steady_clock::now();
+        auto r = p.run(gap ? handout_gap : handout_unbounded, std::span<const char* const>(params, gap ? 3 : 2));
+        if (!r) return std::move(r).error();
+        if (r->rows() == 1) {
             Hash160 hash{};
-            const auto ticket = r.int64(0, 2);
-            const auto age_us = r.int64(0, 3).value_or(0);
-            if (!from_hex(r.text(0, 1), hash) || !ticket || *idx < 0 || *idx >= kMaxIndex) return p.malformed("hand-out");
+            const auto idx = r->int64(0, 0);
+            const auto ticket = r->int64(0, 2);
+            if (!idx || !ticket || *idx < 0 || *idx >= kMaxIndex || !from_bytea_text(r->text(0, 1), hash)) {
+                return p.malformed("hand-out");
+            }
             Reservation res{static_cast<std::uint32_t>(*idx), p.address_from(hash), static_cast<std::uint64_t>(*ticket),
-                            arrived - std::chrono::microseconds(std::max<std::int64_t>(0, age_us))};
-            p.refill_after(key_source, res.index, top, epoch);
+                            sent};
+            p.refill_after(key_source, res.index);
             return res;
         }
-        // Nothing free below the bound that no one else is claiming. Either
+        if (r->rows() != 0) return p.malformed("hand-out");
+        // Nothing free (below the bound) that no one else is claiming. Either
         // the derived rows ran out (derive more, then hand out again: each
-        // round adds at least `batch` rows, so the rounds end), or the gap
-        // window is full.
+        // round adds rows, so the rounds end), or the gap window is full.
+        const std::uint64_t epoch = p.epoch_now();
+        auto f = p.run(frontier, {p.pool_key.c_str()});
+        if (!f) return std::move(f).error();
+        if (f->rows() != 1) return p.malformed("frontier");
+        const std::int64_t top = f->int64(0, 0).value_or(-1);  // highest derived index, -1 for none
+        p.note_top(top);
         if (gap) {
-            const auto hu = r.int64(0, 5);
+            const auto hu = f->int64(0, 1);
             const std::int64_t bound = (hu ? *hu + 1 : 0) + std::int64_t{p.gap_limit};
             if (top + 1 >= bound) {
                 return make_error(Errc::gap_limit_reached,
@@ -161,7 +161,7 @@ Result<bool> SharedPool::mark_index_used(std::uint32_t index) {
 
 Result<bool> SharedPool::mark_used(const Address& address) {
     if (address.kind() != AddressKind::p2pkh || !same_encoding(address.network(), impl_->network)) return false;
-    const std::string h = to_hex(address.hash160());
+    const std::string h = "\\x" + to_hex(address.hash160());
     return impl_->changed(mark_hash, {impl_->pool_key.c_str(), h.c_str()});
 }
 

@@ -43,6 +43,10 @@ std::string fingerprint_text(std::uint32_t f) {
 
 }  // namespace
 
+bool from_bytea_text(std::string_view text, Hash160& out) {
+    return text.size() == 42 && text[0] == '\\' && text[1] == 'x' && from_hex(text.substr(2), out);
+}
+
 bool from_hex(std::string_view text, Hash160& out) {
     if (text.size() != out.size() * 2) return false;
     for (std::size_t i = 0; i < out.size(); ++i) {
@@ -146,27 +150,35 @@ Result<void> SharedPool::Impl::derive_through(const KeySource& key_source, std::
                               std::to_string(end - 1));
     }
     known_top = std::max(known_top, end - 1);
+    note_top(end - 1);
     // release: pairs with epoch_now()'s acquire load.
     derive_epoch.fetch_add(1, std::memory_order_release);
     return {};
 }
 
-void SharedPool::Impl::refill_after(const KeySource& key_source, std::uint32_t index, std::int64_t db_top,
-                                    std::uint64_t epoch) {
-    const std::int64_t ahead = db_top - std::int64_t{index};
-    if (ahead >= std::max<std::int64_t>(1, lookahead / 2)) return;
+void SharedPool::Impl::refill_after(const KeySource& key_source, std::uint32_t index) {
+    const std::int64_t mark = std::max<std::int64_t>(1, lookahead / 2);
+    // relaxed: see frontier_hint.
+    if (frontier_hint.load(std::memory_order_relaxed) - std::int64_t{index} >= mark) return;
     // relaxed: the flag only keeps a second refill from starting; everything
-    // a refill reads or writes is guarded by derive_m.
+    // a refill reads or writes is guarded by derive_m or is the database's.
     if (refilling.test_and_set(std::memory_order_relaxed)) return;
-    const std::int64_t target = std::min<std::int64_t>(std::int64_t{index} + lookahead, kMaxIndex - 1);
-    (void)derive_through(key_source, db_top, target, epoch);
+    const std::uint64_t epoch = epoch_now();
+    if (auto f = run(frontier, {pool_key.c_str()}); f && f->rows() == 1) {
+        const std::int64_t top = f->int64(0, 0).value_or(-1);
+        note_top(top);
+        if (top - std::int64_t{index} < mark) {
+            const std::int64_t target = std::min<std::int64_t>(std::int64_t{index} + lookahead, kMaxIndex - 1);
+            (void)derive_through(key_source, top, target, epoch);
+        }
+    }
     refilling.clear(std::memory_order_relaxed);  // relaxed: as test_and_set above
 }
 
-Result<Rows> SharedPool::Impl::run(Stmt s, std::initializer_list<const char*> params) {
+Result<Rows> SharedPool::Impl::run(Stmt s, std::span<const char* const> params) {
     auto lease = conns.acquire();
     if (!lease) return std::move(lease).error();
-    return (*lease)->exec(statements()[s], std::span<const char* const>(params.begin(), params.size()));
+    return (*lease)->exec(statements()[s], params);
 }
 
 Result<bool> SharedPool::Impl::changed(Stmt s, std::initializer_list<const char*> params) {

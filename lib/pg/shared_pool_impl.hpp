@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -19,9 +20,11 @@ namespace addrpool::pg {
 
 inline constexpr std::int64_t kMaxIndex = std::int64_t{1} << 31;  // exclusive
 
-// hash160 as 40 lowercase hex digits, and back (false unless exactly that).
+// hash160 as 40 lowercase hex digits, and back (false unless exactly that);
+// from_bytea_text reads bytea's text form ("\\x" + 40 hex digits).
 std::string to_hex(const Hash160& h);
 bool from_hex(std::string_view text, Hash160& out);
+bool from_bytea_text(std::string_view text, Hash160& out);
 
 // The identity of an account key the pool registers: fingerprint and the
 // hash160 of the chain code (not the key itself: the table never holds
@@ -71,6 +74,17 @@ struct SharedPool::Impl {
     // Set while a thread refills after its hand-out, so that others return
     // at once instead of queueing on derive_m behind it.
     std::atomic_flag refilling = ATOMIC_FLAG_INIT;
+    // An index known to exist in the table (the library never deletes
+    // rows): the highest this object inserted or saw. Only decides whether
+    // a hand-out checks the frontier; a stale or too high value costs a
+    // derivation later, never a wrong hand-out.
+    std::atomic<std::int64_t> frontier_hint{-1};
+    void note_top(std::int64_t top) noexcept {
+        // relaxed: a monotonic hint (see frontier_hint), no data hangs on it.
+        std::int64_t seen = frontier_hint.load(std::memory_order_relaxed);
+        while (seen < top && !frontier_hint.compare_exchange_weak(seen, top, std::memory_order_relaxed)) {
+        }
+    }
 
     // Registers the pool (or checks it against the registered one) and sets
     // pool_key and identity. Errors: invalid_argument, backend_unavailable.
@@ -87,13 +101,12 @@ struct SharedPool::Impl {
     Result<void> derive_through(const KeySource& key_source, std::int64_t db_top, std::int64_t target,
                                 std::uint64_t epoch) EXCLUDES(derive_m);
 
-    // After a hand-out of `index` with `db_top` the highest derived index:
-    // keeps `lookahead` rows derived above it, refilling once fewer than
-    // half remain. Best effort: a failure shows at the next hand-out that
-    // needs the rows.
-    void refill_after(const KeySource& key_source, std::uint32_t index, std::int64_t db_top, std::uint64_t epoch)
-        EXCLUDES(derive_m);
-    // derive_epoch, read before a hand-out statement.
+    // After a hand-out of `index`: keeps `lookahead` rows derived above it,
+    // refilling once fewer than half remain (by frontier_hint, then by the
+    // table). One thread at a time; best effort: a failure shows at the next
+    // hand-out that needs the rows.
+    void refill_after(const KeySource& key_source, std::uint32_t index) EXCLUDES(derive_m);
+    // derive_epoch, read before a statement that reads the table's top.
     std::uint64_t epoch_now() const noexcept {
         // acquire: pairs with the release increment in derive_through, so a
         // value read here was bumped after that insert committed.
@@ -101,7 +114,10 @@ struct SharedPool::Impl {
     }
 
     // One prepared statement on a leased connection.
-    Result<detail::Rows> run(detail::Stmt s, std::initializer_list<const char*> params);
+    Result<detail::Rows> run(detail::Stmt s, std::span<const char* const> params);
+    Result<detail::Rows> run(detail::Stmt s, std::initializer_list<const char*> params) {
+        return run(s, std::span<const char* const>(params.begin(), params.size()));
+    }
     // run() for an UPDATE of at most one row: whether it changed one.
     Result<bool> changed(detail::Stmt s, std::initializer_list<const char*> params);
     // A reply that does not have the shape the statement gives.

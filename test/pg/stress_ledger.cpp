@@ -47,25 +47,40 @@ std::vector<Record> read_ledger(const std::string& path) {
 
 namespace {
 
+constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
+
 struct Holding {
     std::uint32_t index = 0;
     std::uint16_t worker = 0;
     std::uint64_t ticket = 0;
-    std::int64_t s = 0, r = 0;                                    // reserve call start, return
-    std::int64_t e = std::numeric_limits<std::int64_t>::max();  // end (ending record or kill)
+    std::int64_t s = 0, r = 0;  // reserve call start, return
+    std::int64_t e = kNever;    // the holding ends: its ending record, or the kill
+    std::int64_t done = kNever; // the call that ended it returned (e for abandon and kill)
     bool ended = false, killed = false;
-    std::int64_t live_end() const noexcept { return e; }
+    Op op = Op::abandon;
+    Kind result = Kind::ending;  // the ending call's result record (ending = none)
+    bool tainted = false;        // an untargeted call of another holder may have hit it
+    // Live (provably still holding its reservation) on [r, live_end): until
+    // it ended, and not past s + ttl, from when a sweep may free it.
+    std::int64_t live_end(std::int64_t ttl) const noexcept { return std::min(e, s + ttl); }
+    // Its ending call acts on the index, not on its own ticket (release by
+    // index, mark by index or address) and may have run (true or unknown).
+    bool untargeted() const noexcept {
+        return (op == Op::release_index || op == Op::mark_index || op == Op::mark_address) &&
+               (result == Kind::released || result == Kind::marked || result == Kind::end_unknown);
+    }
 };
 
 std::string describe(const Holding& h) {
-    return "ticket " + std::to_string(h.ticket) + " (worker " + std::to_string(h.worker) + ", live " +
-           std::to_string(h.r) + ".." + std::to_string(h.e) + " ns)";
+    return "ticket " + std::to_string(h.ticket) + " (worker " + std::to_string(h.worker) + ", reserve " +
+           std::to_string(h.s) + ".." + std::to_string(h.r) + ", end " + std::to_string(h.e) + " ns)";
 }
 
 }  // namespace
 
 CheckResult check_ledger(const std::vector<Record>& records, const RunFacts& facts) {
     CheckResult out;
+    const std::int64_t ttl = facts.ttl_ns;
     const auto violation = [&](std::string v) {
         if (out.violations.size() < 50) out.violations.push_back(std::move(v));
         else if (out.violations.size() == 50) out.violations.push_back("(more violations not listed)");
@@ -99,34 +114,25 @@ CheckResult check_ledger(const std::vector<Record>& records, const RunFacts& fac
             continue;
         }
         Holding& h = it->second;
-        // A holding as old as the TTL may have been swept since it was
-        // stamped (at or after its call start s): live only before s + ttl.
-        const bool may_have_expired = rec.t0 >= h.s + facts.ttl_ns;
-        switch (rec.kind) {
-        case Kind::ending:
-            h.e = rec.t0;
+        if (rec.kind == Kind::ending) {
+            h.e = h.done = rec.t0;
             h.ended = true;
-            if (static_cast<Op>(rec.extra) == Op::abandon) ++out.abandoned;
-            break;
-        case Kind::released: ++out.releases; break;
-        case Kind::marked:
+            h.op = static_cast<Op>(rec.extra);
+            if (h.op == Op::abandon) ++out.abandoned;
+            continue;
+        }
+        h.result = rec.kind;
+        h.done = rec.t1;
+        if (rec.kind == Kind::released) ++out.releases;
+        if (rec.kind == Kind::end_unknown) ++out.unknown_ends;
+        if (rec.kind == Kind::marked) {
             ++out.marks;
             marked_at.emplace(rec.index, rec.t1);
-            break;
-        case Kind::release_false:
-        case Kind::mark_false:
-            if (!may_have_expired) {
-                violation("index " + std::to_string(rec.index) + ": the live holder " + describe(h) + " found its " +
-                          "reservation gone at its " + (rec.kind == Kind::mark_false ? "mark" : "release"));
-            }
-            break;
-        case Kind::end_unknown: ++out.unknown_ends; break;
-        default: break;
         }
     }
     // Holdings the ledger never ended: their process was killed (they end at
     // the kill), or the worker broke its promise to end every holding.
-    std::unordered_map<std::uint32_t, std::vector<const Holding*>> by_index;
+    std::unordered_map<std::uint32_t, std::vector<Holding*>> by_index;
     for (auto& [ticket, h] : by_ticket) {
         ++out.holdings;
         if (!h.ended) {
@@ -135,23 +141,51 @@ CheckResult check_ledger(const std::vector<Record>& records, const RunFacts& fac
                 violation("holding " + describe(h) + " was never ended by its (not killed) worker");
                 continue;
             }
-            h.e = k->second;
+            h.e = h.done = k->second;
             h.killed = true;
             ++out.killed_holdings;
         }
-        if (h.e - h.s >= facts.ttl_ns / 2) ++out.long_holdings;
-        h.e = std::min(h.e, h.s + facts.ttl_ns);  // live at most until it may have been swept
+        if (h.e - h.s >= ttl / 2) ++out.long_holdings;
         by_index[h.index].push_back(&h);
+    }
+    // Release by index and mark act on whoever holds the index when they
+    // run. From a holder whose own reservation may be gone by then (it may
+    // have expired: the call returned after s + ttl; or it was hit itself),
+    // such a call may free or mark another holder's reservation: that is
+    // the calls' contract, not a fault of the pool. Taint every holding such
+    // a call may have hit, to a fixed point.
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (auto& [index, hs] : by_index) {
+            for (Holding* x : hs) {
+                if (!x->untargeted() || !(x->tainted || x->done >= x->s + ttl)) continue;
+                for (Holding* h : hs) {
+                    if (h == x || h->tainted) continue;
+                    if (x->e < h->done && h->r < x->done) {  // x's call ran while h held the index
+                        h->tainted = true;
+                        changed = true;
+                    }
+                }
+            }
+        }
     }
     for (auto& [index, hs] : by_index) {
         std::sort(hs.begin(), hs.end(), [](const Holding* a, const Holding* b) { return a->r < b->r; });
         const Holding* latest = nullptr;  // the earlier holding that stays live the longest
         for (const Holding* h : hs) {
-            if (latest != nullptr && h->r < latest->live_end()) {
+            if (h->tainted) ++out.excused;
+            // Its release or mark found the reservation gone while it was live.
+            if ((h->result == Kind::release_false || h->result == Kind::mark_false) && h->done < h->s + ttl &&
+                !h->tainted) {
+                violation("index " + std::to_string(index) + ": the live holder " + describe(*h) +
+                          " found its reservation gone at its " +
+                          (h->result == Kind::mark_false ? "mark" : "release"));
+            }
+            if (latest != nullptr && h->r < latest->live_end(ttl) && !latest->tainted) {
                 violation("index " + std::to_string(index) + " had two live holders: " + describe(*latest) + " and " +
                           describe(*h));
             }
-            if (latest == nullptr || h->live_end() > latest->live_end()) latest = h;
+            if (latest == nullptr || h->live_end(ttl) > latest->live_end(ttl)) latest = h;
             // No hand-out may begin after a used mark of the index returned.
             auto m = marked_at.find(index);
             if (m != marked_at.end() && h->s > m->second) {
