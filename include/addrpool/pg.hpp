@@ -18,11 +18,12 @@
 //   no other hand-out is in flight it takes the lowest free index, so the
 //   indices handed out leave no holes once callers are quiet.
 // - Time is the database server's: reservation times and TTL sweeps use the
-//   server clock, so clock skew between hosts cannot free a live reservation.
+//   server clock, so clock skew between hosts cannot free a live reservation
+//   (a step of the server's own wall clock shifts every reservation's age).
 //   A host that dies holding reservations loses them at the TTL (to whoever
 //   sweeps), like an abandoned hand-out.
 // - Used is durable: a mark is committed (synchronous commit) before mark_*
-//   returns. Reservations are ordinary rows too (they survive a server
+//   returns. Reservations are committed rows too (they survive a server
 //   restart, so a live holder keeps its index), but they are not part of the
 //   pool's durable state: the view addrpool_durable_state, the export of a
 //   pool, holds index, hash160 and used only (docs/api.md, "The schema").
@@ -133,16 +134,19 @@ public:
     // true also makes the index part of the pool's durable state (stats()
     // .generated, addrpool_durable_state); false reserves only.
     //
-    // reserved_at: the server's reservation time mapped onto this host's
-    // steady_clock: the local time the reply arrived minus the time the
-    // server says passed between its reservation stamp and its reply (so it
-    // is at most a round trip early). Sweeps never use it: they compare the
-    // server's own stamp with the server's clock.
+    // reserved_at: this host's steady_clock reading taken just before the
+    // hand-out statement was sent, so at or before the server's own stamp
+    // (its clock_timestamp() when the row was claimed): reserved_at + ttl is
+    // the earliest moment a sweep with that ttl may free the reservation, a
+    // safe deadline for the holder. Sweeps never use it: they compare the
+    // server's stamp with the server's clock.
     //
-    // When no free index is derived yet, or the hand-out leaves fewer than
-    // half the lookahead derived above it, the calling thread derives the
-    // next addresses with key_source (one thread per object at a time) and
-    // inserts them, then hands out. An index that is already derived is
+    // When no free index is derived yet, the calling thread derives the
+    // next max(lookahead, connections) addresses with key_source, inserts
+    // them, and hands out again; when the hand-out leaves fewer than half the
+    // lookahead derived above it, the calling thread tops the lookahead up
+    // after its hand-out (one thread per object at a time, with no
+    // connection held during the EC math). An index that is already derived is
     // handed out whatever the key source (KeySource::none() included).
     // Errors: gap_limit_reached (GapPolicy::error); no_key_source,
     // hardened_from_public, invalid_child (key_source must derive and
