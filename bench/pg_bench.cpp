@@ -52,7 +52,7 @@ constexpr const char* kMnemonic =
 struct Options {
     double seconds = 3.0;
     double warmup = 0.5;
-    unsigned repetitions = 3;
+    unsigned repetitions = 5;
     std::vector<unsigned> connections = {1, 8, 32};
     unsigned rows = 60'000;
     std::string out;
@@ -289,7 +289,15 @@ std::string series_json(const std::string& design, unsigned c, const std::vector
     return o.str();
 }
 
+std::string loadavg() {
+    std::ifstream in("/proc/loadavg");
+    std::string a, b, c;
+    in >> a >> b >> c;
+    return a + " " + b + " " + c;
+}
+
 int run(Options opt) {
+    const std::string load_before = loadavg();
     Fixture f;
     f.opt = opt;
     // Pre-derive once: every design and repetition gets the same addresses.
@@ -345,7 +353,8 @@ int run(Options opt) {
         std::ofstream o(opt.out);
         o << "{\n  \"server\": \"" << server << "\",\n  \"fsync\": \"" << fsync << "\",\n  \"synchronous_commit\": \""
           << sync_commit << "\",\n  \"seconds\": " << opt.seconds << ",\n  \"repetitions\": " << opt.repetitions
-          << ",\n  \"rows\": " << opt.rows << ",\n  \"series\": [\n";
+          << ",\n  \"rows\": " << opt.rows << ",\n  \"loadavg_before\": \"" << load_before
+          << "\",\n  \"loadavg_after\": \"" << loadavg() << "\",\n  \"series\": [\n";
         for (std::size_t i = 0; i < series.size(); ++i) o << series[i] << (i + 1 < series.size() ? ",\n" : "\n");
         o << "  ]\n}\n";
         if (!o) throw std::runtime_error("cannot write " + opt.out);

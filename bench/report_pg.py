@@ -30,6 +30,13 @@ def _x(v):
     return "n/a" if v is None else f"{v:.2f}×"
 
 
+def _median(values):
+    v = sorted(values)
+    if not v:
+        return None
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
 def _series(data):
     out = {}
     for s in data.get("series", []):
@@ -56,8 +63,9 @@ def section(results_dir):
         "process, on the same pre-derived addresses inserted anew for every repetition after a `VACUUM ANALYZE`; "
         "the two designs alternate which runs first. Each measurement is C client threads with one connection each "
         "(SharedPool: one object with `connections` = C) handing out in a closed loop for "
-        f"{data.get('seconds', '?')} s after a warm-up; every hand-out is timed. Numbers are medians of "
-        f"{data.get('repetitions', '?')} repetitions (`bench/results/pg.json`)."
+        f"{data.get('seconds', '?')} s after a warm-up; every hand-out is timed. Rates and latencies are medians of "
+        f"{data.get('repetitions', '?')} repetitions (`bench/results/pg.json`); a ratio is the median of the "
+        "ratios of the repetitions' back-to-back pairs."
     )
     w.append("")
     w.append(
@@ -75,18 +83,25 @@ def section(results_dir):
     )
     w.append("")
     w.append(f"Server: {data.get('server', '?')}; fsync {data.get('fsync', '?')}, synchronous_commit "
-             f"{data.get('synchronous_commit', '?')}.")
+             f"{data.get('synchronous_commit', '?')}. Load average before / after the run: "
+             f"{data.get('loadavg_before', '?')} / {data.get('loadavg_after', '?')} (a shared 2-CPU machine: the "
+             "server and every client thread share the same two CPUs).")
     w.append("")
-    w.append("| connections | addrpool-pg | NBXplorer | ratio | addrpool-pg p50 / p99 | NBXplorer p50 / p99 | "
-             "p99 ratio (NBX / ours) | NBX retries per hand-out | in-process |")
+    w.append("| connections | addrpool-pg | NBXplorer | ratio (ours / NBX) | addrpool-pg p50 / p99 | "
+             "NBXplorer p50 / p99 | p99 ratio (NBX / ours) | NBX retries per hand-out | in-process |")
     w.append("|---|---|---|---|---|---|---|---|---|")
     ratios = {}
     for c in conns:
         ours = series.get(("addrpool-pg", c), {}).get("median", {})
         nbx = series.get(("nbxplorer", c), {}).get("median", {})
         local = series.get(("in-process", c), {}).get("median", {})
-        r = ours.get("per_s") / nbx["per_s"] if ours.get("per_s") and nbx.get("per_s") else None
-        p = nbx.get("p99_us") / ours["p99_us"] if ours.get("p99_us") and nbx.get("p99_us") else None
+        # Ratios of the repetitions' pairs (run back to back), then their
+        # median: the machine's load drifts less within a pair than across
+        # the run.
+        pairs = list(zip(series.get(("addrpool-pg", c), {}).get("repetitions", []),
+                         series.get(("nbxplorer", c), {}).get("repetitions", [])))
+        r = _median([a["per_s"] / b["per_s"] for a, b in pairs if a.get("per_s") and b.get("per_s")])
+        p = _median([b["p99_us"] / a["p99_us"] for a, b in pairs if a.get("p99_us") and b.get("p99_us")])
         ratios[c] = (r, p, ours, nbx)
         w.append(f"| {c} | {_rate(ours.get('per_s'))} | {_rate(nbx.get('per_s'))} | {_x(r)} | "
                  f"{_us(ours.get('p50_us'))} / {_us(ours.get('p99_us'))} | "
@@ -103,13 +118,11 @@ def section(results_dir):
     r1 = ratios.get(1, (None, None, {}, {}))
     ok32 = None if r32[0] is None else r32[0] >= TARGETS["throughput_32"]
     ok1 = None if r1[0] is None else r1[0] >= TARGETS["throughput_1"]
-    okp = None
-    if r32[2].get("p99_us") and r32[3].get("p99_us"):
-        okp = r32[2]["p99_us"] <= r32[3]["p99_us"] * TARGETS["p99_32"]
+    okp = None if r32[1] is None else r32[1] >= 1 / TARGETS["p99_32"]
     w.append(f"| 32 connections: ≥ 3× the NBXplorer approach's hand-outs per second | {_x(r32[0])} | {status(ok32)} |")
     w.append(f"| 1 connection: ≥ 1.0× | {_x(r1[0])} | {status(ok1)} |")
-    w.append(f"| 32 connections: p99 ≤ one third of the NBXplorer approach's | "
-             f"{_us(r32[2].get('p99_us'))} vs {_us(r32[3].get('p99_us'))} ({_x(r32[1])} better) | {status(okp)} |")
+    w.append(f"| 32 connections: p99 ≤ one third of the NBXplorer approach's (p99 ratio ≥ 3×) | "
+             f"{_us(r32[2].get('p99_us'))} vs {_us(r32[3].get('p99_us'))} ({_x(r32[1])}) | {status(okp)} |")
     w.append("")
     w.append(
         "Why the gap grows with connections: with the NBXplorer approach every caller selects the same lowest "
@@ -119,6 +132,16 @@ def section(results_dir):
         "(one WAL flush for many, group commit). At 1 connection nothing competes: the difference is one round "
         "trip and one statement against two, under a commit flush that dominates both."
     )
+    one = list(zip(series.get(("addrpool-pg", 1), {}).get("repetitions", []),
+                   series.get(("nbxplorer", 1), {}).get("repetitions", [])))
+    one = sorted(a["per_s"] / b["per_s"] for a, b in one if a.get("per_s") and b.get("per_s"))
+    if one:
+        w.append("")
+        w.append(f"At 1 connection the repetitions' ratios ran from {one[0]:.2f}× to {one[-1]:.2f}×: both designs "
+                 "wait for one WAL flush per hand-out, which dominates, so the 1.0× target is decided by a few "
+                 "percent (addrpool-pg saves the SELECT's round trip, and spends it on a heavier row: the reserved "
+                 "index, the ticket, the row lock of SKIP LOCKED). A run can land on either side; the table shows "
+                 "this run's.")
     missed = [name for name, ok in (("32 connections throughput", ok32), ("1 connection throughput", ok1),
                                      ("32 connections p99", okp)) if ok is False]
     if missed:
