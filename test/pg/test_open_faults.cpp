@@ -1,8 +1,6 @@
 // SharedPool::open (schema, registration, refusals) and faults: timeouts,
 // lost connections, server restarts, unreachable servers, secrets.
-#include "pg_test_util.hpp"
-
-#include <catch2/catch.hpp>
+#include "pg_catch.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -17,28 +15,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// REQUIRE(ok(r)) fails with the error's code and message.
-template <class T>
-bool ok(const Result<T>& r) {
-    if (!r) UNSCOPED_INFO(errc_name(r.error().code) << ": " << r.error().message);
-    return r.has_value();
-}
-
-// The value, or a failed test naming the error.
-template <class T>
-T val(Result<T> r) {
-    REQUIRE(ok(r));
-    return std::move(*r);
-}
-
 constexpr const char* kPassword = "Pa55-never-in-a-message";
-
-KeySource private_source() { return KeySource::from_private(account_key()); }
-
-std::string fresh_id(const char* name) {
-    static std::atomic<int> n{0};
-    return std::string(name) + "-" + std::to_string(n.fetch_add(1)) + "-" + std::to_string(::getpid());
-}
 
 Result<pg::SharedPool> open_at(const std::string& conn, const std::string& id, pg::SharedPoolOptions o = {},
                                std::uint32_t gap = 20, const KeySource& ks = private_source()) {

@@ -1,8 +1,6 @@
 // SharedPool against a real PostgreSQL server (scripts/pg-cluster starts a
 // throwaway one): the in-process pool's semantics, one TEST_CASE each.
-#include "pg_test_util.hpp"
-
-#include <catch2/catch.hpp>
+#include "pg_catch.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -17,29 +15,6 @@ using namespace addrpool::pgtest;
 using namespace std::chrono_literals;
 
 namespace {
-
-// REQUIRE(ok(r)) fails with the error's code and message.
-template <class T>
-bool ok(const Result<T>& r) {
-    if (!r) UNSCOPED_INFO(errc_name(r.error().code) << ": " << r.error().message);
-    return r.has_value();
-}
-
-// The value, or a failed test naming the error.
-template <class T>
-T val(Result<T> r) {
-    REQUIRE(ok(r));
-    return std::move(*r);
-}
-
-KeySource private_source() { return KeySource::from_private(account_key()); }
-KeySource public_source() { return KeySource::from_public(account_key().to_public()); }
-
-// A pool id no other test case uses (the tests share one database).
-std::string fresh_id(const char* name) {
-    static std::atomic<int> n{0};
-    return std::string(name) + "-" + std::to_string(n.fetch_add(1)) + "-" + std::to_string(::getpid());
-}
 
 pg::SharedPool open_pool(const std::string& id, std::uint32_t gap = 20, pg::SharedPoolOptions opts = {},
                          const KeySource& ks = private_source()) {
