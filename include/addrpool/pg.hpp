@@ -5,7 +5,8 @@
 // same ones across every process and host that opens the same pool_id on the
 // same database: each index is Unused, Reserved or Used in one row of
 // addrpool_address, and every operation is one SQL statement (one round
-// trip, one transaction) against it:
+// trip, one transaction) against it; only a hand-out that finds no free
+// address derived yet adds a query and an insert first:
 //
 //     Unused ──reserve──▶ Reserved ──mark used──▶ Used
 //        ▲                   │
@@ -50,7 +51,8 @@
 //   password (conninfo secrets are removed from every message). The broken
 //   connection is dropped and the next call reconnects; idle connections that
 //   the server closed (e.g. across a restart) are noticed and replaced before
-//   use, so only calls in flight at the moment of the fault fail. A statement
+//   use, so only calls in flight at the moment of the fault, and calls made
+//   while the server cannot be reached, fail. A statement
 //   either committed or did not, and a failed call cannot tell which: a
 //   hand-out whose commit reply was lost holds a reservation nobody knows
 //   of, which a sweep frees at its TTL; a mark or release may have happened.

@@ -221,6 +221,7 @@ pid_t spawn(const Config& c, int worker, std::uint64_t quota) {
 }
 
 int run_parent(Config c) {
+    std::cout.setf(std::ios::unitbuf);  // every line reaches the log at once, also before a kill
     if (c.seed == 0) c.seed = std::random_device{}() | 1;
     std::cout << "addrpool-pg-stress: seed " << c.seed << " (replay: addrpool-pg-stress --seed " << c.seed
               << " --handouts " << c.handouts << " --processes " << c.processes << " --threads " << c.threads
@@ -241,9 +242,22 @@ int run_parent(Config c) {
     facts.ttl_ns = c.ttl_ms * 1'000'000 - 100'000'000;  // less a margin for server vs. host clock
     bool killed = false, restarted = false, failed = false;
     const auto t_start = std::chrono::steady_clock::now();
+    std::uint64_t last_total = 0;
+    auto last_change = t_start;
     for (;;) {
         std::uint64_t total = 0;
         for (std::size_t k = 0; k < workers.size(); ++k) total += load_progress(progress, k);
+        const auto now = std::chrono::steady_clock::now();
+        if (total != last_total) {
+            last_total = total;
+            last_change = now;
+        } else if (now - last_change >= 15s) {
+            // A stall shows in the log (a test that times out says why).
+            std::cout << "  no hand-out for 15 s at " << total << "; per worker:";
+            for (std::size_t k = 0; k < workers.size(); ++k) std::cout << " " << load_progress(progress, k);
+            std::cout << std::endl;
+            last_change = now;
+        }
         if (c.faults && !killed && total >= c.handouts * 4 / 10) {
             const std::int64_t at = monotonic_ns();
             ::kill(workers[0].pid, SIGKILL);
