@@ -220,6 +220,22 @@ pid_t spawn(const Config& c, int worker, std::uint64_t quota) {
     return pid;
 }
 
+// After a stall: the server log's tail and, where gdb is installed, every
+// worker thread's stack, on stdout.
+void diagnose_stall(const std::vector<pid_t>& pids) {
+    if (const char* dir = std::getenv("ADDRPOOL_PG_DIR")) {
+        std::cout << "  server log (tail):" << std::endl;
+        (void)std::system(("tail -n 30 " + std::string(dir) + "/server.log").c_str());
+    }
+    if (std::system("command -v gdb >/dev/null 2>&1") != 0) return;
+    for (pid_t pid : pids) {
+        std::cout << "  worker pid " << pid << ":" << std::endl;
+        (void)std::system(("gdb -p " + std::to_string(pid) +
+                           " -batch -ex 'thread apply all bt 12' 2>/dev/null | grep -E '^(Thread|#)'")
+                              .c_str());
+    }
+}
+
 int run_parent(Config c) {
     std::cout.setf(std::ios::unitbuf);  // every line reaches the log at once, also before a kill
     if (c.seed == 0) c.seed = std::random_device{}() | 1;
@@ -244,6 +260,7 @@ int run_parent(Config c) {
     const auto t_start = std::chrono::steady_clock::now();
     std::uint64_t last_total = 0;
     auto last_change = t_start;
+    int stalls = 0;
     for (;;) {
         std::uint64_t total = 0;
         for (std::size_t k = 0; k < workers.size(); ++k) total += load_progress(progress, k);
@@ -251,12 +268,25 @@ int run_parent(Config c) {
         if (total != last_total) {
             last_total = total;
             last_change = now;
+            stalls = 0;
         } else if (now - last_change >= 15s) {
             // A stall shows in the log (a test that times out says why).
             std::cout << "  no hand-out for 15 s at " << total << "; per worker:";
             for (std::size_t k = 0; k < workers.size(); ++k) std::cout << " " << load_progress(progress, k);
             std::cout << std::endl;
             last_change = now;
+            if (++stalls == 8) {  // two minutes: give up with what the workers were doing
+                std::vector<pid_t> pids;
+                for (const auto& w : workers) {
+                    if (w.running) pids.push_back(w.pid);
+                }
+                diagnose_stall(pids);
+                for (auto& w : workers) {
+                    if (w.running) ::kill(w.pid, SIGKILL);
+                }
+                std::cout << "  VIOLATION: no progress for two minutes (stack traces above, if gdb is installed)\n";
+                return 1;
+            }
         }
         if (c.faults && !killed && total >= c.handouts * 4 / 10) {
             const std::int64_t at = monotonic_ns();

@@ -73,8 +73,9 @@ inline DerivationPath receive_path(Network net = Network::testnet, std::uint32_t
 class Sql {
 public:
     explicit Sql(const std::string& conninfo, const char* application_name = "addrpool-test") {
-        const char* kw[] = {"dbname", "application_name", nullptr};
-        const char* val[] = {conninfo.c_str(), application_name, nullptr};
+        // connect_timeout: a server that does not answer fails the test, not hangs it.
+        const char* kw[] = {"dbname", "application_name", "connect_timeout", nullptr};
+        const char* val[] = {conninfo.c_str(), application_name, "30", nullptr};
         c_ = PQconnectdbParams(kw, val, /*expand_dbname=*/1);
         if (PQstatus(c_) != CONNECTION_OK) {
             std::string m = PQerrorMessage(c_);
