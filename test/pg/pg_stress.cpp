@@ -284,7 +284,8 @@ int run_parent(Config c) {
                 for (auto& w : workers) {
                     if (w.running) ::kill(w.pid, SIGKILL);
                 }
-                std::cout << "  VIOLATION: no progress for two minutes (stack traces above, if gdb is installed)\n";
+                std::cout << "  VIOLATION: no progress for two minutes (stack traces above, if gdb is installed); "
+                          << "the ledgers are kept in " << c.dir << "\n";
                 return 1;
             }
         }
