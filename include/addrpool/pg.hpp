@@ -37,7 +37,9 @@
 // - Thread safety: every member function may be called concurrently with any
 //   other on the same object, from any number of threads, without an external
 //   lock, except the move operations and the destructor. Any number of
-//   objects, in any number of processes and hosts, may share one pool.
+//   objects, in any number of processes and hosts, may share one pool; an
+//   object belongs to the process that opened it (a child of fork() opens
+//   its own: libpq connections cannot be shared across processes).
 // - Progress: every call is blocking. It takes one of the object's
 //   `connections` libpq connections (waiting while all are busy), sends its
 //   statement and waits for the reply: at most statement_timeout on the
