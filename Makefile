@@ -25,14 +25,18 @@ deps:
 	@scripts/install-deps core
 
 # meson setup only when the build dir is new; reconfigure happens by itself.
+# -Dwerror=true here, not in meson.build: our builds and CI treat warnings as
+# errors, a plain `meson setup` elsewhere (a newer compiler) does not.
+WERROR     := -Dwerror=true
+
 $(BUILD)/build.ninja:
-	$(MESON) setup $(BUILD) --buildtype=debugoptimized
+	$(MESON) setup $(BUILD) --buildtype=debugoptimized $(WERROR)
 
 $(TSAN_BUILD)/build.ninja:
-	$(MESON) setup $(TSAN_BUILD) --buildtype=debugoptimized -Db_sanitize=thread
+	$(MESON) setup $(TSAN_BUILD) --buildtype=debugoptimized -Db_sanitize=thread $(WERROR)
 
 $(ASAN_BUILD)/build.ninja:
-	$(MESON) setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+	$(MESON) setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false $(WERROR)
 
 build: deps $(BUILD)/build.ninja
 	$(MESON) compile -C $(BUILD) -j $(JOBS)
@@ -92,7 +96,7 @@ bench:
 # docs/performance.md; `make bench` runs it too.
 bench-pg:
 	@scripts/install-deps core
-	@[ -f $(BENCH_BUILD)/build.ninja ] || $(MESON) setup $(BENCH_BUILD) --buildtype=release -Dbenchmarks=true
+	@[ -f $(BENCH_BUILD)/build.ninja ] || $(MESON) setup $(BENCH_BUILD) --buildtype=release -Dbenchmarks=true $(WERROR)
 	$(MESON) compile -C $(BENCH_BUILD) -j $(JOBS) bench/addrpool-pg-bench
 	scripts/pg-cluster --durable -- ./$(BENCH_BUILD)/bench/addrpool-pg-bench --out bench/results/pg.json
-	python3 bench/report_pg.py --results bench/results --doc docs/performance.md
+	python3 bench/report.py --no-plots

@@ -22,7 +22,7 @@
 #include "baselines.hpp"
 #include "keys/crypto.hpp"
 #include "keys/derive.hpp"
-#include "persist/persist.hpp"
+#include "persist/codec.hpp"
 #include "pool/pool_impl.hpp"
 
 #include <benchmark/benchmark.h>
@@ -74,15 +74,26 @@ constexpr std::uint32_t kRefillBatch = 20;
 constexpr const char* kMnemonic =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
 
+DerivationPath account_path() { return DerivationPath({44 | hardened_bit, 1 | hardened_bit, 0 | hardened_bit}); }
+
+DerivationPath base_path() { return pool_base_path(account_path(), PoolType::external); }
+
+// The pools' key source, made the way a user makes it.
+KeySource account_source() {
+    auto keys = KeySource::from_mnemonic(kMnemonic, "", Network::testnet, account_path());
+    if (!keys) std::abort();
+    return *keys;
+}
+
+// The account xprv itself, for the derivation routes below that measure
+// ExtendedPrivKey / ExtendedPubKey (a KeySource does not hand out its key).
 ExtendedPrivKey account_key() {
     auto seed = mnemonic_to_seed(kMnemonic, "");
     auto root = ExtendedPrivKey::from_seed(*seed, Network::testnet);
-    auto acct = root->derive(DerivationPath({44 | hardened_bit, 1 | hardened_bit, 0 | hardened_bit}));
+    auto acct = root->derive(account_path());
     if (!acct) std::abort();
     return *acct;
 }
-
-DerivationPath base_path() { return DerivationPath({44 | hardened_bit, 1 | hardened_bit, 0 | hardened_bit, 0}); }
 
 AddressPool make_pool(PoolOptions options = {}) {
     return AddressPool(base_path(), PoolType::external, 20, Network::testnet, std::move(options));
@@ -91,7 +102,7 @@ AddressPool make_pool(PoolOptions options = {}) {
 // One pre-derived pool and the same addresses handed to every baseline. Built
 // once (deriving ~100k addresses takes seconds) and reset between benchmarks.
 struct World {
-    KeySource keys = KeySource::from_private(account_key());
+    KeySource keys = account_source();
     AddressPool pool = make_pool();
     std::vector<Address> addresses;
     std::unique_ptr<BridgeTable> a;
@@ -534,45 +545,19 @@ void BM_MemoryBaseline(benchmark::State& st) {
 
 // ---- persistence at scale ----------------------------------------------------------------------
 
-// A version-1 pool file (layout in lib/persist.hpp) with n synthetic
-// entries, most of them used, written here because deriving 1M real keys
+// A version-1 pool file with n synthetic entries, most of them used, written
+// through the codec (lib/persist/codec.hpp) because deriving 1M real keys
 // would take minutes. Used: indices < 90% of n except every 7th.
 std::string synthetic_pool_file(std::uint32_t n) {
-    std::string out;
-    auto u8 = [&](std::uint8_t v) { out.push_back(static_cast<char>(v)); };
-    auto u32 = [&](std::uint32_t v) {
-        for (int s = 24; s >= 0; s -= 8) u8(static_cast<std::uint8_t>(v >> s));
-    };
-    out += "ADDRPOOL";
-    u8(0);
-    u8(1);                                            // format version 1
-    const std::size_t length_at = out.size();
-    out.append(8, '\0');                              // total length, filled below
-    u8(static_cast<std::uint8_t>(Network::testnet));
-    u8(static_cast<std::uint8_t>(PoolType::external));
-    u8(static_cast<std::uint8_t>(AddressFormat::p2pkh));
-    u32(20);                                          // gap limit
-    const auto path = base_path().components();
-    u8(static_cast<std::uint8_t>(path.size()));
-    for (auto c : path) u32(c);
-    auto used = [n](std::uint32_t i) { return i < n / 10 * 9 && i % 7 != 0; };
-    std::uint32_t used_end = 0;
-    for (std::uint32_t i = 0; i < n; ++i) {
-        if (used(i)) used_end = i + 1;
-    }
-    u32(used_end);
-    u32(n);
-    for (std::uint32_t i = 0; i < n; ++i) {
-        u8(i == 0 ? 0 : 1);  // varint index delta: 0 first, then 1
-        const Hash160 h = synthetic_hash(i);
-        out.append(reinterpret_cast<const char*>(h.data()), h.size());
-        u8(used(i) ? 1 : 0);
-    }
-    const std::uint64_t total = out.size() + 32;
-    for (int k = 0; k < 8; ++k) out[length_at + static_cast<std::size_t>(k)] = static_cast<char>(total >> (56 - 8 * k));
-    const auto sum = detail::sha256(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(out.data()), out.size()));
-    out.append(reinterpret_cast<const char*>(sum.data()), sum.size());
-    return out;
+    detail::codec::PoolFile f;
+    f.network = Network::testnet;
+    f.type = PoolType::external;
+    f.format = AddressFormat::base58check;
+    f.gap_limit = 20;
+    f.base_path = base_path().components();
+    f.entries.reserve(n);
+    for (std::uint32_t i = 0; i < n; ++i) f.entries.push_back({i, synthetic_hash(i), i < n / 10 * 9 && i % 7 != 0});
+    return detail::codec::encode(f);
 }
 
 const std::string& persist_file() {

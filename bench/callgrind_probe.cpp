@@ -36,11 +36,24 @@ using namespace addrpool;
 
 namespace {
 
+constexpr const char* kMnemonic =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
+DerivationPath account_path() { return DerivationPath({44 | hardened_bit, 1 | hardened_bit, 0 | hardened_bit}); }
+
+// The pools' key source, made the way a user makes it.
+KeySource account_source() {
+    auto keys = KeySource::from_mnemonic(kMnemonic, "", Network::testnet, account_path());
+    if (!keys) std::abort();
+    return *keys;
+}
+
+// The account xprv itself, for the derive_xprv_path route (a KeySource does
+// not hand out its key).
 ExtendedPrivKey account_key() {
-    auto seed = mnemonic_to_seed(
-        "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about", "");
+    auto seed = mnemonic_to_seed(kMnemonic, "");
     auto root = ExtendedPrivKey::from_seed(*seed, Network::testnet);
-    auto acct = root->derive(DerivationPath({44 | hardened_bit, 1 | hardened_bit, 0 | hardened_bit}));
+    auto acct = root->derive(account_path());
     if (!acct) std::abort();
     return *acct;
 }
@@ -52,8 +65,8 @@ volatile std::uint8_t g_sink;  // keeps results alive without I/O inside the mea
 static int cold(int threads, std::uint32_t count, const KeySource& keys) {
     PoolOptions o;
     o.lookahead = 1;
-    AddressPool pool(DerivationPath({44 | hardened_bit, 1 | hardened_bit, 0 | hardened_bit, 0}), PoolType::external,
-                     20, Network::testnet, std::move(o));
+    AddressPool pool(pool_base_path(account_path(), PoolType::external), PoolType::external, 20, Network::testnet,
+                     std::move(o));
     std::vector<std::thread> ts;
     for (int t = 0; t < threads; ++t) {
         ts.emplace_back([&, t] {
@@ -71,7 +84,7 @@ static int cold(int threads, std::uint32_t count, const KeySource& keys) {
 
 int main(int argc, char** argv) {
     if (argc == 4 && std::string_view(argv[1]) == "cold") {
-        const KeySource keys = KeySource::from_private(account_key());
+        const KeySource keys = account_source();
         return cold(std::atoi(argv[2]), static_cast<std::uint32_t>(std::strtoul(argv[3], nullptr, 10)), keys);
     }
     if (argc != 3) {
@@ -82,11 +95,11 @@ int main(int argc, char** argv) {
     const std::string_view mode = argv[1];
     const auto count = static_cast<std::uint32_t>(std::strtoul(argv[2], nullptr, 10));
     const ExtendedPrivKey acct = account_key();
-    const KeySource keys = KeySource::from_private(acct);
+    const KeySource keys = account_source();
 
     if (mode == "handout" || mode == "handout_mutex_cursor") {
-        AddressPool pool(DerivationPath({44 | hardened_bit, 1 | hardened_bit, 0 | hardened_bit, 0}),
-                         PoolType::external, 20, Network::testnet);
+        AddressPool pool(pool_base_path(account_path(), PoolType::external), PoolType::external, 20,
+                         Network::testnet);
         // Pre-derived far beyond the measured hand-outs and the lookahead.
         auto addrs = pool.generate_addresses(2 * count + 200, keys, false);
         bench::MutexCursor cursor(*addrs);

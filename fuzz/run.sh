@@ -24,7 +24,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 
 if [ ! -f "$BUILD/build.ninja" ]; then
     CC=clang CXX=clang++ meson setup "$BUILD" --buildtype=debugoptimized -Dfuzzing=true -Dtests=false \
-        -Db_sanitize=address,undefined -Db_lundef=false
+        -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true
 fi
 names=""
 for t in $TARGETS; do names="$names fuzz/fuzz-$t"; done

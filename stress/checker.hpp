@@ -14,6 +14,8 @@
 
 #include "common.hpp"
 
+#include "pool/slot.hpp"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -56,9 +58,11 @@ inline const char* ev_name(Ev e) {
 inline constexpr std::uint64_t kFree = 0;
 inline constexpr std::uint64_t kUsedMark = ~std::uint64_t{0};
 inline constexpr std::uint64_t kAbandonedBit = std::uint64_t{1} << 62;
+// A ticket's generation (lib/pool/slot.hpp: the low kGenBits bits).
+inline std::uint32_t ticket_gen(std::uint64_t ticket) { return addrpool::detail::slot::ticket_gen(ticket); }
 // A holder: (thread + 1) << 32 | ticket generation.
 inline std::uint64_t holder_id(unsigned thread, std::uint64_t ticket) {
-    return (std::uint64_t{thread} + 1) << 32 | (ticket >> 32);
+    return (std::uint64_t{thread} + 1) << 32 | ticket_gen(ticket);
 }
 inline std::uint64_t abandoned_id(std::uint64_t epoch) { return kAbandonedBit | epoch; }
 
@@ -84,7 +88,7 @@ public:
         if (i >= capacity_) return;
         const std::uint64_t seq = seq_.fetch_add(1, std::memory_order_relaxed) & 0xffffffu;
         const std::uint64_t v = seq << 40 | std::uint64_t(e) << 32 | std::uint64_t(thread & 0xff) << 24 |
-                                ((ticket >> 32) & 0x1fffff);
+                                ticket_gen(ticket);
         Ring& r = rings_[i];
         const unsigned k = r.next.fetch_add(1, std::memory_order_relaxed) % kRing;
         r.e[k].store(v, std::memory_order_relaxed);

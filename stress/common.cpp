@@ -19,17 +19,17 @@ T must(Result<T> r, const char* what) {
 }
 }  // namespace
 
-DerivationPath pool_path() { return must(DerivationPath::parse("m/44'/1'/0'/0"), "path"); }
+DerivationPath account_path() { return must(DerivationPath::parse("m/44'/1'/0'"), "path"); }
+
+DerivationPath pool_path() { return pool_base_path(account_path(), PoolType::external); }
 
 const Wallet& wallet() {
     static const Wallet w = [] {
-        const Seed seed = must(mnemonic_to_seed(kMnemonic, ""), "mnemonic_to_seed");
-        const ExtendedPrivKey master = must(ExtendedPrivKey::from_seed(seed, Network::testnet), "from_seed");
-        ExtendedPrivKey account = must(master.derive(must(DerivationPath::parse("m/44'/1'/0'"), "path")), "derive");
-        ExtendedPubKey chain = must(account.to_public().derive_child(0), "chain");
-        KeySource xprv = KeySource::from_private(account);
-        KeySource xpub = KeySource::from_public(account.to_public());
-        return Wallet{std::move(account), std::move(xprv), std::move(xpub), std::move(chain)};
+        KeySource xprv = must(KeySource::from_mnemonic(kMnemonic, "", Network::testnet, account_path()), "from_mnemonic");
+        const ExtendedPubKey account = *xprv.account_public_key();
+        KeySource xpub = KeySource::from_public(account);
+        ExtendedPubKey chain = must(account.derive_child(0), "chain");
+        return Wallet{std::move(xprv), std::move(xpub), std::move(chain)};
     }();
     return w;
 }

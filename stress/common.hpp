@@ -44,13 +44,13 @@ struct Options {
 
 // The BIP39 test wallet, m/44'/1'/0' on testnet, as both key sources.
 struct Wallet {
-    ExtendedPrivKey account;
     KeySource xprv;
     KeySource xpub;
     ExtendedPubKey chain;  // m/44'/1'/0'/0, the external chain
 };
 const Wallet& wallet();
-DerivationPath pool_path();  // m/44'/1'/0'/0
+DerivationPath account_path();  // m/44'/1'/0'
+DerivationPath pool_path();     // m/44'/1'/0'/0, the external chain
 
 // Addresses 0..n-1 of the external chain, derived sequentially with the
 // public API (ExtendedPubKey::derive_child), independent of the pool.

@@ -160,7 +160,7 @@ Summary s2(const Options& o, MakePool make_pool) {
                         fail(i, "index beyond every hand-out so far (a hole below it)");
                         break;
                     }
-                    const auto gen = static_cast<std::uint32_t>(r->ticket >> 32);
+                    const auto gen = ticket_gen(r->ticket);
                     if (!chk.first_handout(i, gen)) {
                         chk.note(i, Ev::clash, t, r->ticket);
                         std::ostringstream s;
@@ -178,7 +178,7 @@ Summary s2(const Options& o, MakePool make_pool) {
                         chk.note(i, Ev::clash, t, r->ticket);
                         std::ostringstream s;
                         s << "DUPLICATE: handed to thread " << t << " (ticket 0x" << std::hex << r->ticket << std::dec
-                          << ", gen " << (r->ticket >> 32) << ") while owned by " << Checker::describe_owner(prev)
+                          << ", gen " << ticket_gen(r->ticket) << ") while owned by " << Checker::describe_owner(prev)
                           << "; clock " << clock.now();
                         fail(i, s.str());
                         break;
@@ -202,7 +202,7 @@ Summary s2(const Options& o, MakePool make_pool) {
                     // Give the shadow up first: from the pool's release on, someone else may hold i.
                     if (!chk.give_up(i, me, to)) {
                         fail(i, "thread " + std::to_string(t) + " lost reservation gen " +
-                                    std::to_string(r.ticket >> 32) + " while holding it (now owned by " +
+                                    std::to_string(ticket_gen(r.ticket)) + " while holding it (now owned by " +
                                     Checker::describe_owner(chk.owner(i)) + ")");
                         break;
                     }
@@ -220,7 +220,7 @@ Summary s2(const Options& o, MakePool make_pool) {
                                 const std::string what =
                                     std::string(act == 0 ? "mark_index_used" : "mark_used(address)") +
                                     " of the caller's own live reservation returned false (gen " +
-                                    std::to_string(r.ticket >> 32) + "); retried with yields, it " +
+                                    std::to_string(ticket_gen(r.ticket)) + "); retried with yields, it " +
                                     (k < 0 ? std::string("still returned false after 5 s of retries")
                                            : "returned true after " + std::to_string(k) + " more calls");
                                 if (o.strict_mark) fail(i, what);

@@ -97,7 +97,7 @@ TEST_CASE("every P2PKH address in dash_bip44.json is the Base58Check encoding of
         REQUIRE(parsed);
         CHECK(parsed->network() == l.network);
         CHECK(parsed->kind() == AddressKind::p2pkh);
-        CHECK(parsed->format() == AddressFormat::p2pkh);
+        CHECK(parsed->format() == AddressFormat::base58check);
         CHECK(hex(parsed->hash160()) == l.hash160_hex);
         CHECK(*parsed == a);
     }
@@ -361,7 +361,7 @@ TEST_CASE("a default Address is the all-zero mainnet P2PKH address", "[address]"
     const Address a;
     CHECK(a.network() == Network::mainnet);
     CHECK(a.kind() == AddressKind::p2pkh);
-    CHECK(a.format() == AddressFormat::p2pkh);
+    CHECK(a.format() == AddressFormat::base58check);
     CHECK(a.hash160() == Hash160{});
     auto parsed = Address::parse(a.to_string());
     REQUIRE(parsed);

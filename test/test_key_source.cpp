@@ -83,6 +83,41 @@ TEST_CASE("xprv and xpub texts give sources for their network family only", "[ke
     CHECK(garbage.error().code == Errc::invalid_encoding);
 }
 
+TEST_CASE("xprv and xpub texts without a network take it from their version bytes", "[key_source]") {
+    const auto tpriv = account(Network::testnet, "m/44'/1'/0'");
+    const auto xpriv = account(Network::mainnet, "m/44'/5'/0'");
+
+    auto t = KeySource::from_xprv(tpriv.to_string());
+    REQUIRE(t);
+    CHECK(t->network() == Network::testnet);
+    CHECK_FALSE(t->is_watch_only());
+    // The same source as with an explicit network: same keys below it.
+    auto explicit_net = KeySource::from_xprv(tpriv.to_string(), Network::testnet);
+    REQUIRE(explicit_net);
+    CHECK(*t->derive_hash160(PoolType::external, 7) == *explicit_net->derive_hash160(PoolType::external, 7));
+    // A test-network source fits a regtest pool; a mainnet one does not.
+    CHECK(t->check_pool(path("m/44'/1'/0'/0"), PoolType::external, Network::regtest));
+    CHECK_FALSE(t->check_pool(path("m/44'/1'/0'/0"), PoolType::external, Network::mainnet));
+
+    auto x = KeySource::from_xpub(xpriv.to_public().to_string());
+    REQUIRE(x);
+    CHECK(x->network() == Network::mainnet);
+    CHECK(x->is_watch_only());
+    CHECK(*x->derive_hash160(PoolType::internal, 2) ==
+          *KeySource::from_private(xpriv).derive_hash160(PoolType::internal, 2));
+
+    auto pub_as_priv = KeySource::from_xprv(tpriv.to_public().to_string());
+    REQUIRE_FALSE(pub_as_priv);
+    CHECK(pub_as_priv.error().code == Errc::key_type_mismatch);
+    auto priv_as_pub = KeySource::from_xpub(tpriv.to_string());
+    REQUIRE_FALSE(priv_as_pub);
+    CHECK(priv_as_pub.error().code == Errc::key_type_mismatch);
+    CHECK(priv_as_pub.error().message.find(tpriv.to_string().substr(20, 16)) == std::string::npos);
+    auto garbage = KeySource::from_xpub("xpub0OIl");
+    REQUIRE_FALSE(garbage);
+    CHECK(garbage.error().code == Errc::invalid_encoding);
+}
+
 TEST_CASE("a bad mnemonic is refused before any key is made", "[key_source]") {
     auto r = KeySource::from_mnemonic("abandon abandon", "", Network::testnet, path("m/44'/1'/0'"));
     REQUIRE_FALSE(r);

@@ -1,24 +1,20 @@
 // Persistence (issue 5): durable "used", ephemeral "reserved"; the file
-// format, its corruption table, atomic save, and snapshots under concurrency.
+// format and its codec, files written by earlier code, the corruption table,
+// and snapshots under concurrency. Saving to disk (atomic replacement, faults,
+// the order of concurrent saves) is in test_persist_save.cpp.
 #include <addrpool/addrpool.hpp>
 
 #include "keys/crypto.hpp"
+#include "persist/codec.hpp"
+#include "persist_support.hpp"
 
 #include <catch2/catch.hpp>
-
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/file.h>
-#include <sys/wait.h>
-#include <unistd.h>
-#include <cerrno>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <latch>
 #include <random>
 #include <set>
@@ -26,39 +22,9 @@
 #include <thread>
 #include <vector>
 
-using namespace addrpool;
-namespace fs = std::filesystem;
+using namespace persist_test;
 
 namespace {
-
-constexpr const char* kMnemonic =
-    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
-
-// m/44'/1'/0' of the test mnemonic (PBKDF2 once per process).
-const ExtendedPrivKey& account_key() {
-    static const ExtendedPrivKey key = [] {
-        auto seed = mnemonic_to_seed(kMnemonic, "");
-        if (!seed) std::abort();
-        auto root = ExtendedPrivKey::from_seed(*seed, Network::testnet);
-        if (!root) std::abort();
-        auto acct = root->derive(*DerivationPath::parse("m/44'/1'/0'"));
-        if (!acct) std::abort();
-        return *acct;
-    }();
-    return key;
-}
-
-KeySource private_source() { return KeySource::from_private(account_key()); }
-
-DerivationPath path(const char* text) {
-    auto p = DerivationPath::parse(text);
-    REQUIRE(p);
-    return *p;
-}
-
-AddressPool external_pool(std::uint32_t gap = 20, PoolOptions opts = {}) {
-    return AddressPool(path("m/44'/1'/0'/0"), PoolType::external, gap, Network::testnet, std::move(opts));
-}
 
 AddressPool roundtrip(const AddressPool& pool, PoolOptions opts = {}) {
     auto loaded = AddressPool::deserialize(pool.serialize(), std::move(opts));
@@ -66,33 +32,14 @@ AddressPool roundtrip(const AddressPool& pool, PoolOptions opts = {}) {
     return std::move(loaded).value();
 }
 
-// A fresh directory under the system temp dir, removed at scope exit.
-struct TempDir {
-    fs::path dir;
-    TempDir() {
-        std::random_device rd;
-        dir = fs::temp_directory_path() / ("addrpool-persist-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-        fs::create_directories(dir);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-    std::vector<std::string> entries() const {
-        std::vector<std::string> names;
-        for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-        std::sort(names.begin(), names.end());
-        return names;
-    }
-};
-
 std::string sha256_of(std::string_view s) {
     const auto d = detail::sha256({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
     return std::string(reinterpret_cast<const char*>(d.data()), d.size());
 }
 
-// An independent writer of format version 1 (as documented in lib/persist.hpp),
-// able to write what the library never would.
+// An independent writer of format version 1, written from the layout in
+// lib/persist/codec.hpp. Deliberately not codec::encode: it cross-checks the
+// codec against the documented layout, and writes what encode never would.
 struct FileBuilder {
     std::string magic = "ADDRPOOL";
     std::uint16_t version = 1;
@@ -175,11 +122,6 @@ Errc code_of(std::string_view bytes) {
     return r.error().code;
 }
 
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 }  // namespace
 
 // ---- round trip ---------------------------------------------------------------
@@ -188,7 +130,7 @@ TEST_CASE("a round trip keeps network, type, gap limit, base path and format for
           "[persist][roundtrip]") {
     const Network nets[] = {Network::mainnet, Network::testnet, Network::devnet, Network::regtest};
     const PoolType types[] = {PoolType::external, PoolType::internal, PoolType::absent, PoolType::absent_hardened};
-    const AddressFormat formats[] = {AddressFormat::p2pkh, AddressFormat::platform};
+    const AddressFormat formats[] = {AddressFormat::base58check, AddressFormat::platform};
     for (auto net : nets) {
         for (auto type : types) {
             for (auto fmt : formats) {
@@ -251,7 +193,7 @@ TEST_CASE("a platform-format pool loads with its format even if the options ask 
     auto pool = external_pool(20, opts);
     REQUIRE(pool.generate_addresses(2, private_source(), true));
     PoolOptions other;
-    other.format = AddressFormat::p2pkh;
+    other.format = AddressFormat::base58check;
     auto back = roundtrip(pool, other);
     CHECK(back.format() == AddressFormat::platform);
     CHECK(back.all_addresses() == pool.all_addresses());
@@ -311,18 +253,20 @@ TEST_CASE("used marks survive a save and load, whichever way they were made", "[
 }
 
 TEST_CASE("labels survive; a label of an entry no longer generated is not saved", "[persist][labels]") {
-    auto pool = external_pool();
+    auto pool = external_pool(1);  // gap limit 1: the window ends right after the highest used index
     auto ks = private_source();
     auto addrs = pool.generate_addresses(5, ks, true);
     REQUIRE(addrs);
     CHECK(pool.set_label((*addrs)[1], "one"));
     CHECK(pool.set_label((*addrs)[4], "four"));
     CHECK(pool.mark_index_used(2));
-    CHECK(pool.prune_unused() == 2);  // drops 3 and 4 (the unused tail)
+    CHECK(pool.scan_window_end() == 4);
+    CHECK(pool.prune_unused() == 1);  // drops 4 (the unused tail beyond the window)
     auto back = roundtrip(pool);
     CHECK(back.label((*addrs)[1]) == std::string("one"));
     CHECK_FALSE(back.address_at(4));
-    CHECK(back.stats().generated == 3);
+    CHECK_FALSE(back.label((*addrs)[4]));
+    CHECK(back.stats().generated == 4);
 }
 
 TEST_CASE("the same durable state gives the same bytes, whatever order built it", "[persist][deterministic]") {
@@ -374,7 +318,7 @@ TEST_CASE("10,000 entries take at most 64 bytes each (22 without labels)", "[per
     CHECK(pool->stats().used == 5000);
 }
 
-// ---- the format, as documented in lib/persist.hpp -----------------------------
+// ---- the format, as documented in lib/persist/codec.hpp -----------------------
 
 TEST_CASE("the documented layout is what the library writes and reads", "[persist][format]") {
     const std::string bytes = small_file().bytes();
@@ -388,6 +332,117 @@ TEST_CASE("the documented layout is what the library writes and reads", "[persis
     CHECK(pool->label(*pool->address_at(1)) == std::string("ab"));
     CHECK(pool->stats().highest_used == 0u);
     CHECK(pool->base_path() == path("m/44'/1'/0'/0"));
+}
+
+// ---- the codec (lib/persist/codec.hpp) ---------------------------------------------
+
+TEST_CASE("encode writes what the independent writer writes, and parse gives back what encode was given",
+          "[persist][codec]") {
+    detail::codec::PoolFile f;
+    f.network = Network::testnet;
+    f.type = PoolType::external;
+    f.format = AddressFormat::base58check;
+    f.gap_limit = 20;
+    f.base_path = {44 | hardened_bit, 1 | hardened_bit, hardened_bit, 0};
+    f.entries = {{0, fake_hash(0), true}, {1, fake_hash(1), false}, {5, fake_hash(5), false}};
+    f.labels = {{1, "ab"}};
+    f.highest_used = 0;
+    const std::string bytes = detail::codec::encode(f);
+    CHECK(bytes == small_file().bytes());
+    auto back = detail::codec::parse(bytes);
+    REQUIRE(back);
+    CHECK(*back == f);
+}
+
+TEST_CASE("encode writes highest used from the entries and leaves out labels of indices that are not entries",
+          "[persist][codec]") {
+    const std::uint32_t top = 0x7fffffffu;  // the highest index there is
+    detail::codec::PoolFile f;
+    f.network = Network::regtest;
+    f.type = PoolType::absent_hardened;
+    f.format = AddressFormat::platform;
+    f.gap_limit = 0xffffffffu;
+    f.base_path = std::vector<std::uint32_t>(255, hardened_bit | 7);  // the longest base path
+    f.entries = {{3, fake_hash(3), true}, {700, fake_hash(700), false}, {top, fake_hash(9), true}};
+    const std::string long_label(300, 'x');  // a two-byte length varint
+    f.labels = {{1, "pruned"}, {3, "three"}, {5, "pruned too"}, {top, long_label}};
+    f.highest_used = 99;  // ignored by encode
+    const std::string bytes = detail::codec::encode(f);
+    auto back = detail::codec::parse(bytes);
+    REQUIRE(back);
+    CHECK(back->highest_used == top);
+    CHECK(back->entries == f.entries);
+    CHECK(back->labels == decltype(f.labels){{3, "three"}, {top, long_label}});
+    CHECK(back->base_path == f.base_path);
+    CHECK(back->gap_limit == 0xffffffffu);
+    CHECK(detail::codec::encode(*back) == bytes);
+    // Nothing used, nothing generated: the smallest file.
+    detail::codec::PoolFile empty;
+    const std::string small = detail::codec::encode(empty);
+    CHECK(small.size() == 66);
+    auto parsed = detail::codec::parse(small);
+    REQUIRE(parsed);
+    CHECK(*parsed == empty);
+}
+
+TEST_CASE("files written before the codec existed load and re-encode to the same bytes", "[persist][format]") {
+    // test/data/pool-v1-*.bin were written by the persistence code of commit
+    // e82bfe0 (a testnet pool: 30 generated, 0, 3, 7 and 22 used, index 1
+    // reserved, three labels, then prune_unused; and an empty platform pool).
+    const std::string bytes = read_file(fs::path(ADDRPOOL_TEST_DATA) / "pool-v1-testnet.bin");
+    REQUIRE(bytes.size() == 603);
+    auto parsed = detail::codec::parse(bytes);
+    REQUIRE(parsed);
+    CHECK(detail::codec::encode(*parsed) == bytes);
+    auto pool = AddressPool::deserialize(bytes);
+    REQUIRE(pool);
+    CHECK(pool->serialize() == bytes);
+    auto fresh = external_pool();
+    auto expected = fresh.generate_addresses(23, private_source(), true);
+    REQUIRE(expected);
+    CHECK(pool->all_addresses() == *expected);
+    std::set<std::uint32_t> used;
+    for (std::uint32_t i = 0; i < 23; ++i) {
+        if (pool->state(i) == AddressState::used) used.insert(i);
+    }
+    CHECK(used == std::set<std::uint32_t>{0, 3, 7, 22});
+    CHECK(pool->label((*expected)[3]) == std::string("rent"));
+    CHECK(pool->label((*expected)[12]) == std::string("bin\0ary\xff", 8));
+    CHECK(pool->label((*expected)[20]) == std::string());
+    CHECK(pool->stats().reserved == 0);
+
+    const std::string empty = read_file(fs::path(ADDRPOOL_TEST_DATA) / "pool-v1-empty-platform.bin");
+    auto root = AddressPool::deserialize(empty);
+    REQUIRE(root);
+    CHECK(root->format() == AddressFormat::platform);
+    CHECK(root->type() == PoolType::absent);
+    CHECK(root->network() == Network::mainnet);
+    CHECK(root->base_path().empty());
+    CHECK(root->serialize() == empty);
+}
+
+TEST_CASE("every whole-file seed of the deserialize fuzz corpus that parses re-encodes to the same bytes",
+          "[persist][format]") {
+    // raw-* seeds: a mode byte (even: the rest is the file as given), then a file.
+    const fs::path corpus = fs::path(ADDRPOOL_TEST_DATA) / ".." / ".." / "fuzz" / "corpus" / "deserialize";
+    int accepted = 0;
+    for (const auto& e : fs::directory_iterator(corpus)) {
+        if (e.path().filename().string().rfind("raw-", 0) != 0) continue;
+        const std::string seed = read_file(e.path());
+        REQUIRE_FALSE(seed.empty());
+        REQUIRE((seed[0] & 1) == 0);
+        const std::string file = seed.substr(1);
+        INFO(e.path().filename().string());
+        auto parsed = detail::codec::parse(file);
+        if (!parsed) continue;
+        ++accepted;
+        CHECK(detail::codec::encode(*parsed) == file);
+        if (!parsed->entries.empty() && parsed->entries.back().index >= (1u << 16)) continue;  // as the fuzz target
+        auto pool = AddressPool::deserialize(file);
+        REQUIRE(pool);
+        CHECK(pool->serialize() == file);
+    }
+    CHECK(accepted >= 3);
 }
 
 // ---- the corruption table -------------------------------------------------------
@@ -519,128 +574,6 @@ TEST_CASE("error messages name the offset of what is wrong", "[persist][corrupti
     REQUIRE_FALSE(r);
     CHECK(r.error().message.find("network") != std::string::npos);
     CHECK(r.error().message.find("offset 18") != std::string::npos);
-}
-
-// ---- save / load ------------------------------------------------------------
-
-TEST_CASE("save replaces the file and leaves no temporary file behind", "[persist][save]") {
-    TempDir tmp;
-    auto pool = external_pool();
-    REQUIRE(pool.generate_addresses(3, private_source(), true));
-    const fs::path file = tmp.dir / "pool.bin";
-    REQUIRE(pool.save(file));
-    CHECK(pool.mark_index_used(1));
-    REQUIRE(pool.save(file));
-    CHECK(tmp.entries() == std::vector<std::string>{"pool.bin"});
-    CHECK(read_file(file) == pool.serialize());
-    CHECK((fs::status(file).permissions() & fs::perms::others_read) == fs::perms::none);
-    auto back = AddressPool::load(file);
-    REQUIRE(back);
-    CHECK(back->state(1) == AddressState::used);
-}
-
-TEST_CASE("save removes leftovers of dead writers and nothing else", "[persist][save]") {
-    TempDir tmp;
-    const std::string me = std::to_string(::getpid());
-    auto touch = [&](const std::string& name) { std::ofstream(tmp.dir / name) << "partial"; };
-    // Removed: our own pid with its flock free (a previous process that had
-    // our pid, e.g. a restarted container's pid 1).
-    const std::string own_leftover = "pool.bin.tmp-" + me + "-0123456789abcdef";
-    // Kept: our pid but locked (a live writer in another pid namespace
-    // would hold its flock the same way).
-    const std::string locked = "pool.bin.tmp-" + me + "-fedcba9876543210";
-    // Kept: not the exact form save() writes, or not a regular file.
-    const std::vector<std::string> foreign = {
-        "pool.bin.tmp-2024-05-01",                          // a dated backup
-        "pool.bin.tmp-" + me + "-0123456789ABCDEF",          // upper-case hex
-        "pool.bin.tmp-" + me + "-0123456789abcde",           // 15 hex digits
-        "pool.bin.tmp-0" + me + "-0123456789abcdef",         // leading zero
-        "pool.bin.tmp-4294967296-0123456789abcdef",          // pid beyond any pid_max
-        "other.bin.tmp-" + me + "-0123456789abcdef",         // another target
-    };
-    for (const auto& n : foreign) touch(n);
-    touch(own_leftover);
-    touch(locked);
-    const std::string dir_name = "pool.bin.tmp-" + me + "-00000000000000aa";
-    fs::create_directory(tmp.dir / dir_name);
-    const std::string link_name = "pool.bin.tmp-" + me + "-00000000000000bb";
-    fs::create_symlink(tmp.dir / own_leftover, tmp.dir / link_name);
-    const int held = ::open((tmp.dir / locked).c_str(), O_RDONLY | O_CLOEXEC);
-    REQUIRE(held >= 0);
-    REQUIRE(::flock(held, LOCK_EX) == 0);
-
-    // A pid that names no process here: a child that exited and was reaped.
-    const pid_t child = ::fork();
-    REQUIRE(child >= 0);
-    if (child == 0) ::_exit(0);
-    int status = 0;
-    REQUIRE(::waitpid(child, &status, 0) == child);
-    const bool child_gone = ::kill(child, 0) != 0 && errno == ESRCH;  // false only if the pid was reused at once
-    const std::string dead = "pool.bin.tmp-" + std::to_string(child) + "-0123456789abcdef";
-    touch(dead);
-
-    auto pool = external_pool();
-    REQUIRE(pool.save(tmp.dir / "pool.bin"));
-    ::close(held);
-
-    std::vector<std::string> want = foreign;
-    want.insert(want.end(), {"pool.bin", locked, dir_name, link_name});
-    if (!child_gone) want.push_back(dead);
-    std::sort(want.begin(), want.end());
-    CHECK(tmp.entries() == want);
-    CHECK(fs::is_directory(tmp.dir / dir_name));
-}
-
-TEST_CASE("save to a relative path writes into the current directory", "[persist][save]") {
-    TempDir tmp;
-    const fs::path old = fs::current_path();
-    fs::current_path(tmp.dir);
-    auto pool = external_pool();
-    auto saved = pool.save("relative.bin");
-    fs::current_path(old);
-    REQUIRE(saved);
-    CHECK(tmp.entries() == std::vector<std::string>{"relative.bin"});
-}
-
-TEST_CASE("loading a missing file or a directory is io_error", "[persist][io]") {
-    TempDir tmp;
-    auto missing = AddressPool::load(tmp.dir / "nope.bin");
-    REQUIRE_FALSE(missing);
-    CHECK(missing.error().code == Errc::io_error);
-    CHECK(missing.error().message.find("nope.bin") != std::string::npos);
-    auto dir = AddressPool::load(tmp.dir);
-    REQUIRE_FALSE(dir);
-    CHECK(dir.error().code == Errc::io_error);
-}
-
-TEST_CASE("loading a damaged file reports the format error, not io_error", "[persist][io]") {
-    TempDir tmp;
-    std::string bytes = external_pool().serialize();
-    bytes.back() = static_cast<char>(bytes.back() ^ 1);
-    std::ofstream(tmp.dir / "bad.bin", std::ios::binary) << bytes;
-    auto r = AddressPool::load(tmp.dir / "bad.bin");
-    REQUIRE_FALSE(r);
-    CHECK(r.error().code == Errc::corrupt_data);
-}
-
-TEST_CASE("saving into a missing directory is io_error and leaves nothing behind", "[persist][io]") {
-    TempDir tmp;
-    auto pool = external_pool();
-    auto r = pool.save(tmp.dir / "missing" / "pool.bin");
-    REQUIRE_FALSE(r);
-    CHECK(r.error().code == Errc::io_error);
-    CHECK(r.error().message.find("No such file or directory") != std::string::npos);
-    CHECK(tmp.entries().empty());
-}
-
-TEST_CASE("saving over a directory is io_error and removes its temporary file", "[persist][io]") {
-    TempDir tmp;
-    fs::create_directory(tmp.dir / "taken");
-    fs::create_directory(tmp.dir / "taken" / "inside");  // a non-empty directory cannot be replaced
-    auto r = external_pool().save(tmp.dir / "taken");
-    REQUIRE_FALSE(r);
-    CHECK(r.error().code == Errc::io_error);
-    CHECK(tmp.entries() == std::vector<std::string>{"taken"});
 }
 
 // ---- after load ---------------------------------------------------------------

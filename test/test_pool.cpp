@@ -13,6 +13,7 @@
 #include <chrono>
 #include <latch>
 #include <set>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -60,7 +61,7 @@ AddressPool external_pool(std::uint32_t gap = 20, PoolOptions opts = {}) {
 }
 
 // Independent reference: the address at m/44'/1'/0'/chain/i via ExtendedPrivKey::derive.
-Address reference_address(std::uint32_t chain, std::uint32_t i, AddressFormat f = AddressFormat::p2pkh) {
+Address reference_address(std::uint32_t chain, std::uint32_t i, AddressFormat f = AddressFormat::base58check) {
     auto k = account_key().derive(DerivationPath({chain, i}));
     REQUIRE(k);
     return Address::from_pubkey(Network::testnet, k->public_key(), f);
@@ -633,7 +634,7 @@ TEST_CASE("labels belong to generated addresses", "[pool][parity]") {
     CHECK_FALSE(pool.label(reference_address(0, 40)));
 }
 
-TEST_CASE("prune_unused drops the unused tail and never a used or reserved entry", "[pool][parity]") {
+TEST_CASE("prune_unused drops the unused tail beyond the gap window and nothing inside it", "[pool][parity]") {
     auto pool = external_pool(10);
     auto ks = private_source();
     REQUIRE(pool.maintain_gap_limit(ks));  // 0..9
@@ -642,12 +643,26 @@ TEST_CASE("prune_unused drops the unused tail and never a used or reserved entry
     REQUIRE(r);
     REQUIRE(pool.maintain_gap_limit(ks));  // up to 2 + 1 + 10 = 13
     CHECK(pool.stats().generated == 13);
-    CHECK(pool.prune_unused() == 10);  // 3..12
+    CHECK(pool.prune_unused() == 0);  // everything generated is inside the window
+    REQUIRE(pool.generate_addresses(5, ks, true));  // 13..17, beyond the window
+    CHECK(pool.prune_unused() == 5);
     auto st = pool.stats();
-    CHECK(st.generated == 3);
+    CHECK(st.generated == 13);
     CHECK(pool.state(0) == AddressState::reserved);
     CHECK(pool.state(2) == AddressState::used);
-    CHECK(pool.address_at(1));  // below the highest used: kept
+    CHECK(pool.address_at(12));  // inside the window: kept
+    CHECK_FALSE(pool.address_at(13));
+}
+
+TEST_CASE("prune keeps the gap window watched (gap 4, index 3 used, 4..7 generated)", "[pool][parity]") {
+    auto pool = external_pool(4);
+    auto ks = private_source();
+    REQUIRE(pool.generate_addresses(8, ks, true));  // 0..7
+    REQUIRE(pool.mark_index_used(3));
+    CHECK(pool.scan_window_end() == 8);
+    CHECK(pool.prune_unused() == 0);
+    // A payment to index 7 is still recognised.
+    CHECK(pool.mark_used(reference_address(0, 7)));
 }
 
 // ---- 9. pool types and the shared vectors --------------------------------------
@@ -695,7 +710,7 @@ TEST_CASE("absent pools below a DIP-17 key give the DIP-18 platform addresses", 
             const auto& dip17 = net["platform_dip17"];
             auto key = ExtendedPrivKey::parse(dip17["ext_prv"].str());
             REQUIRE(key);
-            for (auto format : {AddressFormat::platform, AddressFormat::p2pkh}) {
+            for (auto format : {AddressFormat::platform, AddressFormat::base58check}) {
                 PoolOptions opts;
                 opts.format = format;
                 AddressPool pool(path(dip17["path"].str().c_str()), PoolType::absent, 20, network, opts);
@@ -741,20 +756,37 @@ TEST_CASE("internal pools derive chain 1", "[pool][types]") {
 
 TEST_CASE("per-index state stays within 16 bytes and the slot word is a lock-free 64-bit atomic", "[pool][shape]") {
     using detail::Slot;
+    using detail::SlotArray;
     CHECK(sizeof(Slot::word) + sizeof(Slot::meta) <= 16);
     CHECK(sizeof(Slot::word) == 8);
+    CHECK(sizeof(Slot) == 32);
+    CHECK(alignof(Slot) == 32);  // never straddles a cache line
     CHECK(boost::atomic<std::uint64_t>::is_always_lock_free);
-    CHECK(detail::SlotArray::segment_of(0) == 0);
-    CHECK(detail::SlotArray::segment_of(1023) == 0);
-    CHECK(detail::SlotArray::segment_of(1024) == 1);
-    CHECK(detail::SlotArray::segment_of(2048) == 2);
-    CHECK(detail::SlotArray::segment_of(0x7fffffffu) == 21);
-    // Every index maps into its segment.
-    for (std::uint32_t i : {0u, 1u, 1023u, 1024u, 2047u, 2048u, 4095u, 4096u, 0x40000000u, 0x7fffffffu}) {
-        const unsigned k = detail::SlotArray::segment_of(i);
-        CHECK(i >= detail::SlotArray::segment_base(k));
-        CHECK(i - detail::SlotArray::segment_base(k) < detail::SlotArray::segment_size(k));
+    // Small segments: [0, 32), then [2^(k+4), 2^(k+5)) up to 2^16.
+    CHECK(SlotArray::segment_of(0) == 0);
+    CHECK(SlotArray::segment_of(31) == 0);
+    CHECK(SlotArray::segment_of(32) == 1);
+    CHECK(SlotArray::segment_of(64) == 2);
+    CHECK(SlotArray::segment_of(65535) == SlotArray::kSmallSegments - 1);
+    for (std::uint32_t i : {0u, 1u, 31u, 32u, 63u, 64u, 1023u, 1024u, 32768u, 65535u}) {
+        const unsigned k = SlotArray::segment_of(i);
+        CHECK(i >= SlotArray::segment_base(k));
+        CHECK(i - SlotArray::segment_base(k) < SlotArray::segment_size(k));
     }
+}
+
+TEST_CASE("touching index 2^31 - 1 allocates one chunk, not a segment of 2^30 slots", "[pool][shape]") {
+    // A pool that derives only its last possible index: the slot array maps
+    // a chunk directory and one 2^16-slot chunk (about 2.3 MiB), all zero pages.
+    auto pool = external_pool();
+    auto ks = public_source();
+    auto r = pool.mark_index_used(0x7fffffffu, ks);
+    REQUIRE(r);
+    CHECK(*r);
+    CHECK(pool.state(0x7fffffffu) == AddressState::used);
+    CHECK(pool.address_at(0x7fffffffu) == reference_address(0, 0x7fffffffu));
+    CHECK(pool.stats().used == 1);
+    CHECK(pool.sweep_expired_reservations(0ns) == 0);  // walks what is allocated only
 }
 
 TEST_CASE("the slot word keeps state, generated flag, generation and stamp apart", "[pool][shape]") {
@@ -868,11 +900,10 @@ TEST_CASE("after reset_usage the sweep no longer skips indices that were once a 
 
 TEST_CASE("the interleaved slot layout is a bijection and spreads neighbours over line pairs", "[pool][shape]") {
     using detail::SlotArray;
-    for (unsigned k : {0u, 1u, 2u, 5u}) {
-        const std::uint32_t n = SlotArray::segment_size(k);
+    for (std::uint32_t n : {32u, 64u, 1024u, 65536u}) {
         std::vector<bool> seen(n, false);
         for (std::uint32_t off = 0; off < n; ++off) {
-            const std::uint32_t pos = SlotArray::position(k, off);
+            const std::uint32_t pos = SlotArray::position(n, off);
             REQUIRE(pos < n);
             REQUIRE_FALSE(seen[pos]);
             seen[pos] = true;
@@ -880,18 +911,19 @@ TEST_CASE("the interleaved slot layout is a bijection and spreads neighbours ove
         // 8 consecutive offsets land in 8 different 128-byte (4-slot) groups.
         for (std::uint32_t base : {0u, 8u, n - 8}) {
             std::set<std::uint32_t> groups;
-            for (std::uint32_t off = base; off < base + 8; ++off) groups.insert(SlotArray::position(k, off) / 4);
+            for (std::uint32_t off = base; off < base + 8; ++off) groups.insert(SlotArray::position(n, off) / 4);
             CHECK(groups.size() == 8);
         }
     }
 }
 
-TEST_CASE("a reservation freed by a sweep while its hand-out was refilling is never returned", "[pool][ttl][concurrency]") {
-    // Deterministic replay of a review finding: the hand-out claims index 0,
-    // then refills its lookahead; meanwhile (here: inside its clock call
-    // right after the refill) the clock jumps 10 minutes, a sweep frees the
-    // claim as expired and another caller reserves index 0. The first
-    // hand-out must notice and return another index, never index 0 as well.
+TEST_CASE("a reservation freed by a sweep before its hand-out returned is never returned", "[pool][ttl][concurrency]") {
+    // Deterministic replay of a review finding, on the hand-out's own clock
+    // read: the hand-out reads its stamp; right then (inside that clock
+    // call) the clock jumps 10 minutes, and another thread sweeps and
+    // reserves index 0. The first hand-out claims with its old stamp, sees
+    // the sweep's announcement (C2), re-stamps — and must never return an
+    // index that another caller holds.
     std::atomic<std::int64_t> now_ns{0};
     std::atomic<std::thread::id> hooked{};
     std::atomic<int> hooked_calls{0};
@@ -902,7 +934,8 @@ TEST_CASE("a reservation freed by a sweep while its hand-out was refilling is ne
     PoolOptions opts;
     opts.lookahead = 64;
     opts.clock = [&] {
-        if (std::this_thread::get_id() == hooked.load() && hooked_calls.fetch_add(1) == 1) {
+        const std::int64_t reading = now_ns.load();  // the hand-out's stamp is this, read before the jump
+        if (std::this_thread::get_id() == hooked.load() && hooked_calls.fetch_add(1) == 0) {
             now_ns.fetch_add(std::chrono::nanoseconds(10min).count());
             std::thread t([&] {
                 swept = pool_ptr->sweep_expired_reservations(1min);
@@ -911,10 +944,11 @@ TEST_CASE("a reservation freed by a sweep while its hand-out was refilling is ne
             });
             t.join();
         }
-        return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(now_ns.load()));
+        return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(reading));
     };
     auto pool = external_pool(20, opts);
     pool_ptr = &pool;
+    REQUIRE(pool.generate_addresses(4, ks, false));  // derived: the hand-out reads its clock first thing
     std::optional<Reservation> mine;
     std::thread a([&] {
         hooked.store(std::this_thread::get_id());
@@ -922,12 +956,62 @@ TEST_CASE("a reservation freed by a sweep while its hand-out was refilling is ne
         if (r) mine = *r;
     });
     a.join();
-    REQUIRE(hooked_calls.load() >= 2);  // the hook ran (the hand-out refilled, then read the clock)
-    REQUIRE(swept == 1);
+    REQUIRE(hooked_calls.load() >= 2);  // the hook ran, and the hand-out re-stamped (C2)
+    REQUIRE(swept == 0);
     REQUIRE(other);
     REQUIRE(mine);
     CHECK(other->index == 0);
-    CHECK(mine->index != other->index);
+    CHECK(mine->index == 1);
+    // Its stamp is the re-stamped one: a sweep of everything older than a
+    // minute leaves it alone.
+    CHECK(pool.sweep_expired_reservations(1min) == 0);
+    CHECK(mine->reserved_at >= std::chrono::steady_clock::time_point(10min));
     CHECK(pool.release_reservation(*mine));
     CHECK(pool.release_reservation(*other));
+}
+
+TEST_CASE("a clock that throws after the claim leaves nothing reserved", "[pool][ttl]") {
+    // The hand-out's first clock read (its stamp) lets another thread sweep
+    // with a later reading, so the hand-out must read the clock again after
+    // its claim (C2) — and that read throws.
+    std::atomic<std::int64_t> now_ns{0};
+    std::atomic<std::thread::id> hooked{};
+    std::atomic<int> calls{0};
+    AddressPool* pool_ptr = nullptr;
+    PoolOptions opts;
+    opts.clock = [&] {
+        const std::int64_t reading = now_ns.load();
+        if (std::this_thread::get_id() == hooked.load()) {
+            const int call = calls.fetch_add(1);
+            if (call == 0) {
+                now_ns.fetch_add(std::chrono::nanoseconds(1h).count());
+                std::thread t([&] { (void)pool_ptr->sweep_expired_reservations(1min); });
+                t.join();
+            } else {
+                throw std::runtime_error("clock failure");
+            }
+        }
+        return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(reading));
+    };
+    auto pool = external_pool(20, opts);
+    pool_ptr = &pool;
+    const KeySource ks = private_source();
+    REQUIRE(pool.generate_addresses(4, ks, false));
+    bool threw = false;
+    std::thread a([&] {
+        hooked.store(std::this_thread::get_id());
+        try {
+            (void)pool.reserve(ks, true);
+        } catch (const std::runtime_error&) {
+            threw = true;
+        }
+    });
+    a.join();
+    REQUIRE(threw);
+    REQUIRE(calls.load() == 2);
+    CHECK(pool.state(0) == AddressState::unused);
+    CHECK(pool.stats().reserved == 0);
+    auto r = pool.reserve(ks, true);  // index 0 is findable again
+    REQUIRE(r);
+    CHECK(r->index == 0);
 }

@@ -16,7 +16,7 @@ if [ -z "$cxx" ]; then
 fi
 n=0
 # lib/pg (addrpool-pg) holds mutexes too; its sources need no libpq header.
-for f in pool/pool.cpp persist/persist.cpp pg/conn_pool.cpp pg/shared_pool_impl.cpp; do
+for f in pool/pool.cpp pool/durable.cpp persist/bridge.cpp pg/conn_pool.cpp pg/shared_pool_impl.cpp; do
   [ -f "$root/lib/$f" ] || continue
   "$cxx" -std=c++20 -fsyntax-only -Wthread-safety -Wthread-safety-beta -Werror \
     -I"$root/include" -I"$root/lib" "$root/lib/$f"

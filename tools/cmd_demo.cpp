@@ -126,28 +126,37 @@ int cmd_demo(int argc, char** argv) {
         gap = *n;
     }
 
-    const std::uint32_t coin = bip44_coin_type(network);
+    // The pool is the external chain of account m/44'/coin'/account'; an xpub
+    // is taken to be that account's key (account 0: its number is not known).
+    const std::uint32_t acct_no = xpub_opt ? 0 : account;
+    const DerivationPath account_path(
+        {44 | hardened_bit, bip44_coin_type(network) | hardened_bit, acct_no | hardened_bit});
+    const DerivationPath base = pool_base_path(account_path, PoolType::external);
     std::optional<KeySource> source;
     std::string key_desc;
     if (xpub_opt) {
-        auto key = ExtendedPubKey::parse(*xpub_opt);
-        if (!key) return usage_error("--xpub: " + key.error().message);
-        if (!same_encoding(key->network(), network)) return usage_error("--xpub is for another network than --network");
-        source = KeySource::from_public(*key);
+        auto ks = KeySource::from_xpub(*xpub_opt, network);
+        if (!ks) {
+            if (ks.error().code == Errc::network_mismatch) {
+                return usage_error("--xpub is for another network than --network");
+            }
+            return usage_error("--xpub: " + ks.error().message);
+        }
+        source = std::move(*ks);
         key_desc = "account xpub (watch-only)";
     } else {
         const std::string_view words = mnemonic_opt ? *mnemonic_opt : kDefaultMnemonic;
-        auto seed = mnemonic_to_seed(words, find_option(opts, "passphrase").value_or(""));
-        if (!seed) return usage_error("--mnemonic: " + seed.error().message);
-        auto root = ExtendedPrivKey::from_seed(*seed, network);
-        if (!root) return usage_error("cannot derive the master key: " + root.error().message);
-        auto acct = root->derive(DerivationPath({44 | hardened_bit, coin | hardened_bit, account | hardened_bit}));
-        if (!acct) return usage_error("cannot derive the account key: " + acct.error().message);
-        source = KeySource::from_private(*acct);
+        auto ks = KeySource::from_mnemonic(words, find_option(opts, "passphrase").value_or(""), network, account_path);
+        if (!ks) {
+            const Errc code = ks.error().code;
+            if (code == Errc::invalid_mnemonic || code == Errc::mnemonic_checksum) {
+                return usage_error("--mnemonic: " + ks.error().message);
+            }
+            return usage_error("cannot derive the account key: " + ks.error().message);
+        }
+        source = std::move(*ks);
         key_desc = mnemonic_opt ? "mnemonic (given)" : "mnemonic (built-in test mnemonic 'abandon ... about')";
     }
-    const std::uint32_t acct_no = xpub_opt ? 0 : account;
-    const DerivationPath base({44 | hardened_bit, coin | hardened_bit, acct_no | hardened_bit, 0});
 
     DemoClock clock;
     PoolOptions options;

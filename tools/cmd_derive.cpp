@@ -1,17 +1,19 @@
 // addrpool derive: addresses PATH/N .. PATH/(N+K-1) of a mnemonic, xprv or
-// xpub. The chain key at PATH is derived once; each address then costs one
-// detail::ckd_pub_hash160 (the same fast path the pool uses).
+// xpub. The key at PATH is derived once and held as the account key of a
+// KeySource; each address then costs one KeySource::derive_hash160 of an
+// absent pool (index directly below the key): one public child derivation,
+// the same fast path the pool uses.
 #include "cli.hpp"
 
-#include "keys/derive.hpp"  // lib/ (addrpool_internal_inc)
-
 #include <addrpool/address.hpp>
+#include <addrpool/key_source.hpp>
 #include <addrpool/keys.hpp>
 
 #include <array>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace addrpool::cli {
 namespace {
@@ -64,19 +66,23 @@ std::string key_error(std::string_view option, const Error& e) {
     return std::string(option) + ": " + e.message + " (" + errc_name(e.code) + ")";
 }
 
-// The public key at PATH below the chosen key source, or an error line.
-struct ChainOrError {
-    std::optional<detail::ChainKey> chain;
+// The key at PATH, below an xprv or xpub, as a KeySource; or an error line.
+struct SourceOrError {
+    std::optional<KeySource> source;
     std::string error;
 };
 
-ChainOrError chain_from_private(const ExtendedPrivKey& key, const DerivationPath& path, std::string_view source) {
+template <class Key>
+SourceOrError source_at(const Key& key, const DerivationPath& path, std::string_view option) {
     auto derived = key.derive(path);
-    if (!derived) return {std::nullopt, key_error(source, derived.error())};
-    const ExtendedPubKey pub = derived->to_public();
-    auto chain = detail::make_chain_key(pub.public_key(), pub.chain_code());
-    if (!chain) return {std::nullopt, key_error(source, chain.error())};
-    return {*chain, {}};
+    if (!derived) {
+        if (derived.error().code == Errc::hardened_from_public) {
+            return {std::nullopt, "--path has a hardened component, which --xpub cannot derive"};
+        }
+        return {std::nullopt, key_error(option, derived.error())};
+    }
+    if constexpr (std::is_same_v<Key, ExtendedPubKey>) return {KeySource::from_public(*derived), {}};
+    else return {KeySource::from_public(derived->to_public()), {}};
 }
 
 }  // namespace
@@ -124,51 +130,47 @@ int cmd_derive(int argc, char** argv) {
         return usage_error("derive: --from + --count reaches hardened indices (2^31 and above)");
     }
 
-    AddressFormat format = AddressFormat::p2pkh;
+    AddressFormat format = AddressFormat::base58check;
     if (const auto text = find_option(options, "format")) {
-        if (*text == "p2pkh") format = AddressFormat::p2pkh;
+        if (*text == "p2pkh") format = AddressFormat::base58check;
         else if (*text == "platform") format = AddressFormat::platform;
         else return usage_error("derive: --format must be p2pkh or platform");
     }
 
-    ChainOrError chain;
+    SourceOrError at_path;
     if (mnemonic) {
-        auto seed = mnemonic_to_seed(*mnemonic, passphrase.value_or(std::string_view()));
-        if (!seed) return usage_error("derive: --mnemonic: " + seed.error().message);
-        auto root = ExtendedPrivKey::from_seed(*seed, *network);
-        if (!root) return usage_error("derive: " + key_error("--mnemonic", root.error()));
-        chain = chain_from_private(*root, *path, "--mnemonic");
+        // PATH is absolute: the mnemonic's key at PATH is an "account" key.
+        auto ks = KeySource::from_mnemonic(*mnemonic, passphrase.value_or(std::string_view()), *network, *path);
+        if (!ks) {
+            const Errc code = ks.error().code;
+            if (code == Errc::invalid_mnemonic || code == Errc::mnemonic_checksum) {
+                return usage_error("derive: --mnemonic: " + ks.error().message);
+            }
+            return usage_error("derive: " + key_error("--mnemonic", ks.error()));
+        }
+        at_path.source = std::move(*ks);
     } else if (xprv) {
         auto key = ExtendedPrivKey::parse(*xprv);
         if (!key) return usage_error("derive: " + key_error("--xprv", key.error()));
         if (!same_encoding(key->network(), *network)) {
             return usage_error("derive: --xprv is not a key for --network " + std::string(network_name(*network)));
         }
-        chain = chain_from_private(key->with_network(*network), *path, "--xprv");
+        at_path = source_at(key->with_network(*network), *path, "--xprv");
     } else {
         auto key = ExtendedPubKey::parse(*xpub);
         if (!key) return usage_error("derive: " + key_error("--xpub", key.error()));
         if (!same_encoding(key->network(), *network)) {
             return usage_error("derive: --xpub is not a key for --network " + std::string(network_name(*network)));
         }
-        auto derived = key->derive(*path);
-        if (!derived) {
-            if (derived.error().code == Errc::hardened_from_public) {
-                return usage_error("derive: --path has a hardened component, which --xpub cannot derive");
-            }
-            return usage_error("derive: " + key_error("--xpub", derived.error()));
-        }
-        auto parsed = detail::make_chain_key(derived->public_key(), derived->chain_code());
-        if (!parsed) return usage_error("derive: " + key_error("--xpub", parsed.error()));
-        chain.chain = *parsed;
+        at_path = source_at(key->with_network(*network), *path, "--xpub");
     }
-    if (!chain.chain) return usage_error("derive: " + chain.error);
+    if (!at_path.source) return usage_error("derive: " + at_path.error);
 
     // Built in full before anything is printed: a failure leaves stdout empty.
     std::string out;
     for (std::uint32_t i = 0; i < count; ++i) {
         const std::uint32_t index = from + i;
-        auto h = detail::ckd_pub_hash160(*chain.chain, index);
+        auto h = at_path.source->derive_hash160(PoolType::absent, index);
         if (!h) {
             // Probability below 2^-127 per index; BIP32 says to skip such an index.
             std::fputs(("addrpool: derive: index " + std::to_string(index) + " has no valid key\n").c_str(), stderr);

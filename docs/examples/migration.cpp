@@ -11,6 +11,8 @@
 #include <mutex>
 #include <set>
 #include <shared_mutex>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -32,14 +34,20 @@ public:
     // Registration is rare: it takes the map's lock exclusively. The pools
     // never move once registered (unique_ptr), so a hand-out holds only a
     // shared lock for the lookup and no lock at all while it reserves.
-    void add(WalletId wallet, std::uint32_t account, const ExtendedPubKey& account_xpub,
-             const DerivationPath& account_path, Network network) {
-        auto a = std::make_unique<Account>(Account{
-            KeySource::from_public(account_xpub),
-            AddressPool(account_path.child(0), PoolType::external, 20, network),
-            AddressPool(account_path.child(1), PoolType::internal, 20, network)});
+    // Errors: the account xpub's parse errors, network_mismatch, and
+    // invalid_argument if account_path is not the xpub's own path.
+    Result<void> add(WalletId wallet, std::uint32_t account, std::string_view account_xpub,
+                     const DerivationPath& account_path, Network network) {
+        auto keys = KeySource::from_extended_key(account_xpub, network);
+        if (!keys) return std::move(keys).error();
+        const DerivationPath receive = pool_base_path(account_path, PoolType::external);
+        const DerivationPath change = pool_base_path(account_path, PoolType::internal);
+        if (auto ok = keys->check_pool(receive, PoolType::external, network); !ok) return ok;
+        auto a = std::make_unique<Account>(Account{*keys, AddressPool(receive, PoolType::external, 20, network),
+                                                   AddressPool(change, PoolType::internal, 20, network)});
         std::unique_lock lock(map_mutex_);
         accounts_.insert_or_assign({wallet, account}, std::move(a));
+        return {};
     }
 
     // Was: lock the global mutex, scan the side table for the lowest index
@@ -85,19 +93,21 @@ private:
 };
 
 int main() {
-    auto seed = mnemonic_to_seed("abandon abandon abandon abandon abandon abandon abandon abandon abandon "
-                                 "abandon abandon about");
-    if (!seed) return 1;
-    auto master = ExtendedPrivKey::from_seed(*seed, Network::testnet);
-    if (!master) return 1;
+    const char* words = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon "
+                        "abandon about";
     Wallets wallets;
+    std::vector<std::string> xpubs;
     for (std::uint32_t account = 0; account < 2; ++account) {
         auto path = DerivationPath::parse("m/44'/1'/" + std::to_string(account) + "'");
         if (!path) return 1;
-        auto key = master->derive(*path);
-        if (!key) return 1;
-        wallets.add(/*wallet=*/7, account, key->to_public(), *path, Network::testnet);
+        // The service is given each account's xpub; here it comes from the test mnemonic.
+        auto from_words = KeySource::from_mnemonic(words, "", Network::testnet, *path);
+        if (!from_words) return 1;
+        xpubs.push_back(from_words->account_public_key()->to_string());
+        if (!wallets.add(/*wallet=*/7, account, xpubs.back(), *path, Network::testnet)) return 1;
     }
+    // An xpub registered under another account's path is refused.
+    const bool wrong_path_refused = !wallets.add(8, 1, xpubs[0], *DerivationPath::parse("m/44'/1'/1'"), Network::testnet);
 
     // Four request threads per account, each taking 25 addresses.
     std::vector<std::thread> threads;
@@ -118,7 +128,7 @@ int main() {
     const bool paid = wallets.on_payment_seen(7, 0, got[0][0].address);
     const bool cancelled = wallets.on_checkout_cancelled(7, 0, got[0][1]);
     const std::size_t expired = wallets.expire(std::chrono::nanoseconds(0));
-    std::printf("%zu distinct (account, index) pairs; paid %d cancelled %d expired %zu\n", distinct.size(), paid,
-                cancelled, expired);
-    return distinct.size() == 200 && paid && cancelled && expired == 198 ? 0 : 1;
+    std::printf("%zu distinct (account, index) pairs; paid %d cancelled %d expired %zu wrong path refused %d\n",
+                distinct.size(), paid, cancelled, expired, wrong_path_refused);
+    return distinct.size() == 200 && paid && cancelled && expired == 198 && wrong_path_refused ? 0 : 1;
 }

@@ -20,19 +20,20 @@ int main() {
     const char* words = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon "
                         "abandon about";
     // Every fallible call returns Result<T>: check, then use the value.
-    auto seed = mnemonic_to_seed(words);
-    if (!seed) return fail("mnemonic", seed.error());
-    auto master = ExtendedPrivKey::from_seed(*seed, Network::testnet);
-    if (!master) return fail("seed", master.error());
     auto account_path = DerivationPath::parse("m/44'/1'/0'");
     if (!account_path) return fail("path", account_path.error());
-    auto account = master->derive(*account_path);
-    if (!account) return fail("derive", account.error());
+    // The key material of account m/44'/1'/0' (shared, immutable; an account
+    // xpub or xprv works as well: KeySource::from_extended_key).
+    auto source = KeySource::from_mnemonic(words, /*passphrase=*/"", Network::testnet, *account_path);
+    if (!source) return fail("mnemonic", source.error());
+    const KeySource keys = *source;
 
-    // The key material (shared, immutable; an xpub works as well) and the
-    // pool of the external chain m/44'/1'/0'/0 with a gap limit of 20.
-    const KeySource keys = KeySource::from_private(*account);
-    AddressPool pool(account_path->child(0), PoolType::external, 20, Network::testnet);
+    // The pool of the account's external chain m/44'/1'/0'/0, gap limit 20.
+    const DerivationPath base = pool_base_path(*account_path, PoolType::external);
+    // A base path that contradicts the key (another account, chain or network)
+    // is refused here, with a message naming the contradiction.
+    if (auto ok = keys.check_pool(base, PoolType::external, Network::testnet); !ok) return fail("pool", ok.error());
+    AddressPool pool(base, PoolType::external, 20, Network::testnet);
 
     // Hand out three addresses: the lowest free index each time.
     std::vector<Reservation> held;

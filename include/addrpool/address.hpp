@@ -1,13 +1,14 @@
 // addrpool — Dash addresses: P2PKH / P2SH in Base58Check and DIP-18 platform
 // (bech32m) encodings.
 //
-// An Address is a small value type (24 bytes): network, kind, format and the
+// An Address is a small value type (23 bytes): network, kind, format and the
 // 20-byte hash. Encoding to text happens only in to_string(). All functions
 // are reentrant and lock-free; none allocates except to_string() and
 // script_pubkey().
 #ifndef ADDRPOOL_ADDRESS_HPP
 #define ADDRPOOL_ADDRESS_HPP
 
+#include <addrpool/export.hpp>
 #include <addrpool/keys.hpp>
 #include <addrpool/network.hpp>
 #include <addrpool/result.hpp>
@@ -24,19 +25,21 @@ enum class AddressKind : std::uint8_t { p2pkh = 0, p2sh = 1 };
 
 // How an address is written: Base58Check (X…/y…, 7…/8…) or DIP-18 bech32m
 // platform encoding (dash1k…/tdash1k… for P2PKH, dash1s…/tdash1s… for P2SH).
-enum class AddressFormat : std::uint8_t { p2pkh = 0, platform = 1 };
+// Either format writes either kind (AddressKind). The values are those of the
+// C ABI's addrpool_address_format.
+enum class AddressFormat : std::uint8_t { base58check = 0, platform = 1 };
 
-class Address {
+class ADDRPOOL_EXPORT Address {
 public:
     // An all-zero mainnet P2PKH address; exists so containers can hold Address.
     Address() = default;
     Address(Network network, AddressKind kind, const Hash160& hash,
-            AddressFormat format = AddressFormat::p2pkh) noexcept
+            AddressFormat format = AddressFormat::base58check) noexcept
         : hash_(hash), network_(network), kind_(kind), format_(format) {}
 
     // P2PKH address of a compressed public key.
     static Address from_pubkey(Network network, std::span<const std::uint8_t, 33> pubkey,
-                               AddressFormat format = AddressFormat::p2pkh);
+                               AddressFormat format = AddressFormat::base58check);
 
     // Parses either encoding.
     // Base58Check: version 0x4c (P2PKH) / 0x10 (P2SH) → mainnet, 0x8c / 0x13 →
@@ -59,7 +62,7 @@ public:
 
     // Recognizes the two script templates above. Errors: invalid_argument.
     static Result<Address> from_script(std::span<const std::uint8_t> script, Network network,
-                                       AddressFormat format = AddressFormat::p2pkh);
+                                       AddressFormat format = AddressFormat::base58check);
 
     Network network() const noexcept { return network_; }
     AddressKind kind() const noexcept { return kind_; }
@@ -80,7 +83,7 @@ private:
     Hash160 hash_{};
     Network network_ = Network::mainnet;
     AddressKind kind_ = AddressKind::p2pkh;
-    AddressFormat format_ = AddressFormat::p2pkh;
+    AddressFormat format_ = AddressFormat::base58check;
 };
 
 }  // namespace addrpool

@@ -12,8 +12,8 @@
  * - Status. Every function returns an addrpool_status: ADDRPOOL_OK (0) on
  *   success, or an error code. Codes 1..27 mirror addrpool::Errc one to one
  *   (same names, same numbers); codes from 100 up are C-only. The exceptions
- *   are addrpool_pool_free, addrpool_last_error and addrpool_status_name,
- *   which cannot fail.
+ *   are the *_free functions, addrpool_last_error, addrpool_status_name and
+ *   addrpool_version, which cannot fail.
  * - Last error. Every function that returns a status also sets a
  *   thread-local message, read by addrpool_last_error(): "" after a success,
  *   a one-line English description after a failure. Messages never contain
@@ -26,9 +26,12 @@
  *   before the first step that can fail, so after a failure they hold those
  *   values, never a partial result. A failed call changes nothing in the pool
  *   (in particular a failed addrpool_reserve holds no reservation).
- * - Strings out. Addresses are written by addrpool_reserve into a caller
- *   buffer of at least ADDRPOOL_ADDRESS_MAX bytes. Functions returning
- *   strings of other lengths (addrpool_address_at, addrpool_path_of) take
+ * - Strings out. Addresses are written by the hand-outs (addrpool_reserve,
+ *   addrpool_reserve_with, addrpool_next_unused_and_reserve) and by
+ *   addrpool_address_parse into a caller buffer of at least
+ *   ADDRPOOL_ADDRESS_MAX bytes. Functions returning strings of other lengths
+ *   (addrpool_address_at, addrpool_path_of, addrpool_base_path,
+ *   addrpool_key_source_account_xpub) take
  *   (char *buf, size_t buf_len, size_t *required): on ADDRPOOL_OK and on
  *   ADDRPOOL_E_BUFFER_TOO_SMALL, *required (when `required` is non-NULL)
  *   is the size the string needs, NUL included. buf = NULL with buf_len = 0
@@ -41,14 +44,26 @@
  * - No function aborts, and no C++ exception escapes: allocation failure is
  *   ADDRPOOL_E_OUT_OF_MEMORY, anything unexpected ADDRPOOL_E_INTERNAL.
  * - Ownership. An addrpool_pool is created by one of the addrpool_pool_new*
- *   functions or addrpool_load and destroyed by addrpool_pool_free. It owns
- *   the AddressPool and its key material (a copy of the account key, wiped
- *   when the pool is freed). The library keeps no pointer to any argument
- *   after the call returns.
+ *   functions, addrpool_load or addrpool_deserialize and destroyed by
+ *   addrpool_pool_free. It owns the AddressPool and its own key material (a
+ *   copy of the account key, wiped when the pool is freed; none for
+ *   addrpool_pool_new_keyless and addrpool_deserialize). An
+ *   addrpool_key_source is created by one of the addrpool_key_source_*
+ *   constructors or addrpool_key_source_clone and destroyed by
+ *   addrpool_key_source_free. Byte buffers from addrpool_serialize are freed
+ *   with addrpool_bytes_free. The library keeps no pointer to any argument
+ *   after the call returns (a hand-out does not keep its key source).
+ * - Secrets. Private keys, mnemonics, passphrases and seeds passed in are
+ *   read in place; every copy the library makes of them (the account key
+ *   inside a pool or key source, PBKDF2's buffers) is wiped when released.
+ *   The caller owns, and should wipe, its own buffers.
  * - Threads. All functions may be called from any thread. Every function
  *   that takes a pool may run concurrently with every other such function on
  *   the same pool, without an external lock, except addrpool_pool_free: no
- *   call on that pool may be running or start after it. Single-index
+ *   call on that pool may be running or start after it. A key source is
+ *   immutable: every function taking one may run concurrently with every
+ *   other on the same key source, except addrpool_key_source_free (the same
+ *   rule as addrpool_pool_free). Single-index
  *   operations (reserve, release, mark used, state) are linearizable; whole
  *   pool reads (stats, scan window) are exact snapshots only while no writer
  *   runs. "Lock-free" below means no mutex and no waiting for another
@@ -76,6 +91,15 @@ extern "C" {
 /* Bytes an address buffer needs, NUL included: every address this library
  * writes (Base58Check, 34 characters; DIP-18 bech32m, at most 46) fits. */
 #define ADDRPOOL_ADDRESS_MAX 64
+
+/* The most addresses a pool keeps derived ahead (addrpool_pool_options.lookahead):
+ * one refill batch. The same value as the C++ pool's cap. */
+#define ADDRPOOL_MAX_LOOKAHEAD 65536
+
+/* The largest gap limit this ABI creates or loads pools with (2^20). It is
+ * not tied to the lookahead: a pool with a larger gap limit still derives at
+ * most ADDRPOOL_MAX_LOOKAHEAD addresses ahead. */
+#define ADDRPOOL_MAX_GAP_LIMIT 1048576
 
 /* Result of every fallible call. 1..27 equal addrpool::Errc; 100.. C-only. */
 typedef enum {
@@ -146,10 +170,13 @@ typedef enum {
     ADDRPOOL_GAP_POLICY_ENUM_MAX = 0x7fffffff
 } addrpool_gap_policy;
 
-/* P2PKH: Base58Check (X... mainnet, y... test networks). PLATFORM: DIP-18
- * bech32m (dash1k... / tdash1k...). */
+/* BASE58CHECK: X... (mainnet) / y... (test networks). PLATFORM: DIP-18
+ * bech32m (dash1k... / tdash1k...). ADDRPOOL_FORMAT_P2PKH is the old name of
+ * ADDRPOOL_FORMAT_BASE58CHECK, kept for source compatibility (deprecated: it
+ * names the script kind, not the encoding; both kinds have both encodings). */
 typedef enum {
-    ADDRPOOL_FORMAT_P2PKH = 0,
+    ADDRPOOL_FORMAT_BASE58CHECK = 0,
+    ADDRPOOL_FORMAT_P2PKH = ADDRPOOL_FORMAT_BASE58CHECK, /* deprecated alias */
     ADDRPOOL_FORMAT_PLATFORM = 1,
     ADDRPOOL_ADDRESS_FORMAT_ENUM_MAX = 0x7fffffff
 } addrpool_address_format;
@@ -161,23 +188,43 @@ typedef enum {
     ADDRPOOL_ADDRESS_STATE_ENUM_MAX = 0x7fffffff
 } addrpool_address_state;
 
+/* What a key source holds: NONE (derives nothing), PUBLIC (an account xpub:
+ * every pool type except ABSENT_HARDENED), PRIVATE (an account xprv, or one
+ * derived from a mnemonic or seed: every pool type). */
+typedef enum {
+    ADDRPOOL_KEY_NONE = 0,
+    ADDRPOOL_KEY_PUBLIC = 1,
+    ADDRPOOL_KEY_PRIVATE = 2,
+    ADDRPOOL_KEY_KIND_ENUM_MAX = 0x7fffffff
+} addrpool_key_kind;
+
+/* Layout on x86-64 and aarch64 (checked by the C and Rust tests): size 48,
+ * align 8; the five uint32_t at 0, 4, 8, 12, 16, the int64_t at 24, 32, 40. */
 typedef struct {
     uint32_t generated, used, reserved, unused, gap_limit;
     int64_t highest_used, highest_reserved, highest_generated; /* -1 = none */
 } addrpool_pool_stats;
 
-/* Optional settings for addrpool_pool_new, addrpool_pool_new_from_seed and
- * addrpool_pool_new_from_mnemonic_ex. Fill with addrpool_pool_options_init
- * first, then change what you need (fields may be added at the end in later
- * versions; the init function keeps old callers correct when rebuilt). */
+/* Optional settings for addrpool_pool_new, addrpool_pool_new_from_seed,
+ * addrpool_pool_new_from_mnemonic_ex and addrpool_pool_new_keyless. Fill with
+ * addrpool_pool_options_init first, then change what you need (fields may be
+ * added at the end in later versions; the init function keeps old callers
+ * correct when rebuilt). Layout: size 12, align 4; fields at 0, 4, 8. */
 typedef struct {
-    uint32_t lookahead;             /* addresses kept derived ahead; 0 = gap_limit; at most 2^20 */
+    uint32_t lookahead;             /* addresses kept derived ahead; 0 = min(gap_limit,
+                                       ADDRPOOL_MAX_LOOKAHEAD); at most ADDRPOOL_MAX_LOOKAHEAD */
     addrpool_gap_policy gap_policy; /* default ADDRPOOL_GAP_UNBOUNDED */
-    addrpool_address_format format; /* default ADDRPOOL_FORMAT_P2PKH */
+    addrpool_address_format format; /* default ADDRPOOL_FORMAT_BASE58CHECK */
 } addrpool_pool_options;
 
-/* An address pool with its key material. Opaque. */
+/* An address pool with its own key material (possibly none). Opaque. */
 typedef struct addrpool_pool addrpool_pool;
+
+/* Account key material to derive a pool's addresses from, passed per
+ * hand-out (addrpool_reserve_with, addrpool_next_unused_and_reserve).
+ * Opaque and immutable: one key source may serve any number of pools and
+ * threads at once. */
+typedef struct addrpool_key_source addrpool_key_source;
 
 /* ---- diagnostics ------------------------------------------------------- */
 
@@ -193,10 +240,17 @@ ADDRPOOL_API const char *addrpool_last_error(void);
  * error. Reentrant, lock-free. */
 ADDRPOOL_API const char *addrpool_status_name(addrpool_status status);
 
+/* The version of the library that is loaded, "MAJOR.MINOR.PATCH" (e.g.
+ * "0.1.0"). <addrpool/version.h> has the version a program was compiled
+ * against (ADDRPOOL_VERSION_STRING and ADDRPOOL_VERSION_MAJOR/MINOR/PATCH);
+ * docs/api.md's "ABI policy" says which differences matter. Returns a static
+ * string, never NULL. Does not touch the last error. Reentrant, lock-free. */
+ADDRPOOL_API const char *addrpool_version(void);
+
 /* ---- creating and destroying pools ----------------------------------- */
 
 /* Sets *options to the defaults (lookahead 0 = gap_limit, GAP_UNBOUNDED,
- * FORMAT_P2PKH). Errors: NULL_ARGUMENT. Reentrant, lock-free. */
+ * FORMAT_BASE58CHECK). Errors: NULL_ARGUMENT. Reentrant, lock-free. */
 ADDRPOOL_API addrpool_status addrpool_pool_options_init(addrpool_pool_options *options)
     ADDRPOOL_WARN_UNUSED_RESULT;
 
@@ -219,12 +273,13 @@ ADDRPOOL_API addrpool_status addrpool_pool_new_from_key(const char *account_key,
  * network: the key's encoding family must match (xprv/xpub: MAINNET only;
  *   tprv/tpub: TESTNET, DEVNET, REGTEST).
  * type: which chain below the account key (see addrpool_pool_type).
- * gap_limit: at most 2^20 (1048576).
+ * gap_limit: at most ADDRPOOL_MAX_GAP_LIMIT (2^20).
  * options: may be NULL (defaults).
  * out: receives the new pool; NULL after a failure. Free it with
  *   addrpool_pool_free.
  * Errors: NULL_ARGUMENT; INVALID_ARGUMENT (an enum out of range, gap_limit
- *   or lookahead above 2^20, account_path not matching the key);
+ *   above ADDRPOOL_MAX_GAP_LIMIT, lookahead above ADDRPOOL_MAX_LOOKAHEAD,
+ *   account_path not matching the key);
  *   key parsing errors (INVALID_ENCODING, BAD_CHECKSUM, UNKNOWN_VERSION,
  *   KEY_TYPE_MISMATCH, INVALID_PUBLIC_KEY, INVALID_PRIVATE_KEY,
  *   INVALID_KEY_METADATA); INVALID_PATH (account_path); NETWORK_MISMATCH;
@@ -246,8 +301,9 @@ ADDRPOOL_API addrpool_status addrpool_pool_new(const char *account_key, const ch
  *   passphrase (ASCII already is) or the seed will differ from other wallets'.
  * account_path: e.g. "m/44'/1'/0'" (Dash testnet account 0), "m/44'/5'/0'".
  * network, type, gap_limit, out: as addrpool_pool_new.
- * Errors: NULL_ARGUMENT; INVALID_ARGUMENT; INVALID_MNEMONIC (the message
- *   gives the 1-based position of a bad word, never the word);
+ * Errors: NULL_ARGUMENT; INVALID_ARGUMENT (as addrpool_pool_new);
+ *   INVALID_MNEMONIC (the message gives the 1-based position of a bad
+ *   word, never the word);
  *   MNEMONIC_CHECKSUM; INVALID_PATH; DEPTH_EXCEEDED; INVALID_CHILD;
  *   OUT_OF_MEMORY. Nothing derived from the mnemonic outlives the call
  *   except the account key, which the pool wipes when freed.
@@ -274,10 +330,139 @@ ADDRPOOL_API addrpool_status addrpool_pool_new_from_seed(const uint8_t *seed, si
                                                          const addrpool_pool_options *options,
                                                          addrpool_pool **out) ADDRPOOL_WARN_UNUSED_RESULT;
 
+/* A pool without key material, for hand-outs that bring their own key
+ * source (addrpool_reserve_with, addrpool_next_unused_and_reserve);
+ * addrpool_reserve on it hands out only addresses already derived, then
+ * fails with NO_KEY_SOURCE.
+ * base_path: the full path of the addresses' parent, e.g. "m/44'/1'/0'/0"
+ *   for the receive chain of account m/44'/1'/0' (pool_base_path in C++:
+ *   account/0 EXTERNAL, account/1 INTERNAL, the account itself for the ABSENT
+ *   types), or the path relative to the account key ("m/0", "m/1", "m").
+ *   Each hand-out checks its key source against it (see
+ *   addrpool_reserve_with); addrpool_path_of reports base_path/index.
+ * type, gap_limit, network, options (may be NULL), out: as addrpool_pool_new.
+ * Errors: NULL_ARGUMENT; INVALID_ARGUMENT (an enum out of range, gap_limit
+ *   or lookahead above its cap); INVALID_PATH (base_path); OUT_OF_MEMORY.
+ * Thread safety: reentrant. Progress: blocking (allocation); derives
+ * nothing. */
+ADDRPOOL_API addrpool_status addrpool_pool_new_keyless(const char *base_path, addrpool_pool_type type,
+                                                       uint32_t gap_limit, addrpool_network network,
+                                                       const addrpool_pool_options *options,
+                                                       addrpool_pool **out) ADDRPOOL_WARN_UNUSED_RESULT;
+
 /* Destroys the pool and wipes its key material. NULL is a no-op. No other
  * call on this pool may be running or start afterwards. Every outstanding
  * reservation is simply gone (reservations are never durable). */
 ADDRPOOL_API void addrpool_pool_free(addrpool_pool *pool);
+
+/* ---- key sources ------------------------------------------------------ */
+
+/* A key source over an account xprv ("xprv..." mainnet, "tprv..." test
+ * networks), e.g. of m/44'/1'/0'. Its network is the one the version bytes
+ * name (MAINNET or TESTNET); a TESTNET source serves DEVNET and REGTEST pools
+ * too. The private key is copied into the source and wiped when the last
+ * handle to it (clones included) is freed.
+ * out: receives the new key source; NULL after a failure. Free it with
+ *   addrpool_key_source_free.
+ * Errors: NULL_ARGUMENT; INVALID_ENCODING; BAD_CHECKSUM; UNKNOWN_VERSION;
+ *   KEY_TYPE_MISMATCH (an xpub/tpub, or public data under a private
+ *   version); INVALID_PRIVATE_KEY; INVALID_KEY_METADATA; OUT_OF_MEMORY.
+ *   Messages never contain the key.
+ * Thread safety: reentrant. Progress: blocking (a few EC operations, to
+ * cache the account's two chain keys). */
+ADDRPOOL_API addrpool_status addrpool_key_source_from_xprv(const char *account_xprv,
+                                                           addrpool_key_source **out) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* As addrpool_key_source_from_xprv, over an account xpub ("xpub..." /
+ * "tpub..."): watch-only, cannot derive ABSENT_HARDENED pools.
+ * Errors: NULL_ARGUMENT; INVALID_ENCODING; BAD_CHECKSUM; UNKNOWN_VERSION;
+ *   KEY_TYPE_MISMATCH (an xprv/tprv); INVALID_PUBLIC_KEY;
+ *   INVALID_KEY_METADATA; OUT_OF_MEMORY. Reentrant; blocking. */
+ADDRPOOL_API addrpool_status addrpool_key_source_from_xpub(const char *account_xpub,
+                                                           addrpool_key_source **out) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* A key source over the account at account_path below the BIP39 mnemonic's
+ * master key (private; it remembers account_path, so hand-outs check a pool's
+ * full base path against it).
+ * mnemonic: 12/15/18/21/24 BIP39 English words separated by spaces.
+ * passphrase: may be NULL (same as ""); used byte for byte (see
+ *   addrpool_pool_new_from_mnemonic on NFKD).
+ * network: the network of the master key (MAINNET, or any test network).
+ * account_path: e.g. "m/44'/1'/0'".
+ * out: as addrpool_key_source_from_xprv.
+ * Errors: NULL_ARGUMENT; INVALID_ARGUMENT (network out of range);
+ *   INVALID_PATH; INVALID_MNEMONIC (the message gives the 1-based position
+ *   of a bad word, never the word); MNEMONIC_CHECKSUM; INVALID_CHILD;
+ *   OUT_OF_MEMORY. Checked in that order, so a bad path or mnemonic costs no
+ *   PBKDF2. Nothing derived from the mnemonic outlives the call except the
+ *   account key, wiped with the source.
+ * Thread safety: reentrant. Progress: blocking (PBKDF2 with 2048 rounds,
+ * milliseconds). */
+ADDRPOOL_API addrpool_status addrpool_key_source_from_mnemonic(const char *mnemonic, const char *passphrase,
+                                                               addrpool_network network, const char *account_path,
+                                                               addrpool_key_source **out)
+    ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* As addrpool_key_source_from_mnemonic, from a raw BIP32 seed of seed_len
+ * bytes (16..64; else INVALID_SEED). The library does not keep the seed.
+ * Errors: NULL_ARGUMENT; INVALID_ARGUMENT; INVALID_SEED; INVALID_PATH;
+ *   INVALID_CHILD; OUT_OF_MEMORY. Reentrant; blocking. */
+ADDRPOOL_API addrpool_status addrpool_key_source_from_seed(const uint8_t *seed, size_t seed_len,
+                                                           addrpool_network network, const char *account_path,
+                                                           addrpool_key_source **out) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* A key source that holds no key: a hand-out with it succeeds only where the
+ * chosen index is already derived, else NO_KEY_SOURCE.
+ * Errors: NULL_ARGUMENT; OUT_OF_MEMORY. Reentrant; blocking (allocation). */
+ADDRPOOL_API addrpool_status addrpool_key_source_none(addrpool_key_source **out) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* A second handle to the same key material (shared, not copied; the key is
+ * wiped when the last handle is freed). Free each handle on its own.
+ * Errors: NULL_ARGUMENT; OUT_OF_MEMORY. Concurrent with everything but
+ * addrpool_key_source_free of `source`; blocking (allocation). */
+ADDRPOOL_API addrpool_status addrpool_key_source_clone(const addrpool_key_source *source,
+                                                       addrpool_key_source **out) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* Destroys this handle (and wipes the key with the last one). NULL is a
+ * no-op. No other call on this handle may be running or start afterwards. */
+ADDRPOOL_API void addrpool_key_source_free(addrpool_key_source *source);
+
+/* *kind = what the source holds (see addrpool_key_kind).
+ * Errors: NULL_ARGUMENT. Concurrent; lock-free. */
+ADDRPOOL_API addrpool_status addrpool_key_source_kind(const addrpool_key_source *source,
+                                                      addrpool_key_kind *kind) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* The network the key was made for: *known = true and *network set, or
+ * *known = false and *network = MAINNET for a NONE source.
+ * Errors: NULL_ARGUMENT. Concurrent; lock-free. */
+ADDRPOOL_API addrpool_status addrpool_key_source_network(const addrpool_key_source *source,
+                                                         addrpool_network *network,
+                                                         bool *known) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* The account key's public half ("xpub..." / "tpub..."), e.g. to hand a
+ * watch-only copy to another service, into (buf, buf_len) with `required`
+ * (may be NULL) as described at the top. Never the private key.
+ * Errors: NULL_ARGUMENT; NO_KEY_SOURCE (a NONE source); BUFFER_TOO_SMALL;
+ *   OUT_OF_MEMORY. Concurrent; lock-free apart from allocation. */
+ADDRPOOL_API addrpool_status addrpool_key_source_account_xpub(const addrpool_key_source *source, char *buf,
+                                                              size_t buf_len,
+                                                              size_t *required) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* The address at `index` of a pool of `type` below the source's account key,
+ * for `network` in `format`, without a pool: e.g. to show or verify an
+ * address (a pool's hand-out of that index gives the same one).
+ * address: at least ADDRPOOL_ADDRESS_MAX bytes; receives the address.
+ * Errors: NULL_ARGUMENT; BUFFER_TOO_SMALL; INVALID_ARGUMENT (an enum out of
+ *   range); NETWORK_MISMATCH (the key is of the other network family);
+ *   NO_KEY_SOURCE (a NONE source); HARDENED_FROM_PUBLIC; INDEX_OUT_OF_RANGE
+ *   (index >= 2^31); INVALID_CHILD; OUT_OF_MEMORY.
+ * Concurrent; lock-free apart from one small allocation (one public child
+ * derivation; a private one for ABSENT_HARDENED). */
+ADDRPOOL_API addrpool_status addrpool_key_source_derive_address(const addrpool_key_source *source,
+                                                                addrpool_pool_type type, uint32_t index,
+                                                                addrpool_network network,
+                                                                addrpool_address_format format, char *address,
+                                                                size_t address_len) ADDRPOOL_WARN_UNUSED_RESULT;
 
 /* ---- hand-out --------------------------------------------------------- */
 
@@ -304,6 +489,45 @@ ADDRPOOL_API void addrpool_pool_free(addrpool_pool *pool);
  * refill mark derives the next lookahead batch before returning. */
 ADDRPOOL_API addrpool_status addrpool_reserve(addrpool_pool *pool, uint32_t *index, uint64_t *ticket,
                                               char *address, size_t address_len) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* As addrpool_reserve, deriving (when the chosen index is not derived yet)
+ * from `keys` instead of the pool's own key material: the hand-out of a pool
+ * made by addrpool_pool_new_keyless, addrpool_deserialize or addrpool_load
+ * without a key. `keys` is checked against the pool first (the checks of the
+ * C++ KeySource::check_pool): its network family, and, for a full base path,
+ * the account key's depth, child number and (mnemonic/seed sources) path.
+ * add_to_state: true materializes the address (addrpool_address_at,
+ *   addrpool_mark_used, addrpool_stats' generated and the saved file know
+ *   it), as addrpool_reserve always does; false reserves without that.
+ * The reservation's time (the pool clock's reading that addrpool_sweep
+ * measures its age from) is not reported: it is only meaningful to the
+ * sweep.
+ * index, ticket, address, address_len: as addrpool_reserve. The ticket is
+ *   an opaque value: compare and pass it back, never decode it.
+ * Errors: NULL_ARGUMENT; BUFFER_TOO_SMALL; INVALID_ARGUMENT (`keys` does not
+ *   fit the pool: another network family, depth, child number or account
+ *   path; or another account key than the pool derived with before);
+ *   HARDENED_FROM_PUBLIC (an ABSENT_HARDENED pool and a public source);
+ *   DEPTH_EXCEEDED (the addresses would be deeper than 255);
+ *   GAP_LIMIT_REACHED; NO_KEY_SOURCE (a NONE source and an index not
+ *   derived yet); INVALID_CHILD; INDEX_OUT_OF_RANGE; OUT_OF_MEMORY. On any
+ *   error no reservation is held.
+ * Thread safety and progress: as addrpool_reserve, plus the check of `keys`
+ * (lock-free; one small allocation for a mnemonic/seed source). */
+ADDRPOOL_API addrpool_status addrpool_reserve_with(addrpool_pool *pool, const addrpool_key_source *keys,
+                                                   bool add_to_state, uint32_t *index, uint64_t *ticket,
+                                                   char *address, size_t address_len) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* As addrpool_reserve_with for a caller that wants only the address (the
+ * C++ and Rust next_unused_and_reserve): `address` is required, at least
+ * ADDRPOOL_ADDRESS_MAX bytes. To return such a reservation later use
+ * addrpool_release_index, or keep the index and ticket with
+ * addrpool_reserve_with instead.
+ * Errors: those of addrpool_reserve_with. Thread safety and progress: the
+ * same. */
+ADDRPOOL_API addrpool_status addrpool_next_unused_and_reserve(addrpool_pool *pool, const addrpool_key_source *keys,
+                                                              bool add_to_state, char *address,
+                                                              size_t address_len) ADDRPOOL_WARN_UNUSED_RESULT;
 
 /* Returns a reservation: Reserved -> Unused, only if `index` is still
  * reserved by the hand-out that got `ticket`. *released = true only if it
@@ -389,6 +613,35 @@ ADDRPOOL_API addrpool_status addrpool_index_of(const addrpool_pool *pool, const 
 ADDRPOOL_API addrpool_status addrpool_path_of(const addrpool_pool *pool, uint32_t index, char *buf,
                                               size_t buf_len, size_t *required) ADDRPOOL_WARN_UNUSED_RESULT;
 
+/* The pool's settings; each output may be NULL (not wanted).
+ * Errors: NULL_ARGUMENT (pool). Concurrent; lock-free. */
+ADDRPOOL_API addrpool_status addrpool_pool_describe(const addrpool_pool *pool, addrpool_network *network,
+                                                    addrpool_pool_type *type, uint32_t *gap_limit,
+                                                    addrpool_address_format *format) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* The pool's base path ("m/44'/1'/0'/0", or relative such as "m/0"), into
+ * (buf, buf_len) with `required` (may be NULL) as described at the top.
+ * Errors: NULL_ARGUMENT; BUFFER_TOO_SMALL; OUT_OF_MEMORY. Concurrent;
+ * lock-free apart from allocation. */
+ADDRPOOL_API addrpool_status addrpool_base_path(const addrpool_pool *pool, char *buf, size_t buf_len,
+                                                size_t *required) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* ---- addresses -------------------------------------------------------- */
+
+/* Checks that `text` is a Dash address of `network`'s encoding family (P2PKH
+ * or P2SH, Base58Check or DIP-18 bech32m) and writes its canonical text
+ * (today always equal to a valid input: both encodings have one spelling)
+ * into `canonical`.
+ * canonical: may be NULL when canonical_len is 0 (validation only);
+ *   otherwise at least ADDRPOOL_ADDRESS_MAX bytes (else BUFFER_TOO_SMALL,
+ *   checked first).
+ * Errors: NULL_ARGUMENT; BUFFER_TOO_SMALL; INVALID_ARGUMENT (network out of
+ *   range); INVALID_ENCODING; BAD_CHECKSUM; UNKNOWN_VERSION;
+ *   NETWORK_MISMATCH; OUT_OF_MEMORY. Reentrant; lock-free apart from one
+ *   small allocation. */
+ADDRPOOL_API addrpool_status addrpool_address_parse(const char *text, addrpool_network network, char *canonical,
+                                                    size_t canonical_len) ADDRPOOL_WARN_UNUSED_RESULT;
+
 /* ---- persistence ------------------------------------------------------ */
 
 /* Writes the pool's durable state (network, base path, type, gap limit,
@@ -415,11 +668,38 @@ ADDRPOOL_API addrpool_status addrpool_save(const addrpool_pool *pool, const char
  * Errors: NULL_ARGUMENT; IO_ERROR; TRUNCATED; BAD_MAGIC; UNSUPPORTED_FORMAT;
  *   CORRUPT_DATA; INCONSISTENT_DATA; key errors as addrpool_pool_new,
  *   including NETWORK_MISMATCH (key and file of different network families)
- *   and HARDENED_FROM_PUBLIC; INVALID_ARGUMENT (the file's gap limit is
- *   above 2^20, the most this API creates pools with); OUT_OF_MEMORY.
+ *   and HARDENED_FROM_PUBLIC; DEPTH_EXCEEDED; INVALID_ARGUMENT (the file's
+ *   gap limit is above ADDRPOOL_MAX_GAP_LIMIT, the most this API creates
+ *   pools with); OUT_OF_MEMORY.
  * Thread safety: reentrant (creates a new pool). Progress: blocking. */
 ADDRPOOL_API addrpool_status addrpool_load(const char *path, const char *account_key,
                                            addrpool_pool **out) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* The pool's durable state, exactly the bytes addrpool_save writes (same
+ * format, same content), into a buffer the library allocates: one snapshot,
+ * taken once. Free *bytes with addrpool_bytes_free (not free()).
+ * bytes, len: receive the buffer and its length; NULL and 0 after a failure.
+ * Errors: NULL_ARGUMENT; OUT_OF_MEMORY. Concurrent with everything (holds
+ * every used mark that completed before the call); blocking (allocation). */
+ADDRPOOL_API addrpool_status addrpool_serialize(const addrpool_pool *pool, uint8_t **bytes,
+                                                size_t *len) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* Frees a buffer from addrpool_serialize. NULL is a no-op. */
+ADDRPOOL_API void addrpool_bytes_free(uint8_t *bytes);
+
+/* A pool from bytes made by addrpool_serialize (or a file's content), with
+ * no key material of its own: hand out with addrpool_reserve_with /
+ * addrpool_next_unused_and_reserve (or addrpool_reserve, which then hands out
+ * only addresses already in the bytes). Every loaded index that was not used
+ * is unused.
+ * bytes: may be NULL when len is 0 (then TRUNCATED).
+ * out: receives the new pool (NULL after a failure).
+ * Errors: NULL_ARGUMENT; TRUNCATED; BAD_MAGIC; UNSUPPORTED_FORMAT;
+ *   CORRUPT_DATA; INCONSISTENT_DATA; INVALID_ARGUMENT (gap limit above
+ *   ADDRPOOL_MAX_GAP_LIMIT); OUT_OF_MEMORY.
+ * Thread safety: reentrant (creates a new pool). Progress: blocking. */
+ADDRPOOL_API addrpool_status addrpool_deserialize(const uint8_t *bytes, size_t len,
+                                                  addrpool_pool **out) ADDRPOOL_WARN_UNUSED_RESULT;
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -1,4 +1,5 @@
-// addrpool — umbrella header: everything in the C++ API.
+// addrpool — umbrella header: everything in the C++ API, and the version
+// macros (ADDRPOOL_VERSION_MAJOR/MINOR/PATCH/STRING, <addrpool/version.h>).
 #ifndef ADDRPOOL_ADDRPOOL_HPP
 #define ADDRPOOL_ADDRPOOL_HPP
 
@@ -8,5 +9,6 @@
 #include <addrpool/network.hpp>
 #include <addrpool/pool.hpp>
 #include <addrpool/result.hpp>
+#include <addrpool/version.h>
 
 #endif

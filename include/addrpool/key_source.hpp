@@ -2,6 +2,7 @@
 #ifndef ADDRPOOL_KEY_SOURCE_HPP
 #define ADDRPOOL_KEY_SOURCE_HPP
 
+#include <addrpool/export.hpp>
 #include <addrpool/keys.hpp>
 #include <addrpool/network.hpp>
 #include <addrpool/result.hpp>
@@ -21,7 +22,7 @@ enum class PoolType : std::uint8_t { external = 0, internal = 1, absent = 2, abs
 // The base path of a pool of `type` on the account at `account_path`:
 // account_path/0 (external), account_path/1 (internal), account_path itself
 // (absent, absent_hardened: the index is the last component). Cannot fail.
-DerivationPath pool_base_path(const DerivationPath& account_path, PoolType type);
+ADDRPOOL_EXPORT DerivationPath pool_base_path(const DerivationPath& account_path, PoolType type);
 
 // How many path components a pool of `type` adds below the account key to
 // reach an address: 2 (chain and index) or 1 (index).
@@ -33,7 +34,7 @@ constexpr unsigned levels_below_account(PoolType type) noexcept {
 // state); copies share the cached chain-level keys, so each address costs one
 // public child derivation whether the source is an xprv or an xpub.
 // All member functions are thread-safe and lock-free.
-class KeySource {
+class ADDRPOOL_EXPORT KeySource {
 public:
     // An account-level private key (e.g. m/44'/1'/0'). Can derive every pool
     // type. The secret is wiped when the last copy is destroyed.
@@ -57,6 +58,13 @@ public:
     // An account xpub ("xpub…"/"tpub…"). Errors: the parse errors of
     // ExtendedPubKey::parse, network_mismatch.
     static Result<KeySource> from_xpub(std::string_view account_xpub, Network network);
+    // As the two above, for the network the key's version bytes name:
+    // xprv/xpub → mainnet, tprv/tpub → testnet (the test networks share
+    // them; a pool on devnet or regtest accepts such a source, see
+    // check_pool). For callers that hold only the text, e.g. the C ABI's
+    // addrpool_key_source_from_xprv. Errors: the parse errors only.
+    static Result<KeySource> from_xprv(std::string_view account_xprv);
+    static Result<KeySource> from_xpub(std::string_view account_xpub);
     // Either of the two above, whichever the text is.
     static Result<KeySource> from_extended_key(std::string_view account_key, Network network);
     // The account at `account_path` below the master key of a BIP39 mnemonic
@@ -102,7 +110,7 @@ public:
     // index_out_of_range (index >= 2^31), invalid_child.
     Result<Hash160> derive_hash160(PoolType type, std::uint32_t index) const;
 
-    struct Impl;
+    struct ADDRPOOL_NO_EXPORT Impl;  // lib/keys/key_source.cpp; not exported
 
 private:
     explicit KeySource(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}

@@ -14,6 +14,7 @@
 #ifndef ADDRPOOL_KEYS_HPP
 #define ADDRPOOL_KEYS_HPP
 
+#include <addrpool/export.hpp>
 #include <addrpool/network.hpp>
 #include <addrpool/result.hpp>
 
@@ -33,7 +34,7 @@ using PubKeyBytes = std::array<std::uint8_t, 33>;  // compressed SEC1
 using ChainCode = std::array<std::uint8_t, 32>;
 
 // A BIP32 derivation path: "m", "m/44'/5'/0'/0", "m/0h/1".
-class DerivationPath {
+class ADDRPOOL_EXPORT DerivationPath {
 public:
     DerivationPath() = default;  // "m"
     explicit DerivationPath(std::vector<std::uint32_t> components) : components_(std::move(components)) {}
@@ -63,7 +64,7 @@ private:
 
 // Up to 64 bytes of BIP32 seed (BIP32 accepts 16..64), wiped on destruction.
 // Copies, moves and destruction wipe the storage they leave.
-class Seed {
+class ADDRPOOL_EXPORT Seed {
 public:
     Seed() = default;
     // Copies `bytes`. More than 64 bytes gives an empty seed, which
@@ -95,23 +96,23 @@ private:
 // (2048 PBKDF2 rounds, milliseconds).
 // Errors: invalid_mnemonic (word count, unknown word: the message gives its
 // 1-based position, not the word), mnemonic_checksum.
-Result<Seed> mnemonic_to_seed(std::string_view words, std::string_view passphrase = {});
+ADDRPOOL_EXPORT Result<Seed> mnemonic_to_seed(std::string_view words, std::string_view passphrase = {});
 
 // Only the validation part of mnemonic_to_seed (cheap: no PBKDF2).
-Result<void> validate_mnemonic(std::string_view words);
+ADDRPOOL_EXPORT Result<void> validate_mnemonic(std::string_view words);
 
 // Entropy (16/20/24/28/32 bytes) to its BIP39 English mnemonic.
 // Errors: invalid_argument for any other length.
-Result<std::string> entropy_to_mnemonic(std::span<const std::uint8_t> entropy);
+ADDRPOOL_EXPORT Result<std::string> entropy_to_mnemonic(std::span<const std::uint8_t> entropy);
 
 // The 2048-word BIP39 English list, in order.
-std::span<const std::string_view> bip39_english_wordlist() noexcept;
+ADDRPOOL_EXPORT std::span<const std::string_view> bip39_english_wordlist() noexcept;
 
 class ExtendedPubKey;
 
 // A BIP32 extended private key. Holds the 32-byte secret and chain code; both
 // wiped on destruction.
-class ExtendedPrivKey {
+class ADDRPOOL_EXPORT ExtendedPrivKey {
 public:
     // Master key from a seed (HMAC-SHA512 with key "Bitcoin seed").
     // Errors: invalid_seed (length outside 16..64), invalid_child (IL out of range).
@@ -171,7 +172,7 @@ private:
 };
 
 // A BIP32 extended public key.
-class ExtendedPubKey {
+class ADDRPOOL_EXPORT ExtendedPubKey {
 public:
     // Parses "xpub…"/"tpub…". Errors as ExtendedPrivKey::parse, with
     // key_type_mismatch for a private version or private key data, and
@@ -215,7 +216,7 @@ private:
 };
 
 // RIPEMD160(SHA256(data)) — the hash behind every P2PKH address.
-Hash160 hash160(std::span<const std::uint8_t> data);
+ADDRPOOL_EXPORT Hash160 hash160(std::span<const std::uint8_t> data);
 
 }  // namespace addrpool
 

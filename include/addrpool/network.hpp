@@ -2,6 +2,7 @@
 #ifndef ADDRPOOL_NETWORK_HPP
 #define ADDRPOOL_NETWORK_HPP
 
+#include <addrpool/export.hpp>
 #include <cstdint>
 #include <string_view>
 
@@ -17,7 +18,7 @@ constexpr bool is_mainnet(Network n) noexcept { return n == Network::mainnet; }
 constexpr bool same_encoding(Network a, Network b) noexcept { return is_mainnet(a) == is_mainnet(b); }
 
 // "mainnet", "testnet", "devnet", "regtest".
-std::string_view network_name(Network n) noexcept;
+ADDRPOOL_EXPORT std::string_view network_name(Network n) noexcept;
 
 // BIP44 coin type: 5 on mainnet, 1 on the test networks.
 constexpr std::uint32_t bip44_coin_type(Network n) noexcept { return is_mainnet(n) ? 5u : 1u; }

@@ -64,6 +64,7 @@
 #define ADDRPOOL_PG_HPP
 
 #include <addrpool/address.hpp>
+#include <addrpool/export.hpp>
 #include <addrpool/key_source.hpp>
 #include <addrpool/keys.hpp>
 #include <addrpool/network.hpp>
@@ -96,7 +97,7 @@ struct SharedPoolOptions {
     std::chrono::milliseconds statement_timeout{5000};
 };
 
-class SharedPool {
+class ADDRPOOL_EXPORT SharedPool {
 public:
     // Connects, creates the schema if missing (idempotent, safe when many
     // processes start at once: creation runs under a transaction-scoped
@@ -217,7 +218,7 @@ public:
     // rows (linear in the indices derived).
     Result<PoolStats> stats();
 
-    struct Impl;
+    struct ADDRPOOL_NO_EXPORT Impl;  // lib/pg/shared_pool_impl.hpp; not exported
 
 private:
     explicit SharedPool(std::unique_ptr<Impl> impl);

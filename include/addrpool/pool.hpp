@@ -30,6 +30,7 @@
 #ifndef ADDRPOOL_POOL_HPP
 #define ADDRPOOL_POOL_HPP
 
+#include <addrpool/export.hpp>
 #include <addrpool/address.hpp>
 #include <addrpool/key_source.hpp>
 #include <addrpool/keys.hpp>
@@ -58,31 +59,56 @@ enum class AddressState : std::uint8_t { unused = 0, reserved = 1, used = 2 };
 // gap limit still finds every address it handed out.
 enum class GapPolicy : std::uint8_t { unbounded = 0, error = 1 };
 
+// The most addresses a pool keeps derived ahead of its hand-out frontier:
+// PoolOptions::lookahead, or the gap limit it defaults to, is clamped to it.
+// The C ABI's ADDRPOOL_MAX_LOOKAHEAD has the same value.
+inline constexpr std::uint32_t max_lookahead = 1u << 16;
+
 struct PoolOptions {
-    // The pool's clock (reservation times, TTL sweeps). Empty = steady_clock::now.
-    // Called on the hand-out path: it must be thread-safe and cheap, and
-    // monotonic (never earlier than a reading another thread already got).
-    // A clock that goes back breaks the sweep's promise: a fresh reservation
-    // stamped after the jump can look old to a sweep that read the clock
-    // before it, and be freed while held.
+    // The pool's clock (reservation times, TTL sweeps). Called on the
+    // hand-out path: it must be thread-safe and cheap, and monotonic (never
+    // earlier than a reading another thread already got). A clock that goes
+    // back breaks the sweep's promise: a fresh reservation stamped after the
+    // jump can look old to a sweep that read the clock before it, and be
+    // freed while held.
+    // Empty = the system's monotonic clock (steady_clock's): sweeps read it
+    // exactly; hand-outs stamp with its coarse variant (CLOCK_MONOTONIC_COARSE,
+    // a few ns instead of tens) plus that clock's resolution (typically
+    // 1-4 ms), so a stamp is never earlier than the hand-out and a
+    // reservation may be freed up to that resolution late.
     std::function<std::chrono::steady_clock::time_point()> clock;
     // Addresses kept derived ahead of the hand-out frontier; 0 = gap_limit.
-    // Capped at 65536 (one refill batch).
+    // Clamped to max_lookahead. A hand-out derives at most 32 of them (the
+    // refill batch), before it reads the clock; the lookahead fills up over
+    // several hand-outs.
     std::uint32_t lookahead = 0;
     GapPolicy gap_policy = GapPolicy::unbounded;
-    AddressFormat format = AddressFormat::p2pkh;
+    AddressFormat format = AddressFormat::base58check;
+    // Threads generate_addresses and maintain_gap_limit derive large counts
+    // on (more than 256 addresses); 0 = std::thread::hardware_concurrency().
+    unsigned derive_threads = 0;
 };
 
-// A live hand-out. `ticket` is unique within the pool (it changes every time
-// the index is reserved again, for 2^21 re-reservations of one index) and
-// lets release_reservation(const Reservation&) tell this hand-out from a
-// later one of the same index. `reserved_at` is the pool clock's time of the
-// hand-out (the time a sweep measures the reservation's age from).
+// A live hand-out. `ticket` identifies this very hand-out: it changes every
+// time the index is reserved again (for 2^21 re-reservations of one index),
+// it carries a tag drawn from the index and a random nonce of the pool
+// object, so a ticket of another index, of another pool, or of this pool
+// before a restart (load/deserialize) never releases anything (up to a 2^-43
+// chance). release_reservation(const Reservation&) checks it. `reserved_at`
+// is the pool clock's time of the hand-out, as stamped (the time a sweep
+// measures the reservation's age from; whole milliseconds).
 struct Reservation {
     std::uint32_t index;
     Address address;
     std::uint64_t ticket;
     std::chrono::steady_clock::time_point reserved_at{};
+};
+
+// One match of AddressPool::mark_scripts_used.
+struct ScriptMatch {
+    std::size_t position;  // index into the scripts passed in
+    std::uint32_t index;   // the pool index the script pays
+    bool newly_used;       // false if the index was used already
 };
 
 struct PoolStats {
@@ -96,7 +122,7 @@ struct PoolStats {
     std::uint32_t gap_limit = 0;
 };
 
-class AddressPool {
+class ADDRPOOL_EXPORT AddressPool {
 public:
     // base_path: the full path of the addresses' parent (e.g. m/44'/1'/0'/0),
     // used only to report each address's path (path_of). Derivation is
@@ -123,14 +149,17 @@ public:
     // account key (public key or chain code) than the one it derived with
     // before. An index that is already derived is handed out whatever the
     // key source (KeySource::none() included): it needs no key.
-    // Lock-free when the chosen index is already derived: a bounded scan from
-    // the cursor hint, the claim CAS and the cursor-hint CAS; no mutex, no
-    // allocation, no EC math. Otherwise the calling thread derives the index
-    // itself (blocking briefly on the account-binding mutex and one shard
-    // mutex of the lookup index), or, if another thread is deriving that
-    // very index, waits for it while deriving indices further ahead. The one thread that crosses the refill mark
-    // also derives the next lookahead batch before returning. Throws only
-    // std::bad_alloc, and only before anything was reserved.
+    // Lock-free when the chosen index is already derived: one clock read, a
+    // descent of the free-index bitmap (O(log N) word reads whatever the
+    // order of earlier releases), one token RMW (the frontier or a free bit)
+    // and the claim CAS; no mutex, no allocation, no EC math. Otherwise the
+    // calling thread derives the index itself (blocking briefly on the
+    // account-binding mutex and one shard mutex of the lookup index), or, if
+    // another thread is deriving that very index, waits for it while deriving
+    // indices further ahead. A hand-out that finds the lookahead half spent
+    // first derives at most 32 indices ahead (before reading the clock).
+    // Throws only std::bad_alloc or what PoolOptions::clock throws, and never
+    // leaves anything reserved when it throws (a claim already made is undone).
     Result<Address> next_unused_and_reserve(const KeySource& key_source, bool add_to_state);
 
     // As next_unused_and_reserve, also returning the index and ticket.
@@ -156,10 +185,23 @@ public:
     // ttl >= 1 ms): a hand-out that sees the announcement re-stamps its
     // reservation before returning it, and the sweep frees only the exact
     // (state, ticket, time) word it examined.
-    // Returns how many it freed. Cost: the range between the lowest
+    // Each index is findable by hand-outs as soon as the sweep freed it.
+    // Returns how many it freed. Cost: the allocated range between the lowest
     // non-used index and the highest derived one, not every index ever
     // generated. Lock-free.
     std::size_t sweep_expired_reservations(std::chrono::nanoseconds ttl);
+
+    // Restores a hand-out made before a restart (e.g. from a payment
+    // server's table of open invoices): reserves exactly `index` (deriving it
+    // if needed, materialized) as if it had been handed out `age` ago — a
+    // sweep with ttl <= age frees it — with a fresh ticket. It counts in the
+    // gap window like any reservation. Errors: index_unavailable (the index
+    // is used or already reserved), index_out_of_range, no_key_source,
+    // hardened_from_public, invalid_child, invalid_argument (another
+    // account's key). Lock-free when the index is derived; blocking like a
+    // derivation otherwise.
+    Result<Reservation> restore_reservation(std::uint32_t index, std::chrono::nanoseconds age,
+                                            const KeySource& key_source);
 
     // ---- sync side --------------------------------------------------------
 
@@ -171,6 +213,30 @@ public:
     bool mark_used(const Address& address);
     bool mark_index_used(std::uint32_t index);
     bool mark_script_used(std::span<const std::uint8_t> script_pubkey);
+
+    // For a cold start from a wallet database: derives and materializes the
+    // index if needed and marks it used. True if it became used by this
+    // call, false if it already was. Errors: index_out_of_range,
+    // no_key_source, hardened_from_public, invalid_child, invalid_argument
+    // (another account's key); nothing changes on error. Blocking like a
+    // derivation when the index is not derived yet; lock-free otherwise.
+    Result<bool> mark_index_used(std::uint32_t index, const KeySource& key_source);
+
+    // One block's outputs: every script (any order, any mix of ours and not
+    // ours) that is the P2PKH script of an index of this pool inside the
+    // scan window is marked used and reported with its position in
+    // `scripts`, in increasing position order (a script that appears twice
+    // is reported twice; the later one has newly_used false). Before the
+    // matching, and again after each newly used index, the scan window is
+    // derived and materialized forward (maintain_gap_limit), so a script of
+    // the batch that falls in the widened window is found too, wherever it
+    // is in the batch. Scripts that are not ours cost one hash lookup each.
+    // Errors: the derivation errors of maintain_gap_limit; nothing is
+    // marked when the first derivation fails (marks made before a later
+    // failure stay: each is a fact about the chain). Blocking (lookup shard
+    // mutexes; derivation).
+    Result<std::vector<ScriptMatch>> mark_scripts_used(std::span<const std::vector<std::uint8_t>> scripts,
+                                                       const KeySource& key_source);
 
     // ---- queries ----------------------------------------------------------
 
@@ -224,11 +290,12 @@ public:
     bool set_label(const Address& address, std::string label);
     std::optional<std::string> label(const Address& address) const;
 
-    // Un-materializes generated entries that are unused and above the highest
-    // used or reserved index (the unused tail); never drops used or reserved
-    // entries. Returns how many it dropped. Lock-free. Run it when no thread
-    // hands out with next_unused(…, true): an address shown by next_unused
-    // and then pruned is no longer known to mark_used.
+    // Un-materializes generated entries that are unused and at or above
+    // scan_window_end() (the unused tail beyond the gap window); never drops
+    // an index inside the window, nor a used or reserved entry. Returns how
+    // many it dropped. Lock-free. Run it when no thread hands out with
+    // next_unused(…, true): an address shown by next_unused and then pruned
+    // is no longer known to mark_used.
     std::uint32_t prune_unused();
 
     // For a rescan: every used and reserved index back to unused (entries
@@ -262,12 +329,22 @@ public:
     // touched. Where flock does not work nothing is removed; where it is
     // local to one host and the directory is shared across hosts, a remote
     // writer's file may be removed (it then fails with io_error; no file is
-    // damaged). Thread-safe; concurrent saves to one path each write a whole
-    // file and the last rename wins. Blocking.
+    // damaged). The error message names the failing step (create, write,
+    // fsync, rename, directory fsync); EINTR and short writes are retried.
+    // Thread-safe: concurrent saves of this pool to one file (one directory
+    // and name, however the path spells them) are renamed in the order they
+    // began; a save whose snapshot is older than one already renamed there
+    // removes its temporary file and succeeds. So when save returns success,
+    // the file holds this save's snapshot or a newer one of this pool: every
+    // used mark that completed before the call began. Saves of different
+    // pools or processes to one file are not ordered (the last rename wins).
+    // Blocking.
     Result<void> save(const std::filesystem::path& path) const;
+    // Reads `path` whole and deserializes it. Errors: io_error (cannot open or
+    // read it, or not a regular file) and those of deserialize. Blocking.
     static Result<AddressPool> load(const std::filesystem::path& path, PoolOptions options = {});
 
-    struct Impl;
+    struct ADDRPOOL_NO_EXPORT Impl;  // lib/pool/pool_impl.hpp; not exported
 
 private:
     explicit AddressPool(std::unique_ptr<Impl> impl);

@@ -10,6 +10,7 @@
 #ifndef ADDRPOOL_RESULT_HPP
 #define ADDRPOOL_RESULT_HPP
 
+#include <addrpool/export.hpp>
 #include <cstdint>
 #include <cstdlib>
 #include <new>
@@ -53,7 +54,7 @@ enum class Errc : std::int32_t {
 };
 
 // Stable lowercase name of a code, e.g. "bad_checksum". Never null.
-const char* errc_name(Errc code) noexcept;
+ADDRPOOL_EXPORT const char* errc_name(Errc code) noexcept;
 
 struct Error {
     Errc code;

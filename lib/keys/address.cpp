@@ -21,11 +21,11 @@ constexpr std::uint8_t kTypeP2pkh = 0xb0;  // DIP-18 type bytes
 constexpr std::uint8_t kTypeP2sh = 0x80;
 
 // Script opcodes.
-constexpr std::uint8_t OP_DUP = 0x76;
-constexpr std::uint8_t OP_HASH160 = 0xa9;
-constexpr std::uint8_t OP_EQUAL = 0x87;
-constexpr std::uint8_t OP_EQUALVERIFY = 0x88;
-constexpr std::uint8_t OP_CHECKSIG = 0xac;
+constexpr std::uint8_t kOpDup = 0x76;
+constexpr std::uint8_t kOpHash160 = 0xa9;
+constexpr std::uint8_t kOpEqual = 0x87;
+constexpr std::uint8_t kOpEqualVerify = 0x88;
+constexpr std::uint8_t kOpCheckSig = 0xac;
 constexpr std::uint8_t kPush20 = 0x14;
 
 std::uint8_t version_byte(Network n, AddressKind k) noexcept {
@@ -81,12 +81,10 @@ Result<Address> parse_base58(std::string_view text) {
         case kP2shTest: network = Network::testnet; kind = AddressKind::p2sh; break;
         default: return make_error(Errc::unknown_version, "address version byte is not a Dash one");
     }
-    return Address(network, kind, hash_from(payload.data() + 1), AddressFormat::p2pkh);
+    return Address(network, kind, hash_from(payload.data() + 1), AddressFormat::base58check);
 }
 
 }  // namespace
-
-Hash160 hash160(std::span<const std::uint8_t> data) { return detail::hash160(data); }
 
 Address Address::from_pubkey(Network network, std::span<const std::uint8_t, 33> pubkey, AddressFormat format) {
     return Address(network, AddressKind::p2pkh, detail::hash160(pubkey), format);
@@ -137,23 +135,23 @@ std::vector<std::uint8_t> Address::script_pubkey() const {
     std::vector<std::uint8_t> s;
     if (kind_ == AddressKind::p2pkh) {
         s.reserve(25);
-        s.insert(s.end(), {OP_DUP, OP_HASH160, kPush20});
+        s.insert(s.end(), {kOpDup, kOpHash160, kPush20});
         s.insert(s.end(), hash_.begin(), hash_.end());
-        s.insert(s.end(), {OP_EQUALVERIFY, OP_CHECKSIG});
+        s.insert(s.end(), {kOpEqualVerify, kOpCheckSig});
     } else {
         s.reserve(23);
-        s.insert(s.end(), {OP_HASH160, kPush20});
+        s.insert(s.end(), {kOpHash160, kPush20});
         s.insert(s.end(), hash_.begin(), hash_.end());
-        s.push_back(OP_EQUAL);
+        s.push_back(kOpEqual);
     }
     return s;
 }
 
 Result<Address> Address::from_script(std::span<const std::uint8_t> script, Network network, AddressFormat format) {
-    if (script.size() == 25 && script[0] == OP_DUP && script[1] == OP_HASH160 && script[2] == kPush20 &&
-        script[23] == OP_EQUALVERIFY && script[24] == OP_CHECKSIG)
+    if (script.size() == 25 && script[0] == kOpDup && script[1] == kOpHash160 && script[2] == kPush20 &&
+        script[23] == kOpEqualVerify && script[24] == kOpCheckSig)
         return Address(network, AddressKind::p2pkh, hash_from(script.data() + 3), format);
-    if (script.size() == 23 && script[0] == OP_HASH160 && script[1] == kPush20 && script[22] == OP_EQUAL)
+    if (script.size() == 23 && script[0] == kOpHash160 && script[1] == kPush20 && script[22] == kOpEqual)
         return Address(network, AddressKind::p2sh, hash_from(script.data() + 2), format);
     return make_error(Errc::invalid_argument, "script is neither P2PKH nor P2SH");
 }

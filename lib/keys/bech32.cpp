@@ -18,12 +18,12 @@ constexpr std::array<std::int8_t, 128> make_rev_table() {
 constexpr auto kRev = make_rev_table();
 
 std::uint32_t polymod(std::span<const std::uint8_t> values, std::uint32_t chk = 1) noexcept {
-    constexpr std::array<std::uint32_t, 5> gen = {0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3};
+    constexpr std::array<std::uint32_t, 5> kGenerator = {0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3};
     for (const std::uint8_t v : values) {
         const std::uint32_t top = chk >> 25;
         chk = ((chk & 0x1ffffff) << 5) ^ v;
         for (unsigned i = 0; i < 5; ++i)
-            if ((top >> i) & 1) chk ^= gen[i];
+            if ((top >> i) & 1) chk ^= kGenerator[i];
     }
     return chk;
 }

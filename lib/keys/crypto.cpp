@@ -1,4 +1,8 @@
+// Hashing, HMAC and PBKDF2 over OpenSSL, the secp256k1 context, and the
+// public hash160 of keys.hpp.
 #include "keys/crypto.hpp"
+
+#include <addrpool/keys.hpp>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -104,3 +108,9 @@ const secp256k1_context_struct* secp_context() noexcept {
 }
 
 }  // namespace addrpool::detail
+
+namespace addrpool {
+
+Hash160 hash160(std::span<const std::uint8_t> data) { return detail::hash160(data); }
+
+}  // namespace addrpool

@@ -13,6 +13,6 @@ words = raw.decode("ascii").split()
 if len(words) != 2048:
     sys.exit(f"{src}: expected 2048 words, found {len(words)}")
 with open(dst, "w") as out:
-    out.write("// Generated from lib/keys/bip39-english.txt by lib/keys/gen_wordlist.py. Do not edit.\n")
+    out.write("// Generated from data/bip39-english.txt by lib/keys/gen_wordlist.py. Do not edit.\n")
     for w in words:
         out.write(f'"{w}",\n')

@@ -6,7 +6,11 @@
 #include "keys/crypto.hpp"
 #include "keys/derive.hpp"
 
+#include <boost/atomic.hpp>
+
 #include <algorithm>
+#include <array>
+#include <memory>
 #include <string>
 
 namespace addrpool {
@@ -15,49 +19,69 @@ namespace {
 inline constexpr std::uint32_t kMaxIndex = 0x80000000u;  // indices are < 2^31
 }  // namespace
 
-// Account key material, immutable after construction; shared by KeySource copies.
+// Account key material, immutable after construction and shared by
+// KeySource copies — except the parsed chain keys, cached on first use. A
+// source that never derives (a registered account whose pools derived
+// nothing yet) costs about 150 bytes.
 struct KeySource::Impl {
-    std::optional<ExtendedPrivKey> account_priv;  // wiped by its destructor
+    std::unique_ptr<const ExtendedPrivKey> account_priv;  // wiped by its destructor; null: watch-only
     std::optional<ExtendedPubKey> account_pub;
-    std::optional<DerivationPath> account_path;  // known for seed/mnemonic sources
-    // Parsed public keys, cached once: the account key and its chains 0 and 1.
-    // std::nullopt if that chain is invalid (probability < 2^-127) — then
-    // deriving from it reports chain_error.
-    std::optional<detail::ChainKey> account;
-    std::optional<detail::ChainKey> chain[2];
-    Errc chain_error[2] = {Errc::invalid_child, Errc::invalid_child};
+    std::unique_ptr<const DerivationPath> account_path;  // known for seed/mnemonic sources
+    // Parsed public keys, made by the first derivation that needs them:
+    // [0] chain 0, [1] chain 1, [2] the account key itself. (P1)/(P2): the
+    // first thread to finish publishes its copy by CAS; a loser frees its own.
+    mutable std::array<boost::atomic<const detail::ChainKey*>, 3> parsed{};
+
+    Impl() = default;
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+    ~Impl() {
+        for (auto& p : parsed) delete p.load(boost::memory_order_relaxed);  // relaxed: no concurrent users
+    }
 };
 
 namespace {
 
-void fill_public(KeySource::Impl& impl, const ExtendedPubKey& pub) {
-    impl.account_pub = pub;
-    auto account = detail::make_chain_key(pub.public_key(), pub.chain_code());
-    if (!account) {
-        impl.chain_error[0] = impl.chain_error[1] = account.error().code;
-        return;
+// The parsed key `which` ([0]/[1] chain 0/1, [2] the account key) of a source
+// that can derive. Errors: invalid_public_key / invalid_child (probability
+// < 2^-127; not cached, so every call reports it). Lock-free.
+Result<const detail::ChainKey*> parsed_key(const KeySource::Impl& impl, unsigned which) {
+    // (P1) acquire: pairs with the release CAS (P2): the key's bytes are visible.
+    if (const detail::ChainKey* k = impl.parsed[which].load(boost::memory_order_acquire)) return k;
+    Result<detail::ChainKey> made = make_error(Errc::invalid_child, "");
+    if (which == 2) {
+        made = detail::make_chain_key(impl.account_pub->public_key(), impl.account_pub->chain_code());
+    } else {
+        auto account = parsed_key(impl, 2);
+        if (!account) return std::move(account).error();
+        made = detail::ckd_pub(**account, which);
     }
-    impl.account = *account;
-    for (std::uint32_t c = 0; c < 2; ++c) {
-        auto chain = detail::ckd_pub(*account, c);
-        if (chain) impl.chain[c] = *chain;
-        else impl.chain_error[c] = chain.error().code;
+    if (!made) {
+        return make_error(made.error().code, which == 2 ? "the account key is invalid"
+                                                        : "chain " + std::to_string(which) + " of the account key is invalid");
     }
+    auto fresh = std::make_unique<const detail::ChainKey>(*made);
+    const detail::ChainKey* expected = nullptr;
+    // (P2) acq_rel: release publishes the key to (P1); acquire on failure reads the winner's.
+    if (impl.parsed[which].compare_exchange_strong(expected, fresh.get(), boost::memory_order_acq_rel,
+                                                   boost::memory_order_acquire)) {
+        return fresh.release();
+    }
+    return expected;
 }
 
 }  // namespace
 
 KeySource KeySource::from_private(ExtendedPrivKey account_key) {
     auto impl = std::make_shared<Impl>();
-    const ExtendedPubKey pub = account_key.to_public();
-    impl->account_priv.emplace(std::move(account_key));
-    fill_public(*impl, pub);
+    impl->account_pub = account_key.to_public();
+    impl->account_priv = std::make_unique<const ExtendedPrivKey>(std::move(account_key));
     return KeySource(std::move(impl));
 }
 
 KeySource KeySource::from_public(ExtendedPubKey account_key) {
     auto impl = std::make_shared<Impl>();
-    fill_public(*impl, account_key);
+    impl->account_pub = std::move(account_key);
     return KeySource(std::move(impl));
 }
 
@@ -81,6 +105,18 @@ Result<KeySource> KeySource::from_xpub(std::string_view text, Network network) {
     return from_public(key->with_network(network));
 }
 
+Result<KeySource> KeySource::from_xprv(std::string_view text) {
+    auto key = ExtendedPrivKey::parse(text);
+    if (!key) return std::move(key).error();
+    return from_private(std::move(*key));
+}
+
+Result<KeySource> KeySource::from_xpub(std::string_view text) {
+    auto key = ExtendedPubKey::parse(text);
+    if (!key) return std::move(key).error();
+    return from_public(std::move(*key));
+}
+
 Result<KeySource> KeySource::from_extended_key(std::string_view text, Network network) {
     auto priv = from_xprv(text, network);
     if (priv || priv.error().code != Errc::key_type_mismatch) return priv;
@@ -96,7 +132,7 @@ Result<KeySource> KeySource::from_seed(const Seed& seed, Network network, const 
     if (!account) return std::move(account).error();
     KeySource ks = from_private(std::move(*account));
     // The Impl was just made and is not shared yet: complete it.
-    const_cast<Impl&>(*ks.impl_).account_path = account_path;
+    const_cast<Impl&>(*ks.impl_).account_path = std::make_unique<const DerivationPath>(account_path);
     return ks;
 }
 
@@ -115,7 +151,8 @@ std::optional<Network> KeySource::network() const noexcept {
 
 std::optional<DerivationPath> KeySource::account_path() const {
     if (!impl_) return std::nullopt;
-    return impl_->account_path;
+    if (!impl_->account_path) return std::nullopt;
+    return *impl_->account_path;
 }
 
 Result<void> KeySource::check_pool(const DerivationPath& base_path, PoolType type, Network network) const {
@@ -152,7 +189,13 @@ Result<void> KeySource::check_pool(const DerivationPath& base_path, PoolType typ
         return make_error(Errc::invalid_argument, "the base path " + base_path.to_string() +
                                                       " does not pass through the account key (its child number differs)");
     }
-    if (!relative && impl_->account_path && pool_base_path(*impl_->account_path, type) != base_path) {
+    // base_path == pool_base_path(account_path, type), compared in place (no allocation:
+    // the C ABI checks every hand-out's key source).
+    const auto below_account = [&](const DerivationPath& account) {
+        const auto& a = account.components();
+        return c.size() == a.size() + chain_levels && std::equal(a.begin(), a.end(), c.begin());
+    };
+    if (!relative && impl_->account_path && !below_account(*impl_->account_path)) {
         return make_error(Errc::invalid_argument, "the base path " + base_path.to_string() + " is not below the account " +
                                                       impl_->account_path->to_string() + " of the key source");
     }
@@ -171,7 +214,7 @@ KeySource KeySource::none() {
 }
 
 bool KeySource::can_derive() const noexcept { return impl_ && impl_->account_pub.has_value(); }
-bool KeySource::is_watch_only() const noexcept { return !impl_ || !impl_->account_priv.has_value(); }
+bool KeySource::is_watch_only() const noexcept { return !impl_ || !impl_->account_priv; }
 
 std::optional<ExtendedPubKey> KeySource::account_public_key() const {
     if (!impl_) return std::nullopt;
@@ -186,15 +229,15 @@ Result<Hash160> KeySource::derive_hash160(PoolType type, std::uint32_t index) co
     switch (type) {
         case PoolType::external:
         case PoolType::internal: {
-            const auto c = static_cast<std::size_t>(type == PoolType::internal);
-            if (!impl_->chain[c]) {
-                return make_error(impl_->chain_error[c], "chain " + std::to_string(c) + " of the account key is invalid");
-            }
-            return detail::ckd_pub_hash160(*impl_->chain[c], index);
+            auto chain = parsed_key(*impl_, type == PoolType::internal ? 1u : 0u);
+            if (!chain) return std::move(chain).error();
+            return detail::ckd_pub_hash160(**chain, index);
         }
-        case PoolType::absent:
-            if (!impl_->account) return make_error(impl_->chain_error[0], "the account key is invalid");
-            return detail::ckd_pub_hash160(*impl_->account, index);
+        case PoolType::absent: {
+            auto account = parsed_key(*impl_, 2);
+            if (!account) return std::move(account).error();
+            return detail::ckd_pub_hash160(**account, index);
+        }
         case PoolType::absent_hardened: {
             if (!impl_->account_priv) {
                 return make_error(Errc::hardened_from_public,

@@ -12,22 +12,22 @@
 namespace addrpool {
 namespace {
 
-constexpr std::uint32_t version_xprv = 0x0488ADE4;
-constexpr std::uint32_t version_xpub = 0x0488B21E;
-constexpr std::uint32_t version_tprv = 0x04358394;
-constexpr std::uint32_t version_tpub = 0x043587CF;
+constexpr std::uint32_t kVersionXprv = 0x0488ADE4;
+constexpr std::uint32_t kVersionXpub = 0x0488B21E;
+constexpr std::uint32_t kVersionTprv = 0x04358394;
+constexpr std::uint32_t kVersionTpub = 0x043587CF;
 
-constexpr std::size_t payload_size = 78;
-constexpr std::size_t max_path_components = 255;
+constexpr std::size_t kPayloadSize = 78;
+constexpr std::size_t kMaxPathComponents = 255;
 
 std::uint32_t version_for(Network n, bool is_private) noexcept {
-    if (is_mainnet(n)) return is_private ? version_xprv : version_xpub;
-    return is_private ? version_tprv : version_tpub;
+    if (is_mainnet(n)) return is_private ? kVersionXprv : kVersionXpub;
+    return is_private ? kVersionTprv : kVersionTpub;
 }
 
 // A decoded 78-byte payload, wiped on every exit since it may hold a secret.
 struct Payload {
-    std::array<std::uint8_t, payload_size> bytes{};
+    std::array<std::uint8_t, kPayloadSize> bytes{};
     Payload() = default;
     Payload(const Payload&) = delete;
     Payload& operator=(const Payload&) = delete;
@@ -57,16 +57,16 @@ Result<Header> decode_payload(std::string_view text, Payload& out) {
         return make_error(Errc::invalid_encoding, "extended key is not valid Base58");
     }
     std::vector<std::uint8_t>& bytes = *decoded;
-    const bool right_size = bytes.size() == payload_size;
-    if (right_size) std::memcpy(out.bytes.data(), bytes.data(), payload_size);
+    const bool right_size = bytes.size() == kPayloadSize;
+    if (right_size) std::memcpy(out.bytes.data(), bytes.data(), kPayloadSize);
     detail::cleanse(bytes.data(), bytes.size());
     if (!right_size) return make_error(Errc::invalid_encoding, "extended key payload is not 78 bytes");
 
     switch (out.version()) {
-        case version_xprv: return Header{Network::mainnet, true};
-        case version_xpub: return Header{Network::mainnet, false};
-        case version_tprv: return Header{Network::testnet, true};
-        case version_tpub: return Header{Network::testnet, false};
+        case kVersionXprv: return Header{Network::mainnet, true};
+        case kVersionXpub: return Header{Network::mainnet, false};
+        case kVersionTprv: return Header{Network::testnet, true};
+        case kVersionTpub: return Header{Network::testnet, false};
         default: return make_error(Errc::unknown_version, "extended key version is not xprv, xpub, tprv or tpub");
     }
 }
@@ -81,7 +81,7 @@ Result<void> check_metadata(const Payload& p) {
     return {};
 }
 
-void serialize_header(std::array<std::uint8_t, payload_size>& out, std::uint32_t version, std::uint8_t depth,
+void serialize_header(std::array<std::uint8_t, kPayloadSize>& out, std::uint32_t version, std::uint8_t depth,
                       std::uint32_t parent_fingerprint, std::uint32_t child_number, const ChainCode& chain_code) {
     detail::put_be32(&out[0], version);
     out[4] = depth;
@@ -133,7 +133,7 @@ Result<DerivationPath> DerivationPath::parse(std::string_view text) {
         if (pos < text.size() && text[pos] != '/') {
             return make_error(Errc::invalid_path, "component " + std::to_string(number) + " has trailing characters");
         }
-        if (components.size() == max_path_components) {
+        if (components.size() == kMaxPathComponents) {
             return make_error(Errc::invalid_path, "path has more than 255 components");
         }
         components.push_back(index);
@@ -163,8 +163,8 @@ Result<ExtendedPrivKey> ExtendedPrivKey::from_seed(std::span<const std::uint8_t>
     if (seed.size() < 16 || seed.size() > 64) {
         return make_error(Errc::invalid_seed, "seed length is outside 16..64 bytes");
     }
-    static constexpr char hmac_key[] = "Bitcoin seed";
-    const std::span<const std::uint8_t> key(reinterpret_cast<const std::uint8_t*>(hmac_key), sizeof(hmac_key) - 1);
+    static constexpr char kSeedHmacKey[] = "Bitcoin seed";
+    const std::span<const std::uint8_t> key(reinterpret_cast<const std::uint8_t*>(kSeedHmacKey), sizeof(kSeedHmacKey) - 1);
     detail::Bytes64 i = detail::hmac_sha512(key, seed);
     ExtendedPrivKey out;
     std::memcpy(out.secret_.data(), i.data(), 32);
@@ -245,7 +245,7 @@ ExtendedPubKey ExtendedPrivKey::to_public() const {
 }
 
 std::string ExtendedPrivKey::to_string() const {
-    std::array<std::uint8_t, payload_size> bytes{};
+    std::array<std::uint8_t, kPayloadSize> bytes{};
     serialize_header(bytes, version_for(network_, true), depth_, parent_fingerprint_, child_number_, chain_code_);
     bytes[45] = 0x00;
     std::memcpy(&bytes[46], secret_.data(), 32);
@@ -387,7 +387,7 @@ Result<ExtendedPubKey> ExtendedPubKey::derive_child(std::uint32_t index) const {
 }
 
 std::string ExtendedPubKey::to_string() const {
-    std::array<std::uint8_t, payload_size> bytes{};
+    std::array<std::uint8_t, kPayloadSize> bytes{};
     serialize_header(bytes, version_for(network_, false), depth_, parent_fingerprint_, child_number_, chain_code_);
     std::memcpy(&bytes[45], key_.data(), key_.size());
     return detail::base58check_encode(bytes);

@@ -1,164 +1,63 @@
-// Internal: AddressPool's representation. Shared by pool.cpp (the pool
-// itself), persist.cpp (serialize/deserialize) and white-box tests.
-#ifndef ADDRPOOL_LIB_POOL_IMPL_HPP
-#define ADDRPOOL_LIB_POOL_IMPL_HPP
+// Internal: AddressPool's representation. Shared by the pool's sources
+// (lib/pool/*.cpp), the persistence bridge (through durable.hpp) and
+// white-box tests.
+//
+// A pool is a small immutable configuration plus a hot block (Hot), made by
+// the first operation that changes state, so a pool that never derived
+// anything costs only its configuration. The hot block holds every shared
+// word of the hand-out protocols, each group on its own line pair:
+//   free      frontier, leaf line 0, summary words 0, root (free_index.hpp)
+//   sweep     the announcement word (announce.hpp), the used-prefix word
+//             (used_prefix.hpp), used_end (gap bound)
+//   derive    derived_end and the refill flag (derivation.cpp), touched_end
+//   slots     the slot array (slot_array.hpp)
+#ifndef ADDRPOOL_LIB_POOL_POOL_IMPL_HPP
+#define ADDRPOOL_LIB_POOL_POOL_IMPL_HPP
 
 #include <addrpool/pool.hpp>
 
-#include "keys/derive.hpp"
-#include "pool/slot.hpp"
 #include "common/thread_annotations.hpp"
+#include "pool/durable.hpp"
+#include "pool/index_sink.hpp"
+#include "pool/lookup.hpp"
+#include "pool/slot.hpp"
+#include "pool/slot_array.hpp"
 
 #include <boost/atomic.hpp>
 
-#include <array>
-#include <bit>
 #include <chrono>
-#include <cstring>
 #include <cstdint>
 #include <map>
-#include <mutex>
+#include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 
 namespace addrpool {
 
 namespace detail {
 
-// Size of a cache line pair: the adjacent-line prefetcher on x86-64 pulls
-// lines in pairs, so hot counters written by different threads sit 128
-// bytes apart (as crossbeam's CachePadded does).
-inline constexpr std::size_t kFalseSharingRange = 128;
+struct Hot {
+    FreeCore free;
+    alignas(kFalseSharingRange) AtomicWord sweep_now{0};  // (C0)/(C2), announce.hpp
+    AtomicWord used_prefix{0};                            // (P1)..(P3), used_prefix.hpp
+    // highest_used + 1 (0 = none). Monotone except reset_usage.
+    boost::atomic<std::uint32_t> used_end{0};
+    // Lookahead: every index below derived_end is derived; the refill
+    // elects one thread to derive the next batch (R1)/(R2).
+    alignas(kFalseSharingRange) boost::atomic<std::uint32_t> derived_end{0};
+    boost::atomic<bool> refilling{false};
+    // 1 + highest index ever derived or touched; bounds every scan (T1)/(T2). Monotone.
+    boost::atomic<std::uint32_t> touched_end{0};
+    SlotArray slots;
 
-inline constexpr std::uint32_t kMaxIndex = 0x80000000u;  // indices are < 2^31
-inline constexpr std::uint32_t kMaxLookahead = 1u << 16;  // bounds one refill batch
-
-// One index. 32 bytes: 12 bytes of state (word + meta) and the address hash.
-struct Slot {
-    boost::atomic<std::uint64_t> word{0};  // the state machine word, see slot.hpp
-    // Derivation: kDeriving elects the one thread that computes the key (so
-    // no EC operation is done twice; others wait for it or help ahead);
-    // kDerived is then set (release) after the hash is stored, and readers
-    // acquire-load it before reading the hash. Publication itself is
-    // idempotent (identical bytes, idempotent lookup insert), and a deriver
-    // has published before it returns: no caller ever holds an index whose
-    // address the pool cannot show yet.
-    boost::atomic<std::uint32_t> meta{0};
-    // The hash160, as five 32-bit atomics so racing derivers may store it
-    // concurrently. relaxed stores and loads: the values are identical and
-    // ordered for readers by kDerived (D2)/(D3).
-    boost::atomic<std::uint32_t> hash_words[5]{{0}, {0}, {0}, {0}, {0}};
-
-    static constexpr std::uint32_t kDerived = 1;
-    // Set (fetch_or) by the one thread that computes this index's key, so
-    // that no EC operation is done twice; cleared again if it fails.
-    static constexpr std::uint32_t kDeriving = 2;
-
-    void store_hash(const Hash160& h) noexcept {
-        for (std::size_t k = 0; k < 5; ++k) {
-            std::uint32_t v;
-            std::memcpy(&v, h.data() + 4 * k, 4);
-            hash_words[k].store(v, boost::memory_order_relaxed);  // relaxed: see above
-        }
-    }
-    Hash160 load_hash() const noexcept {
-        Hash160 h;
-        for (std::size_t k = 0; k < 5; ++k) {
-            const std::uint32_t v = hash_words[k].load(boost::memory_order_relaxed);  // relaxed: see above
-            std::memcpy(h.data() + 4 * k, &v, 4);
-        }
-        return h;
-    }
-    // (D3) acquire: pairs with the release fetch_or (D2) in publish(), so the
-    // hash stored before it is visible.
-    bool derived() const noexcept { return (meta.load(boost::memory_order_acquire) & kDerived) != 0; }
-};
-static_assert(sizeof(Slot) == 32, "a slot is 32 bytes");
-static_assert(boost::atomic<std::uint32_t>::is_always_lock_free);
-
-// Segmented slot array: segment 0 holds indices [0, 1024), segment k >= 1
-// holds [2^(k+9), 2^(k+10)). Segments are allocated on demand, published
-// once with a release CAS into the directory, never moved, freed only by the
-// destructor. 22 segments cover all 2^31 indices.
-class SlotArray {
-public:
-    static constexpr unsigned kFirstBits = 10;
-    static constexpr unsigned kSegments = 32 - kFirstBits;  // 22
-
-    SlotArray() = default;
-    SlotArray(const SlotArray&) = delete;
-    SlotArray& operator=(const SlotArray&) = delete;
-    ~SlotArray();
-
-    static constexpr unsigned segment_of(std::uint32_t i) noexcept {
-        return i < (1u << kFirstBits) ? 0u : static_cast<unsigned>(std::bit_width(i)) - kFirstBits;
-    }
-    static constexpr std::uint32_t segment_base(unsigned k) noexcept { return k == 0 ? 0u : 1u << (k + kFirstBits - 1); }
-    static constexpr std::uint32_t segment_size(unsigned k) noexcept {
-        return k == 0 ? 1u << kFirstBits : 1u << (k + kFirstBits - 1);
-    }
-    // Where offset `off` of segment k lives: 8-way interleaved, so that the
-    // 8 consecutive indices that concurrent hand-outs claim at once sit in 8
-    // different 128-byte line pairs instead of sharing lines (false sharing).
-    static constexpr std::uint32_t kInterleave = 8;
-    // Each lane is also rotated by two slots (64 bytes) per lane, so that the
-    // 8 hot slots, size/8 * 32 bytes apart (a multiple of 4 KiB), do not all
-    // map to one L1 cache set.
-    static constexpr std::uint32_t position(unsigned k, std::uint32_t off) noexcept {
-        const std::uint32_t lane_size = segment_size(k) / kInterleave;  // a power of two >= 128
-        const std::uint32_t lane = off % kInterleave;
-        return lane * lane_size + ((off / kInterleave + 2 * lane) & (lane_size - 1));
-    }
-
-    // The slot, or nullptr if its segment was never allocated. Lock-free.
-    Slot* find(std::uint32_t i) const noexcept {
-        if (i >= kMaxIndex) return nullptr;  // no such index (and no such segment)
-        const unsigned k = segment_of(i);
-        // acquire: pairs with the release CAS in ensure(), so the segment's
-        // zero-initialized slots are visible before its pointer is.
-        Slot* seg = segments_[k].load(boost::memory_order_acquire);
-        return seg == nullptr ? nullptr : seg + position(k, i - segment_base(k));
-    }
-    // The slot, allocating its segment if needed (lock-free: racing
-    // allocators CAS, the loser frees its copy). Requires i < 2^31. Throws
-    // std::bad_alloc when memory runs out (nothing is published then).
-    Slot& ensure(std::uint32_t i);
-
-private:
-    mutable std::array<boost::atomic<Slot*>, kSegments> segments_{};
-};
-
-// hash160 → index for every derived slot, sharded to keep lookups off one
-// mutex. Not on the hand-out hot path: written when a slot is derived.
-class LookupIndex {
-public:
-    void insert(const Hash160& h, std::uint32_t index);
-    std::optional<std::uint32_t> find(const Hash160& h) const;
-    void clear();
-    void reserve(std::size_t n);  // room for n entries (bulk load)
-
-private:
-    struct HashOf {
-        std::size_t operator()(const Hash160& h) const noexcept {
-            std::size_t v = 0;
-            for (int i = 0; i < 8; ++i) v = (v << 8) | h[static_cast<std::size_t>(i)];  // hash160 is uniform already
-            return v;
-        }
-    };
-    struct Shard {
-        mutable Mutex mutex;
-        std::unordered_map<Hash160, std::uint32_t, HashOf> map GUARDED_BY(mutex);
-    };
-    static constexpr std::size_t kShards = 16;
-    Shard& shard(const Hash160& h) const noexcept { return shards_[h[19] % kShards]; }
-    mutable std::array<Shard, kShards> shards_;
+    SlotArray::FreeStore free_store() noexcept { return {slots, free}; }
 };
 
 }  // namespace detail
 
 struct AddressPool::Impl {
     Impl(DerivationPath base_path, PoolType type, std::uint32_t gap_limit, Network network, PoolOptions options);
+    ~Impl();
 
     // ---- configuration (immutable) ----
     DerivationPath base_path;
@@ -166,56 +65,111 @@ struct AddressPool::Impl {
     std::uint32_t gap_limit;
     Network network;
     PoolOptions options;
-    std::uint32_t lookahead;  // resolved: options.lookahead or gap_limit, capped at kMaxLookahead
+    std::uint32_t lookahead;  // resolved: options.lookahead or gap_limit, capped at max_lookahead
     std::chrono::steady_clock::time_point epoch;
+    std::uint64_t nonce;  // random per pool object: the tag of its tickets
+    std::int64_t coarse_offset_ns;  // default clock: coarse resolution - epoch, in ns (stamp_ms)
 
-    // ---- per-index state ----
-    detail::SlotArray slots;
-    detail::LookupIndex lookup;
-
-    // ---- shared cursors, each on its own line pair ----
-    // (H) Cursor hint (lib/hint.hpp): low 32 bits = lowest index that may be
-    // unused, high 32 bits = version, bumped by every release and once per
-    // sweep or reset that made slots unused.
-    alignas(detail::kFalseSharingRange) boost::atomic<std::uint64_t> hint{0};
-    // 1 + highest index ever derived or touched; bounds every scan. Monotone.
-    alignas(detail::kFalseSharingRange) boost::atomic<std::uint32_t> touched_end{0};
-    // highest_used + 1 (0 = none). Monotone except reset_usage.
-    boost::atomic<std::uint32_t> used_end{0};
-    // Low 32 bits: every index below is used (a lower bound the sweep keeps);
-    // high 32 bits: an epoch bumped by reset_usage, so a sweep that started
-    // before a reset cannot raise the bound over indices the reset freed.
-    boost::atomic<std::uint64_t> used_prefix{0};
-    // The clock reading (ms, rounded down) of the latest sweep, announced
-    // before it scans; see claim() (C2) and the sweep (C0).
-    alignas(detail::kFalseSharingRange) boost::atomic<std::uint64_t> sweep_now{0};
-    // Lookahead: indices below derived_end are derived (or being published);
-    // refilling elects the one thread that derives the next batch.
-    alignas(detail::kFalseSharingRange) boost::atomic<std::uint32_t> derived_end{0};
-    boost::atomic<bool> refilling{false};
+    // ---- state ----
+    // The hot block: null until the first state change (see the top).
+    // (K1)/(K2): made by whoever needs it first, published by CAS.
+    boost::atomic<detail::Hot*> hot_ptr{nullptr};
+    // hash160 -> index of every derived index (lookup.hpp), made by the
+    // first derivation of a pool with no sink.
+    boost::atomic<detail::LookupIndex*> lookup_ptr{nullptr};
+    // The set-wide index this pool registers its derived hashes in instead
+    // (index_sink.hpp), owned by the pool; null for a pool on its own.
+    // (I1)/(I2): attached once, see attach_sink().
+    boost::atomic<detail::IndexSink*> sink_ptr{nullptr};
 
     // The account key (public key and chain code) this pool derives from,
-    // bound on first derivation.
-    detail::Mutex account_mutex;
-    std::optional<std::pair<PubKeyBytes, ChainCode>> account_key GUARDED_BY(account_mutex);
+    // bound once, by CAS, on first derivation (derivation.cpp check_account).
+    struct BoundKey {
+        PubKeyBytes key;
+        ChainCode chain_code;
+    };
+    boost::atomic<const BoundKey*> bound_key{nullptr};
 
-    // Labels of generated entries.
-    mutable detail::Mutex label_mutex;
-    std::map<std::uint32_t, std::string> labels GUARDED_BY(label_mutex);
+    // Labels of generated entries, made by the first set_label.
+    struct Labels {
+        mutable detail::Mutex mutex;
+        std::map<std::uint32_t, std::string> map GUARDED_BY(mutex);
+    };
+    boost::atomic<Labels*> labels_ptr{nullptr};
+    Labels& labels();
+    const Labels* labels_or_null() const noexcept {
+        return labels_ptr.load(boost::memory_order_acquire);  // (K3) acquire: pairs with (K2)
+    }
 
-    // ---- helpers used by pool.cpp and persist.cpp ----
+    // Ordering of concurrent save() calls (durable.hpp, lib/persist/bridge.cpp),
+    // made by the first save.
+    boost::atomic<detail::SaveOrder*> save_order_ptr{nullptr};
+    detail::SaveOrder& save_order();
+
+    // Attaches the set-wide index: from now on every derived hash goes to
+    // `sink`, and every hash derived before is copied into it. Once per
+    // pool; thread-safe against concurrent derivations (the Dekker pairing
+    // (I1)/(I2) with publish()).
+    void attach_sink(std::unique_ptr<detail::IndexSink> sink);
+    detail::IndexSink* sink_or_null() const noexcept {
+        return sink_ptr.load(boost::memory_order_seq_cst);  // (I2) seq_cst: see attach_sink
+    }
+
+    // ---- helpers ----
+    detail::Hot* hot_or_null() const noexcept {
+        return hot_ptr.load(boost::memory_order_acquire);  // (K3) acquire: pairs with (K2)
+    }
+    // The hot block, made if needed. Throws std::bad_alloc.
+    detail::Hot& hot() {
+        detail::Hot* h = hot_or_null();
+        return h != nullptr ? *h : make_hot();
+    }
+    detail::Hot& make_hot();
+    detail::LookupIndex& lookup();
+    const detail::LookupIndex* lookup_or_null() const noexcept {
+        return lookup_ptr.load(boost::memory_order_acquire);  // (K3) acquire: pairs with (K2)
+    }
+    // The slot of index i if its block exists.
+    detail::Slot* find_slot(std::uint32_t i) const noexcept {
+        const detail::Hot* h = hot_or_null();
+        return h == nullptr ? nullptr : h->slots.find(i);
+    }
+
+    // The clock: stamps (rounded up) and sweep readings (rounded down), in
+    // milliseconds since `epoch`. With the default clock, stamps come from
+    // the coarse monotonic clock plus its resolution (cheap, never early);
+    // see PoolOptions::clock.
+    std::uint64_t stamp_ms() const;
     std::uint64_t now_ms_floor() const;
     std::uint64_t now_ms_ceil() const;
+    std::chrono::steady_clock::time_point time_of(std::uint64_t ms) const noexcept {
+        return epoch + std::chrono::milliseconds(ms);
+    }
+
     Address address_from(const Hash160& h) const { return Address(network, AddressKind::p2pkh, h, options.format); }
-    // Publishes a derived hash for index i once (first writer wins; every
-    // writer computed the same bytes). Registers it in the lookup index.
+    // The ticket of generation g of index i.
+    std::uint64_t ticket(std::uint32_t i, std::uint32_t g) const noexcept {
+        return detail::slot::make_ticket(g, ticket_tag(i));
+    }
+    std::uint64_t ticket_tag(std::uint32_t i) const noexcept;  // pool.cpp
+
+    // Publishes a derived hash for index i once (every deriver computed the
+    // same bytes). Registers it in the lookup index. Requires the slot.
     void publish(std::uint32_t i, const Hash160& h);
-    // Raises a monotone counter to at least v.
+    // Raises a monotone counter to at least v (T1).
     static void raise(boost::atomic<std::uint32_t>& counter, std::uint32_t v) noexcept;
-    // Lowers the cursor hint to at most i and bumps its version (H2).
-    void lower_hint(std::uint32_t i) noexcept;
 };
+
+namespace detail {
+
+// The published hash of a slot, if any (D3).
+inline std::optional<Hash160> published_hash(const Slot* s) {
+    if (s == nullptr || !s->derived()) return std::nullopt;
+    return s->load_hash();
+}
+
+}  // namespace detail
 
 }  // namespace addrpool
 
-#endif  // ADDRPOOL_LIB_POOL_IMPL_HPP
+#endif  // ADDRPOOL_LIB_POOL_POOL_IMPL_HPP

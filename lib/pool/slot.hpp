@@ -1,7 +1,8 @@
 // Internal: the per-index state machine. Every legal transition of a slot
-// word is defined here and nowhere else; pool.cpp calls these functions, the
-// exhaustive model (stress/) runs the very same code over a deterministic
-// atomic type.
+// word is defined here and nowhere else; the pool (lib/pool/*.cpp, and the
+// hand-out and sweep loops in handout.hpp and sweep.hpp) calls these
+// functions, and the exhaustive model (stress/model/) runs the very same code
+// over a deterministic atomic type.
 //
 // Slot word, 64 bits (one boost::atomic<uint64_t>, always lock-free):
 //
@@ -12,8 +13,8 @@
 //
 //   state  0 unused, 1 reserved, 2 used (3 never occurs)
 //   G      generated (materialized): visible to lookups and persisted
-//   gen    bumped by every claim; the ticket of a reservation is
-//          (gen << 32) | index, so a stale ticket never matches a newer
+//   gen    bumped by every claim; the ticket of a reservation carries it
+//          (make_ticket), so a stale ticket never matches a newer
 //          reservation of the same index (until gen wraps after 2^21 claims)
 //   stamp  milliseconds since the pool's epoch, rounded up, saturating;
 //          meaningful only while state == reserved (0 otherwise)
@@ -32,11 +33,18 @@
 // exclusion follows from the single modification order of each word. Every
 // successful transition is nevertheless at least acq_rel and every load at
 // least acquire, so that a thread observing a transition also observes what
-// its author did before it (chiefly: the lowered cursor hint a release
-// publishes after its CAS is read with acquire by hand-outs, see pool.cpp
-// (H2)). The claim (S1), the restamp (S1') and the sweep's load (S9) are
-// seq_cst, for the store-load pairing with a sweep's announcement (pool.cpp
-// (C0)/(C2)). On x86-64 none of this costs more than relaxed RMWs and loads.
+// its author did before it (chiefly: a used mark (S5) is seen by a later
+// snapshot). The claim (S1), the restamp (S1') and the sweep's load (S9) are
+// seq_cst, for the store-load pairing with a sweep's announcement
+// (announce.hpp (C0)/(C2)). On x86-64 none of this costs more than relaxed
+// RMWs and loads.
+//
+// Tickets: a reservation's ticket is (tag << 21) | gen, where tag is 43 bits
+// the pool derives from the index and a random nonce drawn when the pool
+// object is made (pool_impl.hpp, ticket_tag). A release by ticket checks both
+// halves: a ticket of another index, of another pool or of this pool before a
+// reload carries another tag (equal by chance with probability 2^-43), and a
+// ticket of an earlier reservation of the same index another generation.
 #ifndef ADDRPOOL_LIB_SLOT_HPP
 #define ADDRPOOL_LIB_SLOT_HPP
 
@@ -72,11 +80,14 @@ constexpr std::uint64_t stamp(Word w) noexcept { return (w & kStampMask) >> kSta
 // "Known" to the pool: generated, or holding a reservation or a used mark.
 constexpr bool is_known(Word w) noexcept { return is_generated(w) || !is_unused(w); }
 
-constexpr std::uint64_t make_ticket(std::uint32_t gen_value, std::uint32_t index) noexcept {
-    return (std::uint64_t{gen_value} << 32) | index;
+inline constexpr unsigned kTagBits = 64 - kGenBits;  // 43
+constexpr std::uint64_t make_ticket(std::uint32_t gen_value, std::uint64_t tag) noexcept {
+    return (tag << kGenBits) | (gen_value & ((1u << kGenBits) - 1));
 }
-constexpr std::uint32_t ticket_index(std::uint64_t ticket) noexcept { return static_cast<std::uint32_t>(ticket); }
-constexpr std::uint32_t ticket_gen(std::uint64_t ticket) noexcept { return static_cast<std::uint32_t>(ticket >> 32); }
+constexpr std::uint32_t ticket_gen(std::uint64_t ticket) noexcept {
+    return static_cast<std::uint32_t>(ticket & ((1u << kGenBits) - 1));
+}
+constexpr std::uint64_t ticket_tag(std::uint64_t ticket) noexcept { return ticket >> kGenBits; }
 
 // ---- pure transitions (word → word) ---------------------------------------
 
@@ -95,6 +106,9 @@ constexpr Word claimed(Word unused_word, std::uint64_t stamp_ms, bool materializ
 constexpr Word released(Word w) noexcept { return (w & (kGenMask | kGenerated)) | kUnused; }
 constexpr Word marked_used(Word w) noexcept { return (w & kGenMask) | kGenerated | kUsed; }
 constexpr Word materialized(Word w) noexcept { return w | kGenerated; }
+// The word of an entry loaded from a pool file: generated, used or unused,
+// never reserved (reservations are not durable), generation 0, no stamp.
+constexpr Word loaded(bool used) noexcept { return kGenerated | (used ? kUsed : kUnused); }
 
 // ---- atomic operations, generic over the atomic type ----------------------
 //
@@ -106,7 +120,7 @@ constexpr Word materialized(Word w) noexcept { return w | kGenerated; }
 // seq_cst on success: besides acq_rel's pairing with the transition it
 // replaces ((S2)/(S3)/(S4)/(S8) made the slot unused) and with later acquire
 // loads of this word, it takes part in the store-load (Dekker) pairing with a
-// sweep's announcement (pool.cpp (C0)/(C2)): either the sweep's load (S9)
+// sweep's announcement (announce.hpp (C0)/(C2)): either the sweep's load (S9)
 // misses this claim, or the claimer sees the announcement. Same instruction
 // as acq_rel on x86-64.
 template <class A>
@@ -114,6 +128,15 @@ bool try_claim(A& word, Word& expected, std::uint64_t stamp_ms, bool materialize
     return word.compare_exchange_strong(expected, claimed(expected, stamp_ms, materialize),
                                         boost::memory_order_seq_cst, boost::memory_order_acquire);
 }
+
+// The claim as a policy of the hand-out loop (handout.hpp): the pool uses
+// this CAS; the model's "broken claim" mutant a load followed by a store.
+struct CasClaim {
+    template <class A>
+    static bool claim(A& word, Word& expected, std::uint64_t stamp_ms, bool materialize) noexcept {
+        return try_claim(word, expected, stamp_ms, materialize);
+    }
+};
 
 // (S1') restamp: the claimer of generation `g` moves its own reservation's
 // stamp to `stamp_ms` before returning it. False if the reservation is gone
@@ -124,7 +147,7 @@ bool restamp(A& word, std::uint32_t g, std::uint64_t stamp_ms) noexcept {
     const Word s = (stamp_ms > kStampMax ? kStampMax : stamp_ms) << kStampShift;
     while (is_reserved(w) && gen(w) == g) {
         // seq_cst: like (S1), the write side of the Dekker pairing with a
-        // sweep (pool.cpp (C0)/(C2)); a sweep's CAS (S4) from the old word fails.
+        // sweep (announce.hpp (C0)/(C2)); a sweep's CAS (S4) from the old word fails.
         if (word.compare_exchange_weak(w, (w & ~kStampMask) | s, boost::memory_order_seq_cst,
                                        boost::memory_order_acquire)) {
             return true;
@@ -235,51 +258,6 @@ Word load(const A& word) noexcept {
 template <class A>
 Word load_for_sweep(const A& word) noexcept {
     return word.load(boost::memory_order_seq_cst);
-}
-
-// ---- the sweep announcement (C0)/(C2) ---------------------------------------
-//
-// A sweep publishes its clock reading before it scans (C0); a hand-out, after
-// its claim, re-stamps its reservation while the latest announcement is later
-// than its stamp (C2). With the seq_cst claim and re-stamp (S1)/(S1') and the
-// sweep's seq_cst load (S9) this is a store-load (Dekker) pairing: either the
-// sweep's scan does not see the old stamp, or the hand-out sees the
-// announcement. Hence a reservation returned after a sweep announced itself
-// is never freed by that sweep (for ttl >= one clock tick). `sweep_now` is a
-// 64-bit atomic of clock readings, like a slot word.
-
-// (C0) Raises `sweep_now` to `now` (a max: concurrent sweeps never lower it).
-template <class A>
-void announce_sweep(A& sweep_now, std::uint64_t now) noexcept {
-    Word cur = sweep_now.load(boost::memory_order_relaxed);  // relaxed: the CAS re-validates
-    // seq_cst: the write of the Dekker pair with (C2)'s load, before this
-    // sweep's scan loads (S9).
-    while (cur < now &&
-           !sweep_now.compare_exchange_weak(cur, now, boost::memory_order_seq_cst, boost::memory_order_relaxed)) {
-    }
-}
-
-// (C2) After the claim of generation `g` of `word` stamped `stamp`: while a
-// sweep has announced a reading later than the stamp, re-stamp with a fresh
-// `clock()` (at least the reading it saw announced, so the loop ends even if
-// the clock went back), and check again — a sweep may announce itself while
-// we re-stamp, with a reading later than the new stamp (the exhaustive model
-// found that schedule when the check ran once). False if a sweep freed the reservation first: the caller
-// returned nothing and starts over. Loops only while new sweeps keep
-// announcing later readings (lock-free).
-template <class A, class Clock>
-bool settle_stamp(const A& sweep_now, A& word, std::uint32_t g, std::uint64_t& stamp, Clock&& clock) {
-    for (;;) {
-        // seq_cst: the read of the Dekker pair with (C0), after our seq_cst
-        // write of the word ((S1) or (S1')).
-        const std::uint64_t seen = sweep_now.load(boost::memory_order_seq_cst);
-        if (seen <= stamp) return true;
-        // Never below what we saw announced, even with a clock that went back.
-        const std::uint64_t reading = clock();
-        const std::uint64_t fresh = reading > seen ? reading : seen;
-        if (!restamp(word, g, fresh)) return false;
-        stamp = fresh;
-    }
 }
 
 static_assert(boost::atomic<Word>::is_always_lock_free, "slot words must be lock-free 64-bit atomics");

@@ -64,7 +64,7 @@ void say(int fd, const std::string& line) {
                                          loaded.error().message);
         pool.emplace(std::move(loaded).value());
     } else {
-        pool.emplace(*DerivationPath::parse("m/44'/1'/0'/0"), PoolType::external, 20, Network::testnet);
+        pool.emplace(pool_base_path(*ks.account_path(), PoolType::external), PoolType::external, 20, Network::testnet);
     }
     std::vector<Reservation> held;
     for (;;) {
@@ -142,14 +142,11 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
 
     // Keys once, in the parent (PBKDF2); every child inherits them.
-    auto words = mnemonic_to_seed(
-        "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about", "");
-    if (!words) return 1;
-    auto root = ExtendedPrivKey::from_seed(*words, Network::testnet);
-    if (!root) return 1;
-    auto account = root->derive(*DerivationPath::parse("m/44'/1'/0'"));
-    if (!account) return 1;
-    const KeySource ks = KeySource::from_private(*account);
+    auto keys = KeySource::from_mnemonic(
+        "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about", "",
+        Network::testnet, *DerivationPath::parse("m/44'/1'/0'"));
+    if (!keys) return 1;
+    const KeySource ks = *keys;
 
     std::string templ = (fs::temp_directory_path() / "addrpool-kill-XXXXXX").string();
     if (::mkdtemp(templ.data()) == nullptr) {

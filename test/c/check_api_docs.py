@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """docs/api.md may not drift from code that compiles.
 
-Every ```c / ```cpp block in docs/api.md must be either
-  - preceded by `<!-- example: docs/examples/NAME -->` and equal, byte for
-    byte, to that file (which meson builds and runs as a test), or
+Every ```c / ```cpp / ```rust block in docs/api.md must be either
+  - preceded by `<!-- example: PATH -->` and equal, byte for byte, to that
+    file (docs/examples/NAME, which meson builds and runs as a test, or
+    bindings/rust/addrpool/examples/NAME.rs, which the rust-crates test
+    runs), or
   - preceded by `<!-- illustration -->` (code that is not ours to compile,
     e.g. the "before" side of the migration guide).
 Every file in docs/examples/ must be included somewhere.
@@ -23,7 +25,7 @@ block = re.compile(r"(?P<marker><!-- (?P<kind>example|illustration)(?:: (?P<path
 for m in block.finditer(text):
     line = text.count("\n", 0, m.start()) + 1
     lang, body = m.group("lang"), m.group("body")
-    if lang not in ("c", "cpp"):
+    if lang not in ("c", "cpp", "rust"):
         continue
     if m.group("marker") is None:
         errors.append(f"api.md:{line}: a ```{lang} block without an example/illustration marker")

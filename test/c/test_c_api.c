@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -894,6 +895,630 @@ TEST(threads_released_together_get_distinct_indices_with_no_holes) {
     addrpool_pool_free(p);
 }
 
+/* ---- key sources, per-call hand-outs, keyless pools (issue 14) --------------- */
+
+/* A keyless testnet pool at `base_path`. */
+static addrpool_pool *new_keyless_pool(const char *base_path, addrpool_pool_type type, uint32_t gap_limit) {
+    addrpool_pool *p = NULL;
+    EXPECT(addrpool_pool_new_keyless(base_path, type, gap_limit, ADDRPOOL_TESTNET, NULL, &p), ADDRPOOL_OK);
+    return p;
+}
+
+TEST(the_format_enum_keeps_p2pkh_as_an_alias_and_the_caps_are_named) {
+    CHECK(ADDRPOOL_FORMAT_P2PKH == ADDRPOOL_FORMAT_BASE58CHECK && ADDRPOOL_FORMAT_BASE58CHECK == 0);
+    CHECK(ADDRPOOL_FORMAT_PLATFORM == 1);
+    CHECK(ADDRPOOL_MAX_LOOKAHEAD == 65536 && ADDRPOOL_MAX_GAP_LIMIT == 1048576);
+    addrpool_pool_options o;
+    EXPECT(addrpool_pool_options_init(&o), ADDRPOOL_OK);
+    CHECK(o.format == ADDRPOOL_FORMAT_BASE58CHECK);
+    /* The lookahead cap is ADDRPOOL_MAX_LOOKAHEAD, the gap limit's ADDRPOOL_MAX_GAP_LIMIT. */
+    addrpool_pool *p = NULL;
+    o.lookahead = ADDRPOOL_MAX_LOOKAHEAD;
+    EXPECT(addrpool_pool_new_keyless("m/0", ADDRPOOL_EXTERNAL, ADDRPOOL_MAX_GAP_LIMIT, ADDRPOOL_TESTNET, &o, &p),
+           ADDRPOOL_OK);
+    addrpool_pool_free(p);
+    o.lookahead = ADDRPOOL_MAX_LOOKAHEAD + 1;
+    EXPECT(addrpool_pool_new_keyless("m/0", ADDRPOOL_EXTERNAL, 20, ADDRPOOL_TESTNET, &o, &p),
+           ADDRPOOL_E_INVALID_ARGUMENT);
+    CHECK(contains(addrpool_last_error(), "ADDRPOOL_MAX_LOOKAHEAD"));
+    EXPECT(addrpool_pool_new(ACCOUNT_TPRV, NULL, ADDRPOOL_TESTNET, ADDRPOOL_EXTERNAL, 20, &o, &p),
+           ADDRPOOL_E_INVALID_ARGUMENT);
+    o.lookahead = 0;
+    EXPECT(addrpool_pool_new_keyless("m/0", ADDRPOOL_EXTERNAL, ADDRPOOL_MAX_GAP_LIMIT + 1, ADDRPOOL_TESTNET, &o, &p),
+           ADDRPOOL_E_INVALID_ARGUMENT);
+    CHECK(p == NULL);
+}
+
+TEST(the_public_structs_have_the_documented_layout) {
+#if defined(__x86_64__) || defined(__aarch64__)
+    CHECK(sizeof(addrpool_pool_stats) == 48 && _Alignof(addrpool_pool_stats) == 8);
+    CHECK(offsetof(addrpool_pool_stats, generated) == 0 && offsetof(addrpool_pool_stats, used) == 4);
+    CHECK(offsetof(addrpool_pool_stats, reserved) == 8 && offsetof(addrpool_pool_stats, unused) == 12);
+    CHECK(offsetof(addrpool_pool_stats, gap_limit) == 16 && offsetof(addrpool_pool_stats, highest_used) == 24);
+    CHECK(offsetof(addrpool_pool_stats, highest_reserved) == 32);
+    CHECK(offsetof(addrpool_pool_stats, highest_generated) == 40);
+    CHECK(sizeof(addrpool_pool_options) == 12 && _Alignof(addrpool_pool_options) == 4);
+    CHECK(offsetof(addrpool_pool_options, lookahead) == 0 && offsetof(addrpool_pool_options, gap_policy) == 4);
+    CHECK(offsetof(addrpool_pool_options, format) == 8);
+    /* Every enum is an int (the _ENUM_MAX members make it so). */
+    CHECK(sizeof(addrpool_status) == 4 && sizeof(addrpool_network) == 4 && sizeof(addrpool_key_kind) == 4);
+#else
+    printf("     (layout: checked on x86-64 and aarch64 only)\n");
+#endif
+}
+
+/* Hands out `n` addresses from `p` with `keys` and checks them against `want`. */
+static void expect_hand_outs(addrpool_pool *p, const addrpool_key_source *keys, const char *const *want, int n) {
+    for (int i = 0; i < n; ++i) {
+        uint32_t index = 99;
+        uint64_t ticket = 0;
+        char addr[ADDRPOOL_ADDRESS_MAX];
+        EXPECT(addrpool_reserve_with(p, keys, true, &index, &ticket, addr, sizeof addr), ADDRPOOL_OK);
+        CHECK(index == (uint32_t)i && ticket != 0);
+        CHECK(strcmp(addr, want[i]) == 0);
+    }
+}
+
+TEST(key_sources_of_every_kind_hand_out_the_same_addresses_from_a_keyless_pool) {
+    static const char *const want[3] = {"yRd4FhXfVGHXpsuZXPNkMrfD9GVj46pnjt", "yfd64jEpzzTLrHnR1wq3iiYXh68AiU8mcw",
+                                        "yTGFWr27HBYsb8tkLbGdxLxuKbspamdbnG"};
+    addrpool_key_source *sources[3] = {NULL, NULL, NULL};
+    EXPECT(addrpool_key_source_from_xprv(ACCOUNT_TPRV, &sources[0]), ADDRPOOL_OK);
+    EXPECT(addrpool_key_source_from_xpub(ACCOUNT_TPUB, &sources[1]), ADDRPOOL_OK);
+    EXPECT(addrpool_key_source_from_mnemonic(MNEMONIC, NULL, ADDRPOOL_TESTNET, ACCOUNT_PATH, &sources[2]), ADDRPOOL_OK);
+    static const addrpool_key_kind kinds[3] = {ADDRPOOL_KEY_PRIVATE, ADDRPOOL_KEY_PUBLIC, ADDRPOOL_KEY_PRIVATE};
+    for (int s = 0; s < 3; ++s) {
+        CHECK(sources[s] != NULL);
+        /* Full and relative base paths alike. */
+        addrpool_pool *full = new_keyless_pool("m/44'/1'/0'/0", ADDRPOOL_EXTERNAL, 20);
+        expect_hand_outs(full, sources[s], want, 3);
+        addrpool_pool_free(full);
+        addrpool_pool *relative = new_keyless_pool("m/0", ADDRPOOL_EXTERNAL, 20);
+        expect_hand_outs(relative, sources[s], want, 3);
+        addrpool_pool_free(relative);
+
+        addrpool_key_kind kind = ADDRPOOL_KEY_NONE;
+        EXPECT(addrpool_key_source_kind(sources[s], &kind), ADDRPOOL_OK);
+        CHECK(kind == kinds[s]);
+        addrpool_network net = ADDRPOOL_MAINNET;
+        bool known = false;
+        EXPECT(addrpool_key_source_network(sources[s], &net, &known), ADDRPOOL_OK);
+        CHECK(known && net == ADDRPOOL_TESTNET);
+        /* Each exports the account's public key, never the private one. */
+        char xpub[128];
+        size_t need = 0;
+        EXPECT(addrpool_key_source_account_xpub(sources[s], NULL, 0, &need), ADDRPOOL_OK);
+        CHECK(need == strlen(ACCOUNT_TPUB) + 1);
+        EXPECT(addrpool_key_source_account_xpub(sources[s], xpub, sizeof xpub, NULL), ADDRPOOL_OK);
+        CHECK(strcmp(xpub, ACCOUNT_TPUB) == 0);
+        EXPECT(addrpool_key_source_account_xpub(sources[s], xpub, 10, &need), ADDRPOOL_E_BUFFER_TOO_SMALL);
+        CHECK(xpub[0] == '\0');
+    }
+
+    /* A clone outlives its original and derives the same. */
+    addrpool_key_source *clone = NULL;
+    EXPECT(addrpool_key_source_clone(sources[0], &clone), ADDRPOOL_OK);
+    for (int s = 0; s < 3; ++s) addrpool_key_source_free(sources[s]);
+    addrpool_pool *p = new_keyless_pool("m/44'/1'/0'/0", ADDRPOOL_EXTERNAL, 20);
+    expect_hand_outs(p, clone, want, 2);
+    addrpool_key_source_free(clone);
+    addrpool_key_source_free(NULL); /* a no-op */
+
+    /* A pool's own key and a per-call source serve the same pool. */
+    addrpool_pool_free(p);
+    p = new_account_pool(ADDRPOOL_EXTERNAL, 20);
+    addrpool_key_source *pub = NULL;
+    EXPECT(addrpool_key_source_from_xpub(ACCOUNT_TPUB, &pub), ADDRPOOL_OK);
+    uint32_t index;
+    uint64_t ticket;
+    EXPECT(addrpool_reserve(p, &index, &ticket, NULL, 0), ADDRPOOL_OK);
+    EXPECT(addrpool_reserve_with(p, pub, true, &index, &ticket, NULL, 0), ADDRPOOL_OK);
+    CHECK(index == 1);
+    addrpool_key_source_free(pub);
+    addrpool_pool_free(p);
+
+    /* A seed source: the same addresses as a seed pool. */
+    uint8_t seed[32];
+    for (size_t i = 0; i < sizeof seed; ++i) seed[i] = (uint8_t)(3 * i + 1);
+    addrpool_key_source *from_seed = NULL;
+    EXPECT(addrpool_key_source_from_seed(seed, sizeof seed, ADDRPOOL_REGTEST, "m/44'/1'/7'", &from_seed), ADDRPOOL_OK);
+    addrpool_pool *seed_pool = NULL;
+    EXPECT(addrpool_pool_new_from_seed(seed, sizeof seed, "m/44'/1'/7'", ADDRPOOL_REGTEST, ADDRPOOL_INTERNAL, 20, NULL,
+                                       &seed_pool),
+           ADDRPOOL_OK);
+    addrpool_pool *keyless = NULL;
+    EXPECT(addrpool_pool_new_keyless("m/44'/1'/7'/1", ADDRPOOL_INTERNAL, 20, ADDRPOOL_REGTEST, NULL, &keyless),
+           ADDRPOOL_OK);
+    char a[ADDRPOOL_ADDRESS_MAX], b[ADDRPOOL_ADDRESS_MAX];
+    EXPECT(addrpool_reserve(seed_pool, &index, &ticket, a, sizeof a), ADDRPOOL_OK);
+    EXPECT(addrpool_next_unused_and_reserve(keyless, from_seed, true, b, sizeof b), ADDRPOOL_OK);
+    CHECK(a[0] == 'y' && strcmp(a, b) == 0);
+    EXPECT(addrpool_key_source_kind(from_seed, NULL), ADDRPOOL_E_NULL_ARGUMENT);
+    addrpool_key_source_free(from_seed);
+    addrpool_pool_free(keyless);
+    addrpool_pool_free(seed_pool);
+}
+
+TEST(a_key_source_derives_an_address_without_a_pool) {
+    addrpool_key_source *pub = NULL, *master = NULL, *none = NULL;
+    EXPECT(addrpool_key_source_from_xpub(ACCOUNT_TPUB, &pub), ADDRPOOL_OK);
+    EXPECT(addrpool_key_source_from_xprv(MASTER_TPRV, &master), ADDRPOOL_OK);
+    EXPECT(addrpool_key_source_none(&none), ADDRPOOL_OK);
+    char addr[ADDRPOOL_ADDRESS_MAX];
+    EXPECT(addrpool_key_source_derive_address(pub, ADDRPOOL_EXTERNAL, 2, ADDRPOOL_TESTNET, ADDRPOOL_FORMAT_BASE58CHECK,
+                                              addr, sizeof addr),
+           ADDRPOOL_OK);
+    CHECK(strcmp(addr, EXTERNAL_2) == 0);
+    EXPECT(addrpool_key_source_derive_address(pub, ADDRPOOL_INTERNAL, 0, ADDRPOOL_REGTEST, ADDRPOOL_FORMAT_BASE58CHECK,
+                                              addr, sizeof addr),
+           ADDRPOOL_OK);
+    CHECK(strcmp(addr, INTERNAL_0) == 0);
+    /* The platform spelling of the same key is what a platform pool hands out. */
+    char platform[ADDRPOOL_ADDRESS_MAX];
+    EXPECT(addrpool_key_source_derive_address(pub, ADDRPOOL_EXTERNAL, 0, ADDRPOOL_TESTNET, ADDRPOOL_FORMAT_PLATFORM,
+                                              platform, sizeof platform),
+           ADDRPOOL_OK);
+    addrpool_pool_options o;
+    EXPECT(addrpool_pool_options_init(&o), ADDRPOOL_OK);
+    o.format = ADDRPOOL_FORMAT_PLATFORM;
+    addrpool_pool *p = NULL;
+    EXPECT(addrpool_pool_new(ACCOUNT_TPUB, NULL, ADDRPOOL_TESTNET, ADDRPOOL_EXTERNAL, 20, &o, &p), ADDRPOOL_OK);
+    uint32_t index;
+    uint64_t ticket;
+    EXPECT(addrpool_reserve(p, &index, &ticket, addr, sizeof addr), ADDRPOOL_OK);
+    CHECK(strcmp(addr, platform) == 0);
+    addrpool_pool_free(p);
+    /* Hardened needs the private key; the hardened pool agrees. */
+    EXPECT(addrpool_key_source_derive_address(master, ADDRPOOL_ABSENT_HARDENED, 1, ADDRPOOL_TESTNET,
+                                              ADDRPOOL_FORMAT_BASE58CHECK, platform, sizeof platform),
+           ADDRPOOL_OK);
+    EXPECT(addrpool_pool_new_from_key(MASTER_TPRV, ADDRPOOL_TESTNET, ADDRPOOL_ABSENT_HARDENED, 20, &p), ADDRPOOL_OK);
+    EXPECT(addrpool_reserve(p, &index, &ticket, NULL, 0), ADDRPOOL_OK);
+    EXPECT(addrpool_reserve(p, &index, &ticket, addr, sizeof addr), ADDRPOOL_OK);
+    CHECK(index == 1 && strcmp(addr, platform) == 0);
+    addrpool_pool_free(p);
+
+    memset(addr, 'x', sizeof addr);
+    EXPECT(addrpool_key_source_derive_address(pub, ADDRPOOL_ABSENT_HARDENED, 0, ADDRPOOL_TESTNET,
+                                              ADDRPOOL_FORMAT_BASE58CHECK, addr, sizeof addr),
+           ADDRPOOL_E_HARDENED_FROM_PUBLIC);
+    CHECK(addr[0] == '\0');
+    EXPECT(addrpool_key_source_derive_address(pub, ADDRPOOL_EXTERNAL, 0, ADDRPOOL_MAINNET, ADDRPOOL_FORMAT_BASE58CHECK,
+                                              addr, sizeof addr),
+           ADDRPOOL_E_NETWORK_MISMATCH);
+    EXPECT(addrpool_key_source_derive_address(pub, ADDRPOOL_EXTERNAL, 0x80000000u, ADDRPOOL_TESTNET,
+                                              ADDRPOOL_FORMAT_BASE58CHECK, addr, sizeof addr),
+           ADDRPOOL_E_INDEX_OUT_OF_RANGE);
+    EXPECT(addrpool_key_source_derive_address(none, ADDRPOOL_EXTERNAL, 0, ADDRPOOL_TESTNET,
+                                              ADDRPOOL_FORMAT_BASE58CHECK, addr, sizeof addr),
+           ADDRPOOL_E_NO_KEY_SOURCE);
+    EXPECT(addrpool_key_source_derive_address(pub, ADDRPOOL_EXTERNAL, 0, ADDRPOOL_TESTNET,
+                                              (addrpool_address_format)2, addr, sizeof addr),
+           ADDRPOOL_E_INVALID_ARGUMENT);
+    EXPECT(addrpool_key_source_derive_address(pub, (addrpool_pool_type)9, 0, ADDRPOOL_TESTNET,
+                                              ADDRPOOL_FORMAT_BASE58CHECK, addr, sizeof addr),
+           ADDRPOOL_E_INVALID_ARGUMENT);
+    EXPECT(addrpool_key_source_derive_address(pub, ADDRPOOL_EXTERNAL, 0, ADDRPOOL_TESTNET,
+                                              ADDRPOOL_FORMAT_BASE58CHECK, addr, 10),
+           ADDRPOOL_E_BUFFER_TOO_SMALL);
+    EXPECT(addrpool_key_source_derive_address(pub, ADDRPOOL_EXTERNAL, 0, ADDRPOOL_TESTNET,
+                                              ADDRPOOL_FORMAT_BASE58CHECK, NULL, 0),
+           ADDRPOOL_E_NULL_ARGUMENT);
+    EXPECT(addrpool_key_source_derive_address(NULL, ADDRPOOL_EXTERNAL, 0, ADDRPOOL_TESTNET,
+                                              ADDRPOOL_FORMAT_BASE58CHECK, addr, sizeof addr),
+           ADDRPOOL_E_NULL_ARGUMENT);
+    addrpool_key_source_free(pub);
+    addrpool_key_source_free(master);
+    addrpool_key_source_free(none);
+}
+
+TEST(a_none_source_hands_out_only_derived_addresses) {
+    addrpool_key_source *none = NULL, *keys = NULL;
+    EXPECT(addrpool_key_source_none(&none), ADDRPOOL_OK);
+    addrpool_key_kind kind = ADDRPOOL_KEY_PRIVATE;
+    EXPECT(addrpool_key_source_kind(none, &kind), ADDRPOOL_OK);
+    CHECK(kind == ADDRPOOL_KEY_NONE);
+    addrpool_network net = ADDRPOOL_REGTEST;
+    bool known = true;
+    EXPECT(addrpool_key_source_network(none, &net, &known), ADDRPOOL_OK);
+    CHECK(!known && net == ADDRPOOL_MAINNET);
+    char xpub[128] = "x";
+    EXPECT(addrpool_key_source_account_xpub(none, xpub, sizeof xpub, NULL), ADDRPOOL_E_NO_KEY_SOURCE);
+    CHECK(xpub[0] == '\0');
+
+    addrpool_pool *p = new_keyless_pool("m/44'/1'/0'/0", ADDRPOOL_EXTERNAL, 20);
+    char addr[ADDRPOOL_ADDRESS_MAX];
+    uint32_t index = 5;
+    uint64_t ticket = 5;
+    EXPECT(addrpool_reserve_with(p, none, true, &index, &ticket, addr, sizeof addr), ADDRPOOL_E_NO_KEY_SOURCE);
+    CHECK(index == 0 && ticket == 0 && addr[0] == '\0');
+    EXPECT(addrpool_reserve(p, &index, &ticket, addr, sizeof addr), ADDRPOOL_E_NO_KEY_SOURCE); /* no own key */
+    /* Once derived (the lookahead of a hand-out with a key), none suffices. */
+    EXPECT(addrpool_key_source_from_xpub(ACCOUNT_TPUB, &keys), ADDRPOOL_OK);
+    EXPECT(addrpool_reserve_with(p, keys, true, &index, &ticket, NULL, 0), ADDRPOOL_OK);
+    EXPECT(addrpool_reserve_with(p, none, true, &index, &ticket, addr, sizeof addr), ADDRPOOL_OK);
+    CHECK(index == 1 && strcmp(addr, EXTERNAL_1) == 0);
+    addrpool_key_source_free(keys);
+    addrpool_key_source_free(none);
+    addrpool_pool_free(p);
+}
+
+TEST(key_source_constructors_name_what_is_wrong_and_never_echo_secrets) {
+    addrpool_key_source *k = (addrpool_key_source *)&k;
+    EXPECT(addrpool_key_source_from_xprv(ACCOUNT_TPUB, &k), ADDRPOOL_E_KEY_TYPE_MISMATCH);
+    CHECK(k == NULL);
+    EXPECT(addrpool_key_source_from_xpub(ACCOUNT_TPRV, &k), ADDRPOOL_E_KEY_TYPE_MISMATCH);
+    CHECK(!contains(addrpool_last_error(), "tprv8fPDJN9UQqg6"));
+    EXPECT(addrpool_key_source_from_xprv(KEY_BAD_CHECKSUM, &k), ADDRPOOL_E_BAD_CHECKSUM);
+    EXPECT(addrpool_key_source_from_xprv(KEY_BAD_PRIVATE, &k), ADDRPOOL_E_INVALID_PRIVATE_KEY);
+    EXPECT(addrpool_key_source_from_xpub(KEY_BAD_PUBLIC, &k), ADDRPOOL_E_INVALID_PUBLIC_KEY);
+    EXPECT(addrpool_key_source_from_xprv(KEY_BAD_METADATA, &k), ADDRPOOL_E_INVALID_KEY_METADATA);
+    EXPECT(addrpool_key_source_from_xpub(KEY_UNKNOWN_VERSION, &k), ADDRPOOL_E_UNKNOWN_VERSION);
+    EXPECT(addrpool_key_source_from_xpub("not a key", &k), ADDRPOOL_E_INVALID_ENCODING);
+    EXPECT(addrpool_key_source_from_xprv(NULL, &k), ADDRPOOL_E_NULL_ARGUMENT);
+    CHECK(contains(addrpool_last_error(), "account_xprv"));
+    EXPECT(addrpool_key_source_from_xpub(ACCOUNT_TPUB, NULL), ADDRPOOL_E_NULL_ARGUMENT);
+    CHECK(k == NULL);
+
+    EXPECT(addrpool_key_source_from_mnemonic("abandon abandon zzsecretword abandon abandon abandon abandon abandon "
+                                             "abandon abandon abandon about",
+                                             "", ADDRPOOL_TESTNET, ACCOUNT_PATH, &k),
+           ADDRPOOL_E_INVALID_MNEMONIC);
+    CHECK(!contains(addrpool_last_error(), "zzsecretword") && contains(addrpool_last_error(), "3"));
+    EXPECT(addrpool_key_source_from_mnemonic("abandon abandon abandon abandon abandon abandon abandon abandon abandon "
+                                             "abandon abandon abandon",
+                                             "secret passphrase", ADDRPOOL_TESTNET, ACCOUNT_PATH, &k),
+           ADDRPOOL_E_MNEMONIC_CHECKSUM);
+    CHECK(!contains(addrpool_last_error(), "secret passphrase"));
+    EXPECT(addrpool_key_source_from_mnemonic(MNEMONIC, "", ADDRPOOL_TESTNET, "44'/1'/0'", &k),
+           ADDRPOOL_E_INVALID_PATH);
+    EXPECT(addrpool_key_source_from_mnemonic(MNEMONIC, "", (addrpool_network)9, ACCOUNT_PATH, &k),
+           ADDRPOOL_E_INVALID_ARGUMENT);
+    EXPECT(addrpool_key_source_from_mnemonic(NULL, "", ADDRPOOL_TESTNET, ACCOUNT_PATH, &k), ADDRPOOL_E_NULL_ARGUMENT);
+    EXPECT(addrpool_key_source_from_mnemonic(MNEMONIC, "", ADDRPOOL_TESTNET, NULL, &k), ADDRPOOL_E_NULL_ARGUMENT);
+    uint8_t seed[65] = {0};
+    EXPECT(addrpool_key_source_from_seed(seed, 15, ADDRPOOL_TESTNET, ACCOUNT_PATH, &k), ADDRPOOL_E_INVALID_SEED);
+    EXPECT(addrpool_key_source_from_seed(seed, 65, ADDRPOOL_TESTNET, ACCOUNT_PATH, &k), ADDRPOOL_E_INVALID_SEED);
+    EXPECT(addrpool_key_source_from_seed(NULL, 16, ADDRPOOL_TESTNET, ACCOUNT_PATH, &k), ADDRPOOL_E_NULL_ARGUMENT);
+    EXPECT(addrpool_key_source_none(NULL), ADDRPOOL_E_NULL_ARGUMENT);
+    EXPECT(addrpool_key_source_clone(NULL, &k), ADDRPOOL_E_NULL_ARGUMENT);
+    CHECK(k == NULL);
+    addrpool_key_kind kind;
+    addrpool_network net;
+    bool known;
+    EXPECT(addrpool_key_source_kind(NULL, &kind), ADDRPOOL_E_NULL_ARGUMENT);
+    EXPECT(addrpool_key_source_network(NULL, &net, &known), ADDRPOOL_E_NULL_ARGUMENT);
+    EXPECT(addrpool_key_source_account_xpub(NULL, NULL, 0, NULL), ADDRPOOL_E_NULL_ARGUMENT);
+}
+
+TEST(a_hand_out_refuses_a_key_source_that_contradicts_the_pool) {
+    addrpool_key_source *tpub = NULL, *master_tpub = NULL, *deep = NULL, *account = NULL, *xprv = NULL;
+    EXPECT(addrpool_key_source_from_xpub(ACCOUNT_TPUB, &tpub), ADDRPOOL_OK);
+    EXPECT(addrpool_key_source_from_xpub(MASTER_TPUB, &master_tpub), ADDRPOOL_OK);
+    EXPECT(addrpool_key_source_from_xprv(KEY_DEPTH_255, &deep), ADDRPOOL_OK);
+    EXPECT(addrpool_key_source_from_mnemonic(MNEMONIC, "", ADDRPOOL_TESTNET, ACCOUNT_PATH, &account), ADDRPOOL_OK);
+    EXPECT(addrpool_key_source_from_xprv(MASTER_XPRV, &xprv), ADDRPOOL_OK);
+    struct {
+        const char *base;
+        addrpool_pool_type type;
+        addrpool_network network;
+        const addrpool_key_source *keys;
+        addrpool_status want;
+        const char *message; /* a part of the message naming the contradiction */
+    } cases[] = {
+        {"m/44'/1'/1'/0", ADDRPOOL_EXTERNAL, ADDRPOOL_TESTNET, tpub, ADDRPOOL_E_INVALID_ARGUMENT, "child number"},
+        {"m/44'/1'/0'/0/0", ADDRPOOL_EXTERNAL, ADDRPOOL_TESTNET, tpub, ADDRPOOL_E_INVALID_ARGUMENT, "components"},
+        {"m/44'/1'/0'/1", ADDRPOOL_EXTERNAL, ADDRPOOL_TESTNET, tpub, ADDRPOOL_E_INVALID_ARGUMENT, "/0"},
+        {"m/44'/1'/0'/0", ADDRPOOL_EXTERNAL, ADDRPOOL_MAINNET, tpub, ADDRPOOL_E_INVALID_ARGUMENT, "mainnet"},
+        {"m/0", ADDRPOOL_EXTERNAL, ADDRPOOL_TESTNET, xprv, ADDRPOOL_E_INVALID_ARGUMENT, "mainnet"},
+        {"m/44'/1'/0'/0", ADDRPOOL_EXTERNAL, ADDRPOOL_TESTNET, master_tpub, ADDRPOOL_E_INVALID_ARGUMENT, "components"},
+        {"m/44'/5'/0'/0", ADDRPOOL_EXTERNAL, ADDRPOOL_TESTNET, account, ADDRPOOL_E_INVALID_ARGUMENT, "m/44'/1'/0'"},
+        {"m", ADDRPOOL_ABSENT_HARDENED, ADDRPOOL_TESTNET, master_tpub, ADDRPOOL_E_HARDENED_FROM_PUBLIC, "private"},
+        {"m", ADDRPOOL_ABSENT, ADDRPOOL_TESTNET, deep, ADDRPOOL_E_DEPTH_EXCEEDED, "255"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+        addrpool_pool *p = NULL;
+        EXPECT(addrpool_pool_new_keyless(cases[i].base, cases[i].type, 20, cases[i].network, NULL, &p), ADDRPOOL_OK);
+        uint32_t index = 1;
+        uint64_t ticket = 1;
+        char addr[ADDRPOOL_ADDRESS_MAX];
+        EXPECT(addrpool_reserve_with(p, cases[i].keys, true, &index, &ticket, addr, sizeof addr), cases[i].want);
+        CHECK(index == 0 && ticket == 0 && addr[0] == '\0');
+        if (!contains(addrpool_last_error(), cases[i].message)) {
+            fprintf(stderr, "case %zu: message \"%s\" lacks \"%s\"\n", i, addrpool_last_error(), cases[i].message);
+            atomic_fetch_add(&failures, 1);
+        }
+        EXPECT(addrpool_next_unused_and_reserve(p, cases[i].keys, true, addr, sizeof addr), cases[i].want);
+        addrpool_pool_stats s;
+        EXPECT(addrpool_stats(p, &s), ADDRPOOL_OK);
+        CHECK(s.reserved == 0 && s.generated == 0); /* nothing held, nothing derived */
+        addrpool_pool_free(p);
+    }
+    /* A test-network source serves every test network. */
+    addrpool_pool *regtest = NULL;
+    EXPECT(addrpool_pool_new_keyless("m/44'/1'/0'/0", ADDRPOOL_EXTERNAL, 20, ADDRPOOL_REGTEST, NULL, &regtest),
+           ADDRPOOL_OK);
+    char addr[ADDRPOOL_ADDRESS_MAX];
+    EXPECT(addrpool_next_unused_and_reserve(regtest, tpub, true, addr, sizeof addr), ADDRPOOL_OK);
+    CHECK(strcmp(addr, EXTERNAL_0) == 0);
+    /* Argument checks come before anything is reserved. */
+    uint32_t index;
+    uint64_t ticket;
+    char small[ADDRPOOL_ADDRESS_MAX - 1];
+    EXPECT(addrpool_next_unused_and_reserve(regtest, tpub, true, small, sizeof small), ADDRPOOL_E_BUFFER_TOO_SMALL);
+    EXPECT(addrpool_next_unused_and_reserve(regtest, tpub, true, NULL, 0), ADDRPOOL_E_NULL_ARGUMENT);
+    EXPECT(addrpool_next_unused_and_reserve(regtest, NULL, true, addr, sizeof addr), ADDRPOOL_E_NULL_ARGUMENT);
+    EXPECT(addrpool_next_unused_and_reserve(NULL, tpub, true, addr, sizeof addr), ADDRPOOL_E_NULL_ARGUMENT);
+    EXPECT(addrpool_reserve_with(regtest, tpub, true, &index, &ticket, small, sizeof small),
+           ADDRPOOL_E_BUFFER_TOO_SMALL);
+    EXPECT(addrpool_reserve_with(regtest, tpub, true, &index, &ticket, NULL, 3), ADDRPOOL_E_NULL_ARGUMENT);
+    EXPECT(addrpool_reserve_with(regtest, NULL, true, &index, &ticket, NULL, 0), ADDRPOOL_E_NULL_ARGUMENT);
+    EXPECT(addrpool_reserve_with(regtest, tpub, true, NULL, &ticket, NULL, 0), ADDRPOOL_E_NULL_ARGUMENT);
+    EXPECT(addrpool_reserve_with(regtest, tpub, true, &index, NULL, NULL, 0), ADDRPOOL_E_NULL_ARGUMENT);
+    EXPECT(addrpool_reserve_with(NULL, tpub, true, &index, &ticket, NULL, 0), ADDRPOOL_E_NULL_ARGUMENT);
+    addrpool_pool_stats s;
+    EXPECT(addrpool_stats(regtest, &s), ADDRPOOL_OK);
+    CHECK(s.reserved == 1);
+    addrpool_pool_free(regtest);
+    addrpool_key_source_free(tpub);
+    addrpool_key_source_free(master_tpub);
+    addrpool_key_source_free(deep);
+    addrpool_key_source_free(account);
+    addrpool_key_source_free(xprv);
+}
+
+TEST(add_to_state_false_reserves_without_materializing) {
+    addrpool_key_source *keys = NULL;
+    EXPECT(addrpool_key_source_from_xpub(ACCOUNT_TPUB, &keys), ADDRPOOL_OK);
+    addrpool_pool *p = new_keyless_pool("m/44'/1'/0'/0", ADDRPOOL_EXTERNAL, 20);
+    uint32_t index;
+    uint64_t ticket;
+    char addr[ADDRPOOL_ADDRESS_MAX];
+    EXPECT(addrpool_reserve_with(p, keys, false, &index, &ticket, addr, sizeof addr), ADDRPOOL_OK);
+    CHECK(index == 0 && strcmp(addr, EXTERNAL_0) == 0);
+    addrpool_address_state st;
+    EXPECT(addrpool_state(p, 0, &st), ADDRPOOL_OK);
+    CHECK(st == ADDRPOOL_STATE_RESERVED);
+    addrpool_pool_stats s;
+    EXPECT(addrpool_stats(p, &s), ADDRPOOL_OK);
+    CHECK(s.reserved == 1 && s.generated == 0);
+    bool found = true;
+    EXPECT(addrpool_index_of(p, EXTERNAL_0, &index, &found), ADDRPOOL_OK);
+    CHECK(!found);
+    /* With add_to_state the next one is materialized. */
+    EXPECT(addrpool_next_unused_and_reserve(p, keys, true, addr, sizeof addr), ADDRPOOL_OK);
+    CHECK(strcmp(addr, EXTERNAL_1) == 0);
+    EXPECT(addrpool_stats(p, &s), ADDRPOOL_OK);
+    CHECK(s.reserved == 2 && s.generated == 1);
+    EXPECT(addrpool_index_of(p, EXTERNAL_1, &index, &found), ADDRPOOL_OK);
+    CHECK(found && index == 1);
+    addrpool_key_source_free(keys);
+    addrpool_pool_free(p);
+}
+
+TEST(a_keyless_pool_describes_itself_and_reports_paths_below_its_base) {
+    addrpool_pool_options o;
+    EXPECT(addrpool_pool_options_init(&o), ADDRPOOL_OK);
+    o.format = ADDRPOOL_FORMAT_PLATFORM;
+    o.gap_policy = ADDRPOOL_GAP_ERROR;
+    addrpool_pool *p = NULL;
+    EXPECT(addrpool_pool_new_keyless("m/44'/1'/0'/1", ADDRPOOL_INTERNAL, 7, ADDRPOOL_DEVNET, &o, &p), ADDRPOOL_OK);
+    addrpool_network net = ADDRPOOL_MAINNET;
+    addrpool_pool_type type = ADDRPOOL_EXTERNAL;
+    uint32_t gap = 0;
+    addrpool_address_format format = ADDRPOOL_FORMAT_BASE58CHECK;
+    EXPECT(addrpool_pool_describe(p, &net, &type, &gap, &format), ADDRPOOL_OK);
+    CHECK(net == ADDRPOOL_DEVNET && type == ADDRPOOL_INTERNAL && gap == 7 && format == ADDRPOOL_FORMAT_PLATFORM);
+    EXPECT(addrpool_pool_describe(p, NULL, NULL, &gap, NULL), ADDRPOOL_OK); /* each output optional */
+    EXPECT(addrpool_pool_describe(NULL, &net, NULL, NULL, NULL), ADDRPOOL_E_NULL_ARGUMENT);
+    char path[32];
+    size_t need = 0;
+    EXPECT(addrpool_base_path(p, NULL, 0, &need), ADDRPOOL_OK);
+    CHECK(need == strlen("m/44'/1'/0'/1") + 1);
+    EXPECT(addrpool_base_path(p, path, sizeof path, NULL), ADDRPOOL_OK);
+    CHECK(strcmp(path, "m/44'/1'/0'/1") == 0);
+    EXPECT(addrpool_base_path(p, path, 4, &need), ADDRPOOL_E_BUFFER_TOO_SMALL);
+    EXPECT(addrpool_base_path(NULL, path, sizeof path, NULL), ADDRPOOL_E_NULL_ARGUMENT);
+    EXPECT(addrpool_path_of(p, 3, path, sizeof path, NULL), ADDRPOOL_OK);
+    CHECK(strcmp(path, "m/44'/1'/0'/1/3") == 0);
+    addrpool_key_source *keys = NULL;
+    EXPECT(addrpool_key_source_from_mnemonic(MNEMONIC, "", ADDRPOOL_DEVNET, ACCOUNT_PATH, &keys), ADDRPOOL_OK);
+    char addr[ADDRPOOL_ADDRESS_MAX];
+    EXPECT(addrpool_next_unused_and_reserve(p, keys, true, addr, sizeof addr), ADDRPOOL_OK);
+    CHECK(strncmp(addr, "tdash1k", 7) == 0);
+    bool changed = false;
+    EXPECT(addrpool_mark_used(p, INTERNAL_0, &changed), ADDRPOOL_OK); /* the Base58Check spelling of it */
+    CHECK(changed);
+    addrpool_key_source_free(keys);
+    addrpool_pool_free(p);
+
+    EXPECT(addrpool_pool_new_keyless("m/44'/x", ADDRPOOL_EXTERNAL, 20, ADDRPOOL_TESTNET, NULL, &p),
+           ADDRPOOL_E_INVALID_PATH);
+    EXPECT(addrpool_pool_new_keyless(NULL, ADDRPOOL_EXTERNAL, 20, ADDRPOOL_TESTNET, NULL, &p),
+           ADDRPOOL_E_NULL_ARGUMENT);
+    EXPECT(addrpool_pool_new_keyless("m/0", (addrpool_pool_type)7, 20, ADDRPOOL_TESTNET, NULL, &p),
+           ADDRPOOL_E_INVALID_ARGUMENT);
+    EXPECT(addrpool_pool_new_keyless("m/0", ADDRPOOL_EXTERNAL, 20, (addrpool_network)-3, NULL, &p),
+           ADDRPOOL_E_INVALID_ARGUMENT);
+    EXPECT(addrpool_pool_new_keyless("m/0", ADDRPOOL_EXTERNAL, 20, ADDRPOOL_TESTNET, NULL, NULL),
+           ADDRPOOL_E_NULL_ARGUMENT);
+    CHECK(p == NULL);
+}
+
+TEST(serialize_gives_the_saved_bytes_and_deserialize_reads_them_back) {
+    addrpool_pool *p = new_account_pool(ADDRPOOL_EXTERNAL, 5);
+    uint32_t index;
+    uint64_t ticket;
+    bool changed;
+    for (int i = 0; i < 3; ++i) EXPECT(addrpool_reserve(p, &index, &ticket, NULL, 0), ADDRPOOL_OK);
+    EXPECT(addrpool_mark_index_used(p, 1, &changed), ADDRPOOL_OK);
+    uint8_t *bytes = (uint8_t *)&bytes;
+    size_t len = 99;
+    EXPECT(addrpool_serialize(p, &bytes, &len), ADDRPOOL_OK);
+    CHECK(bytes != NULL && len > 16);
+    /* The same bytes as the file addrpool_save writes. */
+    char file[320];
+    path_in_tmp(file, sizeof file, "serialized.bin");
+    EXPECT(addrpool_save(p, file), ADDRPOOL_OK);
+    static unsigned char saved[1 << 16];
+    const size_t n = read_file(file, saved, sizeof saved);
+    CHECK(n == len && memcmp(saved, bytes, n) == 0);
+    addrpool_pool_stats before;
+    EXPECT(addrpool_stats(p, &before), ADDRPOOL_OK);
+    addrpool_pool_free(p);
+
+    addrpool_pool *q = NULL;
+    EXPECT(addrpool_deserialize(bytes, len, &q), ADDRPOOL_OK);
+    addrpool_pool_stats after;
+    EXPECT(addrpool_stats(q, &after), ADDRPOOL_OK);
+    CHECK(after.used == 1 && after.highest_used == 1 && after.reserved == 0 && after.generated == before.generated);
+    char path[32];
+    EXPECT(addrpool_base_path(q, path, sizeof path, NULL), ADDRPOOL_OK);
+    CHECK(strcmp(path, "m/44'/1'/0'/0") == 0);
+    /* No key of its own: a per-call source derives beyond the bytes. */
+    addrpool_key_source *keys = NULL;
+    EXPECT(addrpool_key_source_from_xprv(ACCOUNT_TPRV, &keys), ADDRPOOL_OK);
+    char addr[ADDRPOOL_ADDRESS_MAX];
+    for (uint32_t i = 0; i < after.generated + 2; ++i) {
+        EXPECT(addrpool_reserve_with(q, keys, true, &index, &ticket, addr, sizeof addr), ADDRPOOL_OK);
+    }
+    CHECK(index == after.generated + 2); /* 0, 2, 3, ...: index 1 is used */
+    addrpool_key_source_free(keys);
+    addrpool_pool_free(q);
+    EXPECT(addrpool_deserialize(bytes, len, &q), ADDRPOOL_OK);
+    addrpool_status st;
+    uint32_t handed = 0;
+    while ((st = addrpool_reserve(q, &index, &ticket, NULL, 0)) == ADDRPOOL_OK) ++handed;
+    EXPECT(st, ADDRPOOL_E_NO_KEY_SOURCE);
+    CHECK(handed == after.generated - 1);
+    addrpool_pool_free(q);
+
+    /* Bad bytes: each reason, and nothing made. */
+    q = (addrpool_pool *)&q;
+    EXPECT(addrpool_deserialize(bytes, len / 2, &q), ADDRPOOL_E_TRUNCATED);
+    CHECK(q == NULL);
+    EXPECT(addrpool_deserialize(NULL, 0, &q), ADDRPOOL_E_TRUNCATED);
+    EXPECT(addrpool_deserialize((const uint8_t *)"definitely not a pool file, but long enough", 43, &q),
+           ADDRPOOL_E_BAD_MAGIC);
+    bytes[len - 5] ^= 0x01;
+    EXPECT(addrpool_deserialize(bytes, len, &q), ADDRPOOL_E_CORRUPT_DATA);
+    EXPECT(addrpool_deserialize(NULL, 4, &q), ADDRPOOL_E_NULL_ARGUMENT);
+    EXPECT(addrpool_deserialize(bytes, len, NULL), ADDRPOOL_E_NULL_ARGUMENT);
+    CHECK(q == NULL);
+    addrpool_bytes_free(bytes);
+    addrpool_bytes_free(NULL); /* a no-op */
+    uint8_t *none = (uint8_t *)&none;
+    len = 7;
+    EXPECT(addrpool_serialize(NULL, &none, &len), ADDRPOOL_E_NULL_ARGUMENT);
+    CHECK(none == NULL && len == 0);
+    p = new_account_pool(ADDRPOOL_EXTERNAL, 5);
+    EXPECT(addrpool_serialize(p, NULL, &len), ADDRPOOL_E_NULL_ARGUMENT);
+    EXPECT(addrpool_serialize(p, &none, NULL), ADDRPOOL_E_NULL_ARGUMENT);
+    addrpool_pool_free(p);
+}
+
+TEST(address_parse_validates_and_gives_the_canonical_text) {
+    char out[ADDRPOOL_ADDRESS_MAX];
+    EXPECT(addrpool_address_parse(EXTERNAL_0, ADDRPOOL_TESTNET, out, sizeof out), ADDRPOOL_OK);
+    CHECK(strcmp(out, EXTERNAL_0) == 0);
+    EXPECT(addrpool_address_parse(TESTNET_P2SH, ADDRPOOL_REGTEST, out, sizeof out), ADDRPOOL_OK);
+    CHECK(strcmp(out, TESTNET_P2SH) == 0);
+    EXPECT(addrpool_address_parse(MAINNET_0, ADDRPOOL_MAINNET, NULL, 0), ADDRPOOL_OK); /* validation only */
+    memset(out, 'x', sizeof out);
+    EXPECT(addrpool_address_parse(MAINNET_0, ADDRPOOL_TESTNET, out, sizeof out), ADDRPOOL_E_NETWORK_MISMATCH);
+    CHECK(out[0] == '\0');
+    EXPECT(addrpool_address_parse("yRd4FhXfVGHXpsuZXPNkMrfD9GVj46pnju", ADDRPOOL_TESTNET, out, sizeof out),
+           ADDRPOOL_E_BAD_CHECKSUM);
+    EXPECT(addrpool_address_parse(BITCOIN_P2PKH, ADDRPOOL_MAINNET, out, sizeof out), ADDRPOOL_E_UNKNOWN_VERSION);
+    EXPECT(addrpool_address_parse("yRd4FhXfVGHX0OIl", ADDRPOOL_TESTNET, out, sizeof out), ADDRPOOL_E_INVALID_ENCODING);
+    EXPECT(addrpool_address_parse(EXTERNAL_0, (addrpool_network)4, out, sizeof out), ADDRPOOL_E_INVALID_ARGUMENT);
+    EXPECT(addrpool_address_parse(EXTERNAL_0, ADDRPOOL_TESTNET, out, ADDRPOOL_ADDRESS_MAX - 1),
+           ADDRPOOL_E_BUFFER_TOO_SMALL);
+    EXPECT(addrpool_address_parse(EXTERNAL_0, ADDRPOOL_TESTNET, NULL, 5), ADDRPOOL_E_NULL_ARGUMENT);
+    EXPECT(addrpool_address_parse(NULL, ADDRPOOL_TESTNET, out, sizeof out), ADDRPOOL_E_NULL_ARGUMENT);
+    /* A DIP-18 address, as a platform pool writes it. */
+    addrpool_pool_options o;
+    EXPECT(addrpool_pool_options_init(&o), ADDRPOOL_OK);
+    o.format = ADDRPOOL_FORMAT_PLATFORM;
+    addrpool_pool *p = NULL;
+    EXPECT(addrpool_pool_new(ACCOUNT_TPUB, ACCOUNT_PATH, ADDRPOOL_TESTNET, ADDRPOOL_EXTERNAL, 20, &o, &p), ADDRPOOL_OK);
+    uint32_t index;
+    uint64_t ticket;
+    char platform[ADDRPOOL_ADDRESS_MAX];
+    EXPECT(addrpool_reserve(p, &index, &ticket, platform, sizeof platform), ADDRPOOL_OK);
+    EXPECT(addrpool_address_parse(platform, ADDRPOOL_DEVNET, out, sizeof out), ADDRPOOL_OK);
+    CHECK(strcmp(out, platform) == 0);
+    addrpool_pool_free(p);
+}
+
+/* Many threads, one keyless pool, one shared key source. */
+struct source_worker {
+    addrpool_pool *pool;
+    const addrpool_key_source *keys;
+    pthread_barrier_t *barrier;
+    uint32_t indices[kPerThread];
+    int errors;
+};
+
+static void *reserve_with_many(void *arg) {
+    struct source_worker *w = (struct source_worker *)arg;
+    pthread_barrier_wait(w->barrier);
+    char addr[ADDRPOOL_ADDRESS_MAX];
+    for (int i = 0; i < kPerThread; ++i) {
+        uint64_t ticket;
+        if (i % 2 == 0) {
+            if (addrpool_reserve_with(w->pool, w->keys, i % 4 == 0, &w->indices[i], &ticket, addr, sizeof addr) !=
+                ADDRPOOL_OK) {
+                ++w->errors;
+            }
+        } else {
+            bool found = false;
+            if (addrpool_next_unused_and_reserve(w->pool, w->keys, true, addr, sizeof addr) != ADDRPOOL_OK ||
+                addrpool_index_of(w->pool, addr, &w->indices[i], &found) != ADDRPOOL_OK || !found) {
+                ++w->errors;
+            }
+        }
+    }
+    return NULL;
+}
+
+TEST(threads_sharing_one_key_source_get_distinct_indices_from_a_keyless_pool) {
+    addrpool_pool *p = new_keyless_pool("m/44'/1'/0'/0", ADDRPOOL_EXTERNAL, 50);
+    addrpool_key_source *keys = NULL;
+    EXPECT(addrpool_key_source_from_mnemonic(MNEMONIC, "", ADDRPOOL_TESTNET, ACCOUNT_PATH, &keys), ADDRPOOL_OK);
+    pthread_barrier_t barrier;
+    CHECK(pthread_barrier_init(&barrier, NULL, kThreads) == 0);
+    static struct source_worker workers[kThreads];
+    pthread_t threads[kThreads];
+    for (int t = 0; t < kThreads; ++t) {
+        workers[t].pool = p;
+        workers[t].keys = keys;
+        workers[t].barrier = &barrier;
+        workers[t].errors = 0;
+        CHECK(pthread_create(&threads[t], NULL, reserve_with_many, &workers[t]) == 0);
+    }
+    for (int t = 0; t < kThreads; ++t) CHECK(pthread_join(threads[t], NULL) == 0);
+    pthread_barrier_destroy(&barrier);
+    static unsigned char seen[kThreads * kPerThread];
+    memset(seen, 0, sizeof seen);
+    for (int t = 0; t < kThreads; ++t) {
+        CHECK(workers[t].errors == 0);
+        for (int i = 0; i < kPerThread; ++i) {
+            const uint32_t ix = workers[t].indices[i];
+            CHECK(ix < kThreads * kPerThread);
+            if (ix < kThreads * kPerThread) {
+                CHECK(seen[ix] == 0);
+                seen[ix] = 1;
+            }
+        }
+    }
+    addrpool_pool_stats s;
+    EXPECT(addrpool_stats(p, &s), ADDRPOOL_OK);
+    CHECK(s.reserved == kThreads * kPerThread && s.highest_reserved == kThreads * kPerThread - 1);
+    addrpool_key_source_free(keys);
+    addrpool_pool_free(p);
+}
+
 /* ---- every status produced ---------------------------------------------------- */
 
 TEST(every_status_code_was_produced_by_some_test) {
@@ -938,6 +1563,18 @@ int main(void) {
     RUN(a_saved_pool_loads_with_its_used_marks_and_without_reservations);
     RUN(files_that_are_not_pools_are_rejected_with_their_reason);
     RUN(threads_released_together_get_distinct_indices_with_no_holes);
+    RUN(the_format_enum_keeps_p2pkh_as_an_alias_and_the_caps_are_named);
+    RUN(the_public_structs_have_the_documented_layout);
+    RUN(key_sources_of_every_kind_hand_out_the_same_addresses_from_a_keyless_pool);
+    RUN(a_key_source_derives_an_address_without_a_pool);
+    RUN(a_none_source_hands_out_only_derived_addresses);
+    RUN(key_source_constructors_name_what_is_wrong_and_never_echo_secrets);
+    RUN(a_hand_out_refuses_a_key_source_that_contradicts_the_pool);
+    RUN(add_to_state_false_reserves_without_materializing);
+    RUN(a_keyless_pool_describes_itself_and_reports_paths_below_its_base);
+    RUN(serialize_gives_the_saved_bytes_and_deserialize_reads_them_back);
+    RUN(address_parse_validates_and_gives_the_canonical_text);
+    RUN(threads_sharing_one_key_source_get_distinct_indices_from_a_keyless_pool);
     RUN(every_status_code_was_produced_by_some_test);
 
     char cmd[400];

@@ -31,6 +31,13 @@ for f in "$dest$includedir/addrpool/pg.hpp" "$root_lib/pkgconfig/addrpool-pg.pc"
 done
 ls "$root_lib"/libaddrpool-pg.so* >/dev/null 2>&1 || die "not installed: $libdir/libaddrpool-pg.so"
 say "installed pg.hpp, libaddrpool-pg.so, libaddrpool-pg.a and addrpool-pg.pc"
+# The dynamic symbol table holds addrpool::pg:: only (hidden visibility,
+# lib/pg/exports.map); the soname carries the ABI number.
+so=$(ls "$root_lib"/libaddrpool-pg.so.*.*.* | head -n 1)
+others=$(nm -D --defined-only "$so" | c++filt | awk '$2 ~ /^[TtWwVvDdBbRr]$/' | grep -v ' addrpool::pg::' || true)
+[ -z "$others" ] || die "libaddrpool-pg.so exports more than addrpool::pg::$(printf '\n%s' "$others" | head -n 5)"
+readelf -d "$so" | grep -q 'SONAME.*libaddrpool-pg\.so\.0\]' || die "libaddrpool-pg.so's soname is not libaddrpool-pg.so.0"
+say "exports addrpool::pg:: only; soname libaddrpool-pg.so.0"
 
 system_pc=$(pkg-config --variable pc_path pkg-config) || die "pkg-config cannot tell its search path"
 export PKG_CONFIG_PATH="$root_lib/pkgconfig"

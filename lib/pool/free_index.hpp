@@ -1,0 +1,333 @@
+// Internal: the free-index protocol — where a hand-out finds the lowest free
+// index in O(log N) word reads whatever the order of releases, sweeps and
+// resets. Every operation on its words is defined here and nowhere else; the
+// hand-out loop (handout.hpp), the sweep loop (sweep.hpp) and the pool call
+// these functions, and the exhaustive model (stress/model/) runs the very
+// same code over its stepping atomic with a small geometry.
+//
+// The slot word (slot.hpp) stays the only truth about an index. This
+// structure only says where to look:
+//
+//   frontier F   one 64-bit word: no index >= F was ever handed out through
+//                the frontier. A hand-out takes index f = F by moving F from
+//                f to f + 1 (F4) — a token: the one thread that moved it may
+//                claim slot f through the frontier.
+//   free bits    a hierarchical bitmap of indices that may be free. Level 0:
+//                leaf lines of 2^kLineBits indices (words of 64 bits, plain
+//                bits). Levels 1..kMaxLevel: summary words, one bit per
+//                child (a leaf line, or a summary word of the level below):
+//
+//     63                 32 31                  0
+//     +--------------------+--------------------+
+//     |  version           |  child bits        |
+//     +--------------------+--------------------+
+//
+//                The root is word 0 of level root() (1..kMaxLevel); it grows
+//                (F5) when a free bit is set for an index it does not cover,
+//                so a small pool's hand-out reads few levels.
+//
+// Invariant (I): every index below F whose slot is unused has its leaf bit
+// set and every summary bit above it set up to the root — except while the
+// transition that made it unused has not returned yet (its mark_free is in
+// flight), or while a hand-out holds its token (F3)/(F4) between taking it
+// and claiming the slot.
+//
+// Operations (every one seq_cst; on x86-64 a seq_cst load is a plain load
+// and every RMW is a locked instruction anyway):
+//   (F1) mark_free(i): after a transition made slot i unused (release,
+//        sweep, reset): set i's leaf bit (fetch_or), then every summary bit
+//        above it, level by level up to the root, each by a CAS that also
+//        adds 1 to the word's version — also when the bit is already set.
+//   (F2) lowest(limit): descend from the root, taking the lowest set bit at
+//        each level; the leaf line's lowest set bit is the candidate if it
+//        is below `limit` (the frontier the caller read). A summary bit whose
+//        child turned out empty is cleared (F6) and the descent restarts.
+//   (F3) take(b): fetch_and clears b's leaf bit; the thread whose fetch_and
+//        found the bit set holds b's token and alone may claim slot b from
+//        the bitmap. If its line became empty it clears the summary bits
+//        above (F6).
+//   (F4) take_frontier(f): CAS F from f to f + 1.
+//   (F5) grow the root: set bit 0 of the next level's word 0 (the old root's
+//        range, conservatively), then CAS the root level up.
+//   (F6) clear_up(level, i): load the summary word w, load the child; only
+//        if the child is empty, CAS w from exactly that value to w without
+//        the bit; repeat with the parent while a word becomes empty.
+//
+// Why a free bit can never be lost (no holes). Leaf level: a bit is set
+// (F1) only after its slot became unused and cleared (F3) only by the one
+// thread that then claims that slot, or finds it taken — so a token holder
+// is never in a race with the setter of its own bit: a release of slot b
+// follows the claim of b, and the claim follows the take. Summary level:
+// a clear (F6) of bit c in word w read w = v, then found the child empty,
+// then replaced exactly v. A setter (F1) of a leaf bit below c changed the
+// child, then changed w (the version moves even when c was set already).
+// In the single total order of these seq_cst operations: if the setter's
+// CAS on w comes before the clearer's load of w, the clearer's load of the
+// child comes after the setter's change of the child and sees it (or a later
+// state, in which a token holder took the bit); otherwise the setter's CAS
+// on w comes after the clearer's load, so either the clearer's CAS fails (w
+// is no longer v) or the setter sets c again after it. Versions are 32 bits:
+// a clearer would have to stall across 2^32 sets of one word for its CAS to
+// succeed on a stale value. Root growth: a setter reads the root level
+// again after each level it sets (seq_cst) and goes on while the root is
+// higher; a grower set the new root's bit 0 before publishing it, and a
+// clearer that reads the new root and clears that bit must, in the total
+// order, load the old root word after any setter's CAS that read the old
+// root level — so it sees that setter's bit.
+//
+// Why it is O(log N): a hand-out reads one word per level (root() is
+// O(log max index)) and the 8 words of one leaf line; a stale summary bit
+// costs one clear and one restart, and each stale bit is cleared once.
+//
+// Progress: lock-free. A CAS or a take fails only because another thread
+// changed the word; a descent restarts only after clearing a stale bit.
+#ifndef ADDRPOOL_LIB_POOL_FREE_INDEX_HPP
+#define ADDRPOOL_LIB_POOL_FREE_INDEX_HPP
+
+#include <boost/atomic.hpp>
+
+#include <bit>
+#include <cstdint>
+
+namespace addrpool::detail::free_index {
+
+using Word = std::uint64_t;
+
+inline constexpr Word kVersionUnit = Word{1} << 32;
+inline constexpr Word kBitsMask = 0xffffffffu;
+inline constexpr std::uint32_t kNone = 0xffffffffu;
+
+// The pool's geometry: 64-bit leaf words, 8 per leaf line (one cache line,
+// 512 indices), 32 children per summary word; level 5 covers 2^34 >= 2^31.
+struct PoolGeometry {
+    static constexpr unsigned kWordBits = 6;
+    static constexpr unsigned kLineWordsBits = 3;
+    static constexpr unsigned kFanBits = 5;
+    static constexpr unsigned kMaxLevel = 5;
+};
+static_assert(PoolGeometry::kWordBits + PoolGeometry::kLineWordsBits + PoolGeometry::kFanBits * PoolGeometry::kMaxLevel >=
+                  31,
+              "the top level must cover every index below 2^31");
+
+// Policies: the pool uses Sound; the model's mutants switch one rule off.
+struct Sound {
+    static constexpr bool check_child_before_clear = true;  // (F6) re-check the child
+    static constexpr bool leaf_before_summary = true;       // (F1) leaf bit first
+    static constexpr bool bump_version = true;              // (F1) version + 1 on every set
+    static constexpr bool grow_sets_old_root = true;        // (F5) bit 0 before the new root is published
+};
+
+template <class G>
+struct Geometry {
+    static constexpr unsigned kLineBits = G::kWordBits + G::kLineWordsBits;
+    static constexpr unsigned kLineWords = 1u << G::kLineWordsBits;
+    static constexpr unsigned kMaxLevel = G::kMaxLevel;
+    static_assert(G::kFanBits <= 5, "child bits must fit the low 32 bits of a summary word");
+
+    // log2 of the indices one unit of `level` covers (level 0: a leaf line).
+    static constexpr unsigned cover_bits(unsigned level) noexcept { return kLineBits + G::kFanBits * level; }
+    static constexpr std::uint64_t cover(unsigned level) noexcept { return std::uint64_t{1} << cover_bits(level); }
+    static constexpr std::uint32_t line_of(std::uint32_t i) noexcept { return i >> kLineBits; }
+    static constexpr unsigned word_in_line(std::uint32_t i) noexcept {
+        return (i >> G::kWordBits) & ((1u << G::kLineWordsBits) - 1);
+    }
+    static constexpr Word leaf_bit(std::uint32_t i) noexcept { return Word{1} << (i & ((1u << G::kWordBits) - 1)); }
+    // The word of `level` (>= 1) that covers index i, and i's child bit in it.
+    static constexpr std::uint32_t word_at(unsigned level, std::uint32_t i) noexcept {
+        return static_cast<std::uint32_t>(std::uint64_t{i} >> cover_bits(level));
+    }
+    static constexpr Word child_bit(unsigned level, std::uint32_t i) noexcept {
+        return Word{1} << ((std::uint64_t{i} >> cover_bits(level - 1)) & ((1u << G::kFanBits) - 1));
+    }
+};
+
+// The words live in a Store, which maps positions to atomics (the pool's
+// segmented storage, or the model's small arrays):
+//   A* line(std::uint32_t line)               the kLineWords words of leaf line `line`
+//   A& summary(unsigned level, std::uint32_t w)  word w of level `level`
+//   A& root()                                  the root level, 1..kMaxLevel
+//   A& frontier()                              F
+//   void on_token(std::uint32_t i)             called right after this thread
+//                                              took i's token (F3)/(F4): an
+//                                              observation hook for the model
+// Every position the protocol reaches exists: a bit is set only for an
+// index whose slot exists, and its store (with the leaf line and summary
+// words that cover it) is allocated with the slot.
+
+template <class G, class Store, class A>
+bool child_empty(Store& s, unsigned level, std::uint32_t i, A* line) {
+    using Geo = Geometry<G>;
+    if (level == 0) {
+        auto* words = line != nullptr ? line : s.line(Geo::line_of(i));
+        for (unsigned k = 0; k < Geo::kLineWords; ++k) {
+            if (words[k].load(boost::memory_order_seq_cst) != 0) return false;  // seq_cst: see (F6)
+        }
+        return true;
+    }
+    // seq_cst: see (F6)
+    return (s.summary(level, Geo::word_at(level, i)).load(boost::memory_order_seq_cst) & kBitsMask) == 0;
+}
+
+// (F6) Clears the bit of i's child in its level-`level` word if that child is
+// empty, then the parent's bit if the word became empty, and so on up to the
+// root. Never clears a bit whose child is not empty at the moment its CAS
+// replaces the value it read before checking the child (see the argument at
+// the top).
+// `line`: i's leaf line if the caller has it at hand, else nullptr.
+template <class G, class P = Sound, class Store, class A>
+void clear_up(Store& s, unsigned level, std::uint32_t i, A* line) {
+    using Geo = Geometry<G>;
+    for (;; ++level) {
+        // seq_cst: the root level read pairs with (F5).
+        if (level > s.root().load(boost::memory_order_seq_cst)) return;
+        auto& w = s.summary(level, Geo::word_at(level, i));
+        const Word bit = Geo::child_bit(level, i);
+        // seq_cst: the load of the Dekker pair with (F1)'s CAS; the child is
+        // loaded after it.
+        Word v = w.load(boost::memory_order_seq_cst);
+        for (;;) {
+            if ((v & bit) == 0) return;  // already clear
+            if (P::check_child_before_clear && !child_empty<G>(s, level - 1, i, line)) return;
+            // seq_cst: replaces exactly the value read before the child was
+            // found empty; fails if any setter (F1) touched the word since.
+            if (w.compare_exchange_weak(v, v & ~bit, boost::memory_order_seq_cst, boost::memory_order_seq_cst)) break;
+        }
+        if (((v & ~bit) & kBitsMask) != 0) return;  // other children remain
+    }
+}
+
+// Sets `bit` in summary word w, moving its version (F1).
+template <class P = Sound, class A>
+void set_summary(A& w, Word bit) {
+    Word v = w.load(boost::memory_order_relaxed);  // relaxed: the CAS re-validates
+    // seq_cst: the write of the Dekker pair with (F6)'s load of this word,
+    // after this thread's write of the child.
+    while (!w.compare_exchange_weak(v, (v | bit) + (P::bump_version ? kVersionUnit : 0), boost::memory_order_seq_cst,
+                                    boost::memory_order_relaxed)) {
+    }
+}
+
+// (F5) Makes the root cover index i.
+template <class G, class P = Sound, class Store>
+void ensure_root_covers(Store& s, std::uint32_t i) {
+    using Geo = Geometry<G>;
+    for (;;) {
+        // seq_cst: pairs with the setters' and clearers' reads of the root level.
+        Word r = s.root().load(boost::memory_order_seq_cst);
+        if (r >= G::kMaxLevel || (std::uint64_t{i} >> Geo::cover_bits(static_cast<unsigned>(r))) == 0) return;
+        // Bit 0 of the next level's word 0 stands for the whole old root:
+        // set it before the new root is published, so no bit below the old
+        // root is hidden by the growth.
+        if (P::grow_sets_old_root) set_summary<P>(s.summary(static_cast<unsigned>(r) + 1, 0), Word{1});
+        // seq_cst: publishes the new root level; fails harmlessly if another
+        // thread grew it first.
+        s.root().compare_exchange_strong(r, r + 1, boost::memory_order_seq_cst, boost::memory_order_seq_cst);
+    }
+}
+
+// (F1) Makes index i findable: called after a transition made slot i unused,
+// before the operation that made it returns.
+template <class G, class P = Sound, class Store>
+void mark_free(Store& s, std::uint32_t i) {
+    using Geo = Geometry<G>;
+    ensure_root_covers<G, P>(s, i);
+    auto& leaf = s.line(Geo::line_of(i))[Geo::word_in_line(i)];
+    // seq_cst: the child write of the Dekker pair with (F6); comes before
+    // the summary CASes below.
+    if (P::leaf_before_summary) leaf.fetch_or(Geo::leaf_bit(i), boost::memory_order_seq_cst);
+    // Level by level, re-reading the root each time: a root that grew while
+    // we set the levels below it is followed up (F5).
+    for (unsigned level = 1; level <= s.root().load(boost::memory_order_seq_cst); ++level) {  // seq_cst: (F5)
+        set_summary<P>(s.summary(level, Geo::word_at(level, i)), Geo::child_bit(level, i));
+    }
+    if (!P::leaf_before_summary) leaf.fetch_or(Geo::leaf_bit(i), boost::memory_order_seq_cst);
+}
+
+// (F2) The descent, when the root word has a bit set (see lowest()).
+template <class G, class P = Sound, class Store>
+std::uint32_t lowest_descend(Store& s, std::uint64_t limit, unsigned root) {
+    using Geo = Geometry<G>;
+    for (bool first = true;; first = false) {
+        if (!first) root = static_cast<unsigned>(s.root().load(boost::memory_order_seq_cst));  // seq_cst: (F5)
+        std::uint64_t base = 0;  // first index covered by the current word
+        bool stale = false;
+        unsigned level = root;
+        for (; level >= 1; --level) {
+            // seq_cst: a descent that starts after a mark_free returned sees
+            // its bits (the setter's CASes precede it in the total order).
+            const Word bits = s.summary(level, Geo::word_at(level, static_cast<std::uint32_t>(base)))
+                                  .load(boost::memory_order_seq_cst) &
+                              kBitsMask;
+            if (bits == 0) {
+                if (level == root) return kNone;
+                stale = true;  // the parent's bit promised a non-empty child
+                break;
+            }
+            base += std::uint64_t{static_cast<unsigned>(std::countr_zero(bits))} << Geo::cover_bits(level - 1);
+            if (base >= limit) return kNone;  // every set bit below here is at or past the limit
+        }
+        if (!stale) {
+            auto* words = s.line(Geo::line_of(static_cast<std::uint32_t>(base)));
+            for (unsigned k = 0; k < Geo::kLineWords; ++k) {
+                const Word v = words[k].load(boost::memory_order_seq_cst);  // seq_cst: as above
+                if (v != 0) {
+                    const std::uint64_t i = base + (std::uint64_t{k} << G::kWordBits) +
+                                            static_cast<unsigned>(std::countr_zero(v));
+                    return i < limit ? static_cast<std::uint32_t>(i) : kNone;
+                }
+            }
+            level = 0;  // the line is empty: its level-1 bit is stale
+        }
+        clear_up<G, P>(s, level + 1, static_cast<std::uint32_t>(base), static_cast<decltype(s.line(0))>(nullptr));
+    }
+}
+
+// (F2) The lowest index below `limit` whose free bit is set, or kNone. An
+// empty bitmap (a pool nobody released into) costs two loads.
+template <class G, class P = Sound, class Store>
+inline std::uint32_t lowest(Store& s, std::uint64_t limit) {
+    const auto root = static_cast<unsigned>(s.root().load(boost::memory_order_seq_cst));  // seq_cst: (F5)
+    // seq_cst: as in the descent.
+    if ((s.summary(root, 0).load(boost::memory_order_seq_cst) & kBitsMask) == 0) return kNone;
+    return lowest_descend<G, P>(s, limit, root);
+}
+
+// (F3) Takes index b's free bit. True if this thread cleared it: then it
+// alone may claim slot b from the bitmap (or find it taken and move on).
+template <class G, class P = Sound, class Store>
+bool take(Store& s, std::uint32_t b) {
+    using Geo = Geometry<G>;
+    const Word bit = Geo::leaf_bit(b);
+    // seq_cst: orders this clear against the setters (F1) and clearers (F6)
+    // of the same line; the slot claim that follows is after it.
+    auto* line = s.line(Geo::line_of(b));
+    const Word old = line[Geo::word_in_line(b)].fetch_and(~bit, boost::memory_order_seq_cst);
+    if ((old & bit) == 0) return false;  // another hand-out took it
+    s.on_token(b);
+    if ((old & ~bit) == 0) clear_up<G, P>(s, 1, b, line);  // our word is empty; clear_up checks the whole line
+    return true;
+}
+
+// (F4) Takes frontier index f (the value the caller read); on failure `f`
+// holds the current frontier.
+template <class Store>
+bool take_frontier(Store& s, std::uint64_t& f) {
+    // seq_cst: a hand-out that reads the frontier after this sees the slot
+    // claims made by earlier token holders' (S1) in the total order; the
+    // frontier carries no data, but seq_cst costs nothing here (a locked RMW).
+    if (!s.frontier().compare_exchange_strong(f, f + 1, boost::memory_order_seq_cst, boost::memory_order_seq_cst)) {
+        return false;
+    }
+    s.on_token(static_cast<std::uint32_t>(f));
+    return true;
+}
+
+// (F0) The frontier a hand-out compares the bitmap's candidate with.
+template <class Store>
+std::uint64_t frontier(Store& s) {
+    return s.frontier().load(boost::memory_order_seq_cst);  // seq_cst: with (F2)'s loads, one consistent view
+}
+
+}  // namespace addrpool::detail::free_index
+
+#endif  // ADDRPOOL_LIB_POOL_FREE_INDEX_HPP

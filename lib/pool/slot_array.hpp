@@ -1,0 +1,266 @@
+// Internal: where a pool's per-index state lives — slots and the free-index
+// words (free_index.hpp) — allocated on demand, published once, never moved,
+// freed only by the destructor. A Slot* stays valid for the pool's life, so
+// no reclamation scheme is needed.
+//
+// Geometry:
+//   small segments  segment 0 = [0, 32), segment k >= 1 = [2^(k+4), 2^(k+5)),
+//                   k = 1..11: twelve segments cover [0, 2^16). A pool that
+//                   derived 20 addresses owns one 1 KiB segment.
+//   chunks          chunk c >= 1 = [c·2^16, (c+1)·2^16), found through a
+//                   directory of 2^15 pointers allocated (with the level 2..4
+//                   summary words) when the first index >= 2^16 is touched.
+//                   Touching index 2^31 - 1 costs that directory (about
+//                   290 KiB of address space) and one chunk (about 2 MiB),
+//                   not a 32 GiB segment.
+//   a block         (a segment or a chunk) holds its slots, then the leaf
+//                   lines of the free bits that cover only its indices, then
+//                   the level-1 summary words that do. Leaf line 0 and word 0
+//                   of every summary level cover several small segments and
+//                   live in the pool's hot block (Core).
+// Blocks of 64 KiB and more are anonymous mappings: their pages cost memory
+// only once touched. A block's words are used as zero-initialized atomics
+// straight from zeroed memory (no constructor runs over a mapping, which
+// would touch every page); boost::atomic of an integer or pointer is
+// exactly its value's bytes (asserted in slot_array.cpp). Exactly one thread allocates a given block (the one that
+// moves its directory entry from null to kAllocating, (A1)); the others wait
+// for its publication (A2) — allocation happens only on the derivation path,
+// never in a hand-out of a derived index.
+//
+// Inside a block, offsets are 8-way interleaved (offset o in lane o % 8, at
+// lane · n/8 + (o / 8 + 2 · lane) mod n/8): the consecutive indices that
+// concurrent hand-outs claim at the same moment sit on different 128-byte
+// line pairs, each lane is still a sequential stream for a single thread's
+// prefetcher, and the skew of two slots per lane keeps the eight hot slots
+// out of one L1 set. Slots are 32-byte aligned: none straddles two lines.
+#ifndef ADDRPOOL_LIB_POOL_SLOT_ARRAY_HPP
+#define ADDRPOOL_LIB_POOL_SLOT_ARRAY_HPP
+
+#include <addrpool/keys.hpp>
+
+#include "pool/free_index.hpp"
+
+#include <boost/atomic.hpp>
+
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <algorithm>
+
+namespace addrpool::detail {
+
+inline constexpr std::uint32_t kMaxIndex = 0x80000000u;  // indices are < 2^31
+// Two cache lines: the adjacent-line prefetcher on x86-64 pulls lines in
+// pairs, so words written by different threads sit 128 bytes apart.
+inline constexpr std::size_t kFalseSharingRange = 128;
+
+using FreeGeometry = free_index::PoolGeometry;
+using FreeGeo = free_index::Geometry<FreeGeometry>;
+using AtomicWord = boost::atomic<std::uint64_t>;
+
+// One index: 32 bytes, 32-byte aligned (never straddles a cache line).
+struct alignas(32) Slot {
+    AtomicWord word{0};  // the state machine word, slot.hpp
+    // The hash160, as three atomics (8 + 8 + 4 bytes) so racing derivers may
+    // store it concurrently. relaxed stores and loads: the values are
+    // identical and ordered for readers by kDerived (D2)/(D3).
+    AtomicWord hash_a{0};
+    AtomicWord hash_b{0};
+    boost::atomic<std::uint32_t> hash_c{0};
+    // Derivation: kDeriving elects the one thread that computes the key (so
+    // no EC operation is done twice; others wait for it or help ahead);
+    // kDerived is then set (release) after the hash is stored, and readers
+    // acquire-load it before reading the hash. Publication itself is
+    // idempotent (identical bytes, idempotent lookup insert), and a deriver
+    // has published before it returns: no caller ever holds an index whose
+    // address the pool cannot show yet.
+    boost::atomic<std::uint32_t> meta{0};
+
+    static constexpr std::uint32_t kDerived = 1;
+    static constexpr std::uint32_t kDeriving = 2;
+
+    void store_hash(const Hash160& h) noexcept {
+        std::uint64_t a, b;
+        std::uint32_t c;
+        std::memcpy(&a, h.data(), 8);
+        std::memcpy(&b, h.data() + 8, 8);
+        std::memcpy(&c, h.data() + 16, 4);
+        hash_a.store(a, boost::memory_order_relaxed);  // relaxed: see above
+        hash_b.store(b, boost::memory_order_relaxed);  // relaxed: see above
+        hash_c.store(c, boost::memory_order_relaxed);  // relaxed: see above
+    }
+    Hash160 load_hash() const noexcept {
+        const std::uint64_t a = hash_a.load(boost::memory_order_relaxed);  // relaxed: see above
+        const std::uint64_t b = hash_b.load(boost::memory_order_relaxed);  // relaxed: see above
+        const std::uint32_t c = hash_c.load(boost::memory_order_relaxed);  // relaxed: see above
+        Hash160 h;
+        std::memcpy(h.data(), &a, 8);
+        std::memcpy(h.data() + 8, &b, 8);
+        std::memcpy(h.data() + 16, &c, 4);
+        return h;
+    }
+    // (D3) acquire: pairs with the release fetch_or (D2) in publication, so
+    // the hash stored before it is visible.
+    bool derived() const noexcept { return (meta.load(boost::memory_order_acquire) & kDerived) != 0; }
+};
+static_assert(sizeof(Slot) == 32 && alignof(Slot) == 32, "a slot is 32 bytes, 32-byte aligned");
+static_assert(boost::atomic<std::uint32_t>::is_always_lock_free);
+static_assert(AtomicWord::is_always_lock_free, "hot-path words must be lock-free 64-bit atomics");
+
+// The free-index words that cover several small segments (leaf line 0 and
+// word 0 of every summary level), the root level and the frontier: part of
+// the pool's hot block, each group on its own line pair.
+struct alignas(kFalseSharingRange) FreeCore {
+    alignas(kFalseSharingRange) AtomicWord frontier{0};                           // written by fresh hand-outs
+    alignas(kFalseSharingRange) std::array<AtomicWord, FreeGeo::kLineWords> leaf0{};  // indices [0, 512)
+    alignas(kFalseSharingRange) std::array<AtomicWord, FreeGeo::kMaxLevel + 1> summary0{};  // [0] unused
+    AtomicWord root{1};
+};
+
+class SlotArray {
+public:
+    static constexpr unsigned kFirstBits = 5;   // segment 0 = [0, 32)
+    static constexpr unsigned kSmallBits = 16;  // small segments cover [0, 2^16)
+    static constexpr unsigned kSmallSegments = kSmallBits - kFirstBits + 1;  // 12
+    static constexpr unsigned kChunkBits = 16;
+    static constexpr std::uint32_t kChunks = std::uint32_t{1} << (31 - kChunkBits);  // 32768; chunk 0 unused
+
+    // Where block data starts, for a block of n slots at `base`.
+    struct Layout {
+        std::size_t leaf_offset, l1_offset, bytes;
+        std::uint32_t leaf_lines, l1_words;
+    };
+    static constexpr Layout layout(std::uint32_t base, std::uint32_t n) noexcept {
+        const std::uint32_t lines = base >= (1u << FreeGeo::kLineBits) ? n >> FreeGeo::kLineBits : 0;
+        const std::uint32_t l1 = base >= FreeGeo::cover(1) ? static_cast<std::uint32_t>(n / FreeGeo::cover(1)) : 0;
+        const std::size_t leaf_off = std::size_t{n} * sizeof(Slot);
+        const std::size_t l1_off = leaf_off + std::size_t{lines} * FreeGeo::kLineWords * sizeof(AtomicWord);
+        return {leaf_off, l1_off, l1_off + std::size_t{l1} * sizeof(AtomicWord), lines, l1};
+    }
+    static constexpr unsigned segment_of(std::uint32_t i) noexcept {
+        return i < (1u << kFirstBits) ? 0u : static_cast<unsigned>(std::bit_width(i)) - kFirstBits;
+    }
+    static constexpr std::uint32_t segment_base(unsigned k) noexcept {
+        return k == 0 ? 0u : 1u << (k + kFirstBits - 1);
+    }
+    static constexpr std::uint32_t segment_size(unsigned k) noexcept {
+        return k == 0 ? 1u << kFirstBits : 1u << (k + kFirstBits - 1);
+    }
+    // Offset `off` of a block of n slots (n a power of two >= 32): see the top.
+    static constexpr std::uint32_t position(std::uint32_t n, std::uint32_t off) noexcept {
+        constexpr std::uint32_t kInterleave = 8;
+        const std::uint32_t lane_size = n / kInterleave;
+        const std::uint32_t lane = off % kInterleave;
+        return lane * lane_size + ((off / kInterleave + 2 * lane) & (lane_size - 1));
+    }
+
+    SlotArray() = default;
+    SlotArray(const SlotArray&) = delete;
+    SlotArray& operator=(const SlotArray&) = delete;
+    ~SlotArray();
+
+    // The slot, or nullptr if its block was never allocated. Lock-free.
+    Slot* find(std::uint32_t i) const noexcept {
+        const Block b = block_of(i);
+        return b.data == nullptr ? nullptr : reinterpret_cast<Slot*>(b.data) + position(b.size, i - b.base);
+    }
+    // The slot, allocating its block if needed (blocking while another
+    // thread allocates that block). Requires i < 2^31. Throws std::bad_alloc
+    // when memory or address space runs out (nothing is published then).
+    Slot& ensure(std::uint32_t i);
+
+    // Free-index store (free_index.hpp) over this array and `core`. Every
+    // position asked for exists (see the contract there).
+    class FreeStore {
+    public:
+        FreeStore(const SlotArray& a, FreeCore& c) noexcept : array_(a), core_(c) {}
+        AtomicWord* line(std::uint32_t line) const noexcept {
+            return line == 0 ? core_.leaf0.data() : line_in_block(line);
+        }
+        AtomicWord& summary(unsigned level, std::uint32_t w) const noexcept {
+            return w == 0 ? core_.summary0[level] : summary_in_block(level, w);
+        }
+        AtomicWord& root() const noexcept { return core_.root; }
+        AtomicWord& frontier() const noexcept { return core_.frontier; }
+        static void on_token(std::uint32_t) noexcept {}
+
+    private:
+        AtomicWord* line_in_block(std::uint32_t line) const noexcept;
+        AtomicWord& summary_in_block(unsigned level, std::uint32_t w) const noexcept;
+        const SlotArray& array_;
+        FreeCore& core_;
+    };
+
+    // Calls visit(i, slot) for every allocated slot with from <= i < end, in
+    // index order, skipping blocks never allocated: costs what is allocated.
+    template <class F>
+    void for_each(std::uint32_t from, std::uint32_t end, F&& visit) const;
+
+    // The highest allocated index i with floor <= i < end for which
+    // pred(slot) holds, scanning down; skips blocks never allocated.
+    template <class F>
+    std::optional<std::uint32_t> highest(std::uint32_t floor, std::uint32_t end, F&& pred) const;
+
+private:
+    struct Block {
+        unsigned char* data;
+        std::uint32_t base, size;
+    };
+    struct BigDirectory;  // the chunk directory and the level 2..4 summary words
+
+    Block block_of(std::uint32_t i) const noexcept {
+        if (i < (1u << kSmallBits)) {
+            const unsigned k = segment_of(i);
+            unsigned char* p = small_[k].load(boost::memory_order_acquire);  // (A3) acquire: pairs with (A2)
+            return {p == allocating() ? nullptr : p, segment_base(k), segment_size(k)};
+        }
+        return chunk_of(i);
+    }
+    Block chunk_of(std::uint32_t i) const noexcept;
+    const BigDirectory* big() const noexcept;
+    // A directory entry that a thread is allocating right now (A1).
+    static unsigned char* allocating() noexcept { return reinterpret_cast<unsigned char*>(std::uintptr_t{1}); }
+
+    // (A1)/(A2): null, kAllocating, or the published block.
+    mutable std::array<boost::atomic<unsigned char*>, kSmallSegments> small_{};
+    mutable boost::atomic<unsigned char*> big_{nullptr};  // a BigDirectory, as (A1)/(A2) handle entries
+};
+
+template <class F>
+void SlotArray::for_each(std::uint32_t from, std::uint32_t end, F&& visit) const {
+    std::uint32_t i = from;
+    while (i < end && i < kMaxIndex) {
+        const Block b = block_of(i);
+        const std::uint64_t block_end = std::uint64_t{b.base} + b.size;
+        const auto stop = static_cast<std::uint32_t>(std::min<std::uint64_t>(block_end, end));
+        if (b.data != nullptr) {
+            auto* slots = reinterpret_cast<Slot*>(b.data);
+            for (; i < stop; ++i) visit(i, slots[position(b.size, i - b.base)]);
+        }
+        i = static_cast<std::uint32_t>(std::min<std::uint64_t>(block_end, kMaxIndex));
+    }
+}
+
+template <class F>
+std::optional<std::uint32_t> SlotArray::highest(std::uint32_t floor, std::uint32_t end, F&& pred) const {
+    std::uint32_t i = std::min(end, kMaxIndex);
+    while (i > floor) {
+        const Block b = block_of(i - 1);
+        const std::uint32_t stop = std::max(b.base, floor);
+        if (b.data != nullptr) {
+            const auto* slots = reinterpret_cast<const Slot*>(b.data);
+            for (; i > stop; --i) {
+                if (pred(slots[position(b.size, i - 1 - b.base)])) return i - 1;
+            }
+        }
+        i = stop;
+    }
+    return std::nullopt;
+}
+
+}  // namespace addrpool::detail
+
+#endif  // ADDRPOOL_LIB_POOL_SLOT_ARRAY_HPP

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""docs/performance.md is what bench/report.py makes of bench/results/ and
+bench/performance.md.in, and every branch of the template renders.
+
+1. Regenerates the document from the committed results (keeping the
+   committed plots) and requires it to equal docs/performance.md, so the
+   template, the script and the document cannot drift apart.
+2. Renders doctored results in which addrpool misses its targets against
+   (c) and the cold pool duplicates derivations: the explanations of those
+   misses must appear, "None in this run." must not.
+3. Renders without callgrind.json and cold_derivations.json: the sections
+   that need them must be left out, not fail.
+Usage: performance_doc_test.py <source root>
+"""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+
+root = pathlib.Path(sys.argv[1]).resolve()
+report = root / "bench" / "report.py"
+committed = root / "bench" / "results"
+failures = []
+
+
+def run(results, doc):
+    done = subprocess.run([sys.executable, str(report), "--results", str(results), "--doc", str(doc),
+                           "--img", str(root / "docs" / "img"), "--no-plots"], capture_output=True, text=True)
+    if done.returncode != 0:
+        failures.append(f"report.py failed on {results}:\n{done.stderr}")
+        return ""
+    return doc.read_text(encoding="utf-8")
+
+
+def expect(cond, what):
+    if not cond:
+        failures.append(what)
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    tmp = pathlib.Path(tmp)
+
+    # 1. The committed document is the committed results, rendered.
+    regenerated = run(committed, tmp / "regenerated.md")
+    expect(regenerated == (root / "docs" / "performance.md").read_text(encoding="utf-8"),
+           "docs/performance.md differs from bench/report.py's output for bench/results/ "
+           "(run: python3 bench/report.py --no-plots)")
+    expect("None in this run." in regenerated, "the committed run met every target, the document must say so")
+
+    # 2. Missed targets: addrpool's throughput cut to a tenth, and twice the derivations.
+    missed = tmp / "missed"
+    shutil.copytree(committed, missed)
+    latest = json.loads((missed / "latest.json").read_text())
+    for b in latest["benchmarks"]:
+        if b["name"].startswith("throughput/addrpool/") and "items_per_second" in b:
+            b["items_per_second"] /= 10
+    (missed / "latest.json").write_text(json.dumps(latest))
+    (missed / "cold_derivations.json").write_text(json.dumps(
+        {"1": {"handouts": 4000, "derivations": 4001}, "2": {"handouts": 4000, "derivations": 8000}}))
+    # The cold target must be missed too: the wallet lock made 100x faster.
+    for b in latest["benchmarks"]:
+        if b["name"].startswith("cold/wallet_lock/") and "items_per_second" in b:
+            b["items_per_second"] *= 100
+    (missed / "latest.json").write_text(json.dumps(latest))
+    text = run(missed, tmp / "missed.md")
+    expect("**missed**" in text, "doctored results: no target reported missed")
+    expect("**Against (c) mutex + cursor.**" in text, "doctored results: the (c) explanation is missing")
+    expect("**Cold pool vs (d).**" in text, "doctored results: the cold-pool explanation is missing")
+    expect("EC work was duplicated" in text, "doctored results: 2.00 derivations per hand-out not explained")
+    expect("None in this run." not in text, "doctored results: 'None in this run.' despite missed targets")
+    expect("{{" not in text and "{%" not in text and "{#" not in text, "doctored results: template syntax left over")
+
+    # 3. Optional inputs missing.
+    sparse = tmp / "sparse"
+    shutil.copytree(committed, sparse)
+    (sparse / "callgrind.json").unlink()
+    (sparse / "cold_derivations.json").unlink()
+    text = run(sparse, tmp / "sparse.md")
+    expect(text.startswith("# Performance"), "sparse results: no document")
+    expect("Instructions (callgrind" not in text, "sparse results: callgrind numbers without callgrind.json")
+    expect("Derivations per addrpool cold hand-out" not in text, "sparse results: derivation counts without their file")
+
+for f in failures:
+    print("FAIL:", f)
+print(f"performance_doc_test: {len(failures)} failures")
+sys.exit(1 if failures else 0)
