@@ -1015,3 +1015,17 @@ TEST_CASE("a clock that throws after the claim leaves nothing reserved", "[pool]
     REQUIRE(r);
     CHECK(r->index == 0);
 }
+
+TEST_CASE("a hand-out restored right after the pool was made keeps its age", "[pool][ttl][restore]") {
+    ManualClock clock;
+    PoolOptions opts;
+    opts.clock = clock.fn();
+    auto pool = external_pool(20, opts);
+    auto ks = private_source();
+    auto r = pool.restore_reservation(3, 10min, ks);
+    REQUIRE(r);
+    CHECK(r->index == 3);
+    CHECK(pool.sweep_expired_reservations(11min) == 0);
+    CHECK(pool.sweep_expired_reservations(10min) == 1);
+    CHECK(pool.state(3) == AddressState::unused);
+}

@@ -194,7 +194,9 @@ public:
     // Restores a hand-out made before a restart (e.g. from a payment
     // server's table of open invoices): reserves exactly `index` (deriving it
     // if needed, materialized) as if it had been handed out `age` ago — a
-    // sweep with ttl <= age frees it — with a fresh ticket. It counts in the
+    // sweep with ttl <= age frees it, also right after the pool was made
+    // (ages up to 8.7 years are kept exactly; an older one counts as that) —
+    // with a fresh ticket. It counts in the
     // gap window like any reservation. Errors: index_unavailable (the index
     // is used or already reserved), index_out_of_range, no_key_source,
     // hardened_from_public, invalid_child, invalid_argument (another

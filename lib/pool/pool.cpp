@@ -30,6 +30,12 @@ namespace free_index = detail::free_index;
 
 namespace {
 
+// The pool's epoch lies this long before its creation, so that a hand-out
+// restored at start-up can carry its real age (restore_reservation): stamps
+// count from the epoch and cannot be negative. 2^38 ms is 8.7 years; the
+// 40-bit stamp saturates 26 years after the pool's creation.
+constexpr std::chrono::milliseconds kEpochBefore{std::int64_t{1} << 38};
+
 std::uint64_t random_nonce() {
     std::random_device rd;
     return (std::uint64_t{rd()} << 32) ^ rd();
@@ -67,7 +73,7 @@ AddressPool::Impl::Impl(DerivationPath base_path_, PoolType type_, std::uint32_t
       network(network_),
       options(std::move(options_)),
       lookahead(std::min(options.lookahead != 0 ? options.lookahead : gap_limit_, max_lookahead)),
-      epoch(options.clock ? options.clock() : std::chrono::steady_clock::now()),
+      epoch((options.clock ? options.clock() : std::chrono::steady_clock::now()) - kEpochBefore),
       nonce(random_nonce()),
       coarse_offset_ns(coarse_resolution_ns() -
                        std::chrono::duration_cast<std::chrono::nanoseconds>(epoch.time_since_epoch()).count()) {}

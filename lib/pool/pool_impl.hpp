@@ -66,7 +66,7 @@ struct AddressPool::Impl {
     Network network;
     PoolOptions options;
     std::uint32_t lookahead;  // resolved: options.lookahead or gap_limit, capped at max_lookahead
-    std::chrono::steady_clock::time_point epoch;
+    std::chrono::steady_clock::time_point epoch;  // stamps count from here: 2^38 ms before creation (pool.cpp)
     std::uint64_t nonce;  // random per pool object: the tag of its tickets
     std::int64_t coarse_offset_ns;  // default clock: coarse resolution - epoch, in ns (stamp_ms)
 

@@ -152,9 +152,12 @@ private:
     std::function<void(int)> program_;
     std::function<void()> after_step_;
     Fiber fibers_[kMaxThreads];
-    ucontext_t main_{};
-    void* main_tsan_ = nullptr;
-    void* main_sp_ = nullptr;
+    // The main stack's saved state: the portable switch uses main_, the fast
+    // one main_sp_; main_tsan_ is ThreadSanitizer's handle for it. Which are
+    // used depends on the build (scheduler.cpp), hence maybe_unused.
+    [[maybe_unused]] ucontext_t main_{};
+    [[maybe_unused]] void* main_tsan_ = nullptr;
+    [[maybe_unused]] void* main_sp_ = nullptr;
     int current_ = 0;
     int step_no_ = -1;
     bool aborting_ = false;
