@@ -14,7 +14,7 @@ export TSAN_OPTIONS ?= halt_on_error=1 second_deadlock_stack=1
 export ASAN_OPTIONS ?= detect_leaks=1 abort_on_error=1
 export UBSAN_OPTIONS ?= halt_on_error=1 print_stacktrace=1
 
-.PHONY: all deps build demo test test-plain test-tsan asan install clean
+.PHONY: all deps build demo demo-postgres test test-plain test-tsan asan install clean
 # One target at a time even under `make -j`: the plain and TSan suites each
 # use every core, and each starts 10,000-thread tests.
 .NOTPARALLEL:
@@ -46,6 +46,13 @@ demo: deps $(BUILD)/build.ninja
 	$(MESON) compile -C $(BUILD) -j $(JOBS) tools/addrpool:executable
 	./$(BUILD)/tools/addrpool demo
 
+# The main job across processes: a throwaway PostgreSQL cluster (as the
+# postgres user, Unix socket only, removed afterwards) and 4 processes that
+# hand out 10,000 addresses from one pool shared through it (addrpool-pg).
+demo-postgres: deps $(BUILD)/build.ninja
+	$(MESON) compile -C $(BUILD) -j $(JOBS) tools/addrpool-pg-demo:executable
+	scripts/pg-cluster -- ./$(BUILD)/tools/addrpool-pg-demo
+
 # Every suite in the plain build, then again under ThreadSanitizer.
 test: test-plain test-tsan
 	@scripts/test-summary $(BUILD) $(TSAN_BUILD)
@@ -69,7 +76,7 @@ clean:
 
 # ---- opt-in suites (not part of `make test`) ----
 
-.PHONY: soak fuzz bench
+.PHONY: soak fuzz bench bench-pg
 
 # S1–S4 long (>= 10^8 hand-outs in total); see docs/reliability.md.
 soak: build
@@ -84,3 +91,12 @@ fuzz:
 bench:
 	@scripts/install-deps core bench
 	bench/run.sh $(BENCH_BUILD)
+
+# Only addrpool-pg's benchmark (bench/pg_bench.cpp) and its section of
+# docs/performance.md; `make bench` runs it too.
+bench-pg:
+	@scripts/install-deps core
+	@[ -f $(BENCH_BUILD)/build.ninja ] || $(MESON) setup $(BENCH_BUILD) --buildtype=release -Dbenchmarks=true $(WERROR)
+	$(MESON) compile -C $(BENCH_BUILD) -j $(JOBS) bench/addrpool-pg-bench
+	scripts/pg-cluster --durable -- ./$(BENCH_BUILD)/bench/addrpool-pg-bench --out bench/results/pg.json
+	python3 bench/report.py --no-plots

@@ -532,6 +532,13 @@ def render(template, values):
 
 # ---- main ---------------------------------------------------------------------------
 
+def pg_section(results_dir):
+    """addrpool-pg's section (bench/report_pg.py, from pg.json)."""
+    sys.path.insert(0, HERE)
+    import report_pg  # noqa: E402  (a sibling module, found through HERE)
+    return report_pg.section_text(results_dir)
+
+
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--results", default="bench/results")
@@ -575,6 +582,7 @@ def main():
     }
     values.update(section_values(r, n, coldd))
     values.update(explanation_values(r, n, coldd, verdicts))
+    values["pg_section"] = pg_section(args.results)
 
     with open(args.template, encoding="utf-8") as f:
         doc = render(f.read(), values)

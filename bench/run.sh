@@ -2,7 +2,8 @@
 # make bench: build addrpool-bench in release mode, run every benchmark with
 # repetitions, count instructions under callgrind, and regenerate
 # docs/performance.md (bench/report.py fills bench/performance.md.in) and its
-# plots from the results.
+# plots from the results; then addrpool-pg's benchmark against the NBXplorer
+# approach (its own section of that document).
 #
 #   bench/run.sh [BUILD_DIR]        (default build-bench)
 #
@@ -120,3 +121,13 @@ done
 printf '}\n' >> "$results/cold_derivations.json"
 
 python3 bench/report.py --results "$results" --doc docs/performance.md --img docs/img
+
+# addrpool-pg against the NBXplorer approach on one durable throwaway
+# PostgreSQL cluster (bench/pg_bench.cpp, issue 15); its section of
+# docs/performance.md ({{pg_section}}, bench/report_pg.py) is rendered again.
+# Only where libpq was found.
+if grep -q 'addrpool-pg-bench' "$build/build.ninja"; then
+  meson compile -C "$build" -j "$jobs" bench/addrpool-pg-bench
+  scripts/pg-cluster --durable -- "$build/bench/addrpool-pg-bench" --out "$results/pg.json"
+  python3 bench/report.py --results "$results" --doc docs/performance.md --img docs/img --no-plots
+fi
