@@ -30,8 +30,12 @@ Result<std::vector<ScriptMatch>> AddressPool::mark_scripts_used(std::span<const 
                                                                 const KeySource& key_source) {
     Impl& p = *impl_;
     // The window as it stands, derived and materialized, before any mark.
-    if (auto w = maintain_gap_limit(key_source); !w) return std::move(w).error();
+    // `derived_to` is read first: if another thread widens the window while
+    // maintain_gap_limit runs, the widening loop below derives (or finds
+    // derived) and looks up everything from here on — read after, it could
+    // skip indices nobody derived yet.
     std::uint32_t derived_to = scan_window_end();
+    if (auto w = maintain_gap_limit(key_source); !w) return std::move(w).error();
 
     // P2PKH scripts of this pool's network, grouped by hash160 (a script may
     // repeat), positions in increasing order.
