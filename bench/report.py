@@ -392,7 +392,7 @@ def derive_table(n):
 
 
 MEMORY_NOTES = {
-    "addrpool": "slot array only (state + hash); lookup index not included",
+    "addrpool": "slot array only (state + hash), every slot written; lookup index not included",
     "bridge_table": "one account: addresses + used flags + a reservation entry per index",
     "locked_scan": "map node per index (address, state, time)",
     "mutex_cursor": "state word + address per index",
@@ -400,9 +400,14 @@ MEMORY_NOTES = {
 
 
 def memory_table(n):
-    rows = [[LABEL[k], f"{n['mem'][k]['heap_bytes_per_index']:.1f}", MEMORY_NOTES[k]]
+    rows = [[LABEL[k], f"{mem_per_index(n['mem'][k]):.1f}", MEMORY_NOTES[k]]
             for k in ("addrpool", "bridge_table", "locked_scan", "mutex_cursor") if n["mem"][k]]
-    return table(["design", "heap bytes per index, every index reserved", "what it holds"], rows)
+    return table(["design", "bytes per index, every index reserved", "what it holds"], rows)
+
+
+def mem_per_index(b):
+    """Memory per index of a memory/ result (results before issue 11 counted the heap only)."""
+    return b.get("bytes_per_index", b.get("heap_bytes_per_index"))
 
 
 def persistence_table(r, n):
@@ -443,12 +448,13 @@ def section_values(r, n, coldd):
     v["have_slot_memory"] = bool(m)
     if m:
         v.update(state_bytes=f"{m['state_bytes_per_index']:.0f}", slot_bytes=f"{m['slot_bytes_per_index']:.0f}",
-                 slot_indices=f"{m['indices']:,.0f}", heap_bytes=f"{m['heap_bytes_per_index']:.1f}",
+                 slot_indices=f"{m['indices']:,.0f}", slot_memory_bytes=f"{mem_per_index(m):.1f}",
                  address_bytes=f"{m['address_value_bytes']:.0f}")
     load, save = n["load"], n["save"]
     v["have_load"] = bool(load)
     v["load_entries"] = f"{load['entries']:,.0f}" if load else ""
-    v["materialized_bytes"] = f"{load['heap_bytes_per_materialized_address']:.1f}" if load else ""
+    v["materialized_bytes"] = (f"{load.get('bytes_per_materialized_address', load.get('heap_bytes_per_materialized_address')):.1f}"
+                               if load else "")
     v["have_persistence"] = bool(load and save)
     v["persistence_table"] = persistence_table(r, n) if load and save else ""
     v["persistence_error"] = r.error(r"persist/load") or r.error(r"persist/save") or "no result"
