@@ -78,7 +78,7 @@ clean:
 
 .PHONY: soak fuzz bench bench-pg
 
-# S1–S4 long (>= 10^8 hand-outs in total); see docs/reliability.md.
+# S1–S4 and S6 long (>= 10^8 hand-outs in total); see docs/reliability.md.
 soak: build
 	stress/soak.sh $(BUILD)
 

@@ -18,7 +18,13 @@
 //   (c) MutexCursor   a mutex, a vector of state words (addrpool's own layout)
 //                     and a lowest-free cursor; the same work per call as the
 //                     pool (clock read, ticket, address copy) — the best a lock
-//                     can do.
+//                     can do when releases come back in order (and for
+//                     streaming over fresh indices).
+//   (f) MutexHeap     a mutex and a min-heap of released indices: the lowest
+//                     free index in O(log N) whatever the release order — the
+//                     textbook lock for churn. Same work per call as (c).
+//   (c) and (f) take the clock as a parameter: SteadyStamp (steady_clock, what
+//   a locked wallet reads) or CoarseStamp (the pool's default clock).
 //   (d) WalletLocked  addrpool itself behind one wallet-wide mutex held across
 //                     every call — what a pool with `&mut self` methods forces
 //                     on its callers.
@@ -26,8 +32,9 @@
 //
 // Every design has the same interface, so one benchmark template drives all:
 //   reserve() → Result<Reservation>, release(r), mark_used(i), sweep(ttl),
-//   prefill(n) (n outstanding reservations at indices 0..n-1), reset().
-// Baselines return the same Result<Reservation> as the pool, so result
+//   prefill(n) (n outstanding reservations at indices 0..n-1), reset()
+// ((f), built for the churn and streaming families only, has no mark_used or
+// sweep). Baselines return the same Result<Reservation> as the pool, so result
 // construction costs the same everywhere.
 #ifndef ADDRPOOL_BENCH_BASELINES_HPP
 #define ADDRPOOL_BENCH_BASELINES_HPP
@@ -36,10 +43,13 @@
 
 #include "pool/slot.hpp"  // (c) reuses the pool's word layout so its per-call work matches
 
+#include <time.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <span>
@@ -234,63 +244,146 @@ private:
 };
 
 // ---------------------------------------------------------------------------
+// The clock read of a hand-out, for (c) and (f)
+// ---------------------------------------------------------------------------
+// SteadyStamp: std::chrono::steady_clock::now() (~25 ns on the benchmark
+// machine), what a wallet behind a mutex reads — the measurement.
+// CoarseStamp: the pool's default clock, CLOCK_MONOTONIC_COARSE plus its
+// resolution (~7 ns; lib/pool/pool.cpp stamp_ms), so the report can show
+// each baseline ratio with either clock and a reader can tell the lock's
+// cost from the clock's. Both give milliseconds since `epoch`, rounded up.
+struct SteadyStamp {
+    static constexpr const char* kName = "steady";
+    Clock::time_point epoch;
+    explicit SteadyStamp(Clock::time_point e) : epoch(e) {}
+    std::uint64_t now_ms() const { return ms_ceil(Clock::now(), epoch); }
+};
+
+struct CoarseStamp {
+    static constexpr const char* kName = "coarse";
+    std::int64_t offset_ns;  // coarse resolution - epoch, as the pool's coarse_offset_ns
+    explicit CoarseStamp(Clock::time_point e)
+        : offset_ns(resolution_ns() - std::chrono::duration_cast<std::chrono::nanoseconds>(e.time_since_epoch()).count()) {}
+    std::uint64_t now_ms() const {
+        timespec ts{};
+        ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+        const std::int64_t ns = std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec + offset_ns;
+        return ns <= 0 ? 0 : static_cast<std::uint64_t>((ns + 999'999) / 1'000'000);
+    }
+    static std::int64_t resolution_ns() {
+        timespec ts{};
+        if (::clock_getres(CLOCK_MONOTONIC_COARSE, &ts) != 0) return 10'000'000;
+        return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+    }
+};
+
+// The per-index state of the lock baselines (c) and (f), in addrpool's word
+// layout (state, generation, stamp), and the work a hand-out does on it
+// besides finding the index: the word, a ticket tagged like the pool's (a
+// multiply and an XOR with a per-object nonce), the reservation time and a
+// copy of the pre-derived address. Release checks the ticket (tag and
+// generation) like the pool's release_reservation(const Reservation&).
+// Not synchronized: the owner calls it under its mutex.
+class LockedWords {
+public:
+    explicit LockedWords(std::span<const Address> addresses)
+        : addresses_(addresses), words_(addresses.size(), 0), epoch_(Clock::now()) {}
+
+    std::uint32_t size() const { return static_cast<std::uint32_t>(words_.size()); }
+    Clock::time_point epoch() const { return epoch_; }
+    bool is_unused(std::uint32_t i) const { return detail::slot::is_unused(words_[i]); }
+
+    Reservation take(std::uint32_t i, std::uint64_t stamp) {
+        const std::uint64_t w = detail::slot::claimed(words_[i], stamp, true);
+        words_[i] = w;
+        return Reservation{i, addresses_[i], detail::slot::make_ticket(detail::slot::gen(w), tag(i)),
+                           epoch_ + std::chrono::milliseconds(stamp)};
+    }
+    bool give_back(const Reservation& r) {
+        if (r.index >= words_.size() || detail::slot::ticket_tag(r.ticket) != tag(r.index)) return false;
+        std::uint64_t& w = words_[r.index];
+        if (!detail::slot::is_reserved(w) || detail::slot::gen(w) != detail::slot::ticket_gen(r.ticket)) return false;
+        w = detail::slot::released(w);
+        return true;
+    }
+    bool mark_used(std::uint32_t index) {
+        std::uint64_t& w = words_[index];
+        if (detail::slot::is_used(w)) return false;
+        w = detail::slot::marked_used(w);
+        return true;
+    }
+    // ttl_ms / now as the pool's sweep rounds them; calls freed(i) per freed index.
+    template <class F>
+    std::size_t sweep(std::uint64_t now, std::uint64_t ttl_ms, F&& freed) {
+        std::size_t n = 0;
+        for (std::uint32_t i = 0; i < words_.size(); ++i) {
+            std::uint64_t& w = words_[i];
+            if (detail::slot::is_reserved(w) && detail::slot::stamp(w) + ttl_ms <= now) {
+                w = detail::slot::released(w);
+                freed(i);
+                ++n;
+            }
+        }
+        return n;
+    }
+    void reset() { std::fill(words_.begin(), words_.end(), 0); }
+
+private:
+    std::uint64_t tag(std::uint32_t i) const {
+        constexpr std::uint64_t kTagMask = (std::uint64_t{1} << detail::slot::kTagBits) - 1;
+        return ((kNonce >> detail::slot::kGenBits) ^ (std::uint64_t{i} * 0x9e3779b97f4a7c15ull)) & kTagMask;
+    }
+    static constexpr std::uint64_t kNonce = 0x5deece66d2545f49ull;
+
+    std::span<const Address> addresses_;  // pre-derived, read-only
+    std::vector<std::uint64_t> words_;
+    Clock::time_point epoch_;
+};
+
+// ---------------------------------------------------------------------------
 // (c) Mutex + lowest-free cursor (baseline reproduction: the best a lock can do)
 // ---------------------------------------------------------------------------
 // Same per-call work as the pool: one clock read (outside the lock, as the
-// pool reads it before its claim), a word in the pool's layout (state,
-// generation, stamp), a ticket, and a copy of the pre-derived address.
-class MutexCursor {
+// pool reads it before its claim) and LockedWords::take. The cursor only
+// moves down on a release, so a release in random order makes the next
+// hand-outs scan: the fair lock for streaming and for the pairs of the
+// latency/throughput families, not for churn (see (f)).
+template <class Stamp>
+class BasicMutexCursor {
 public:
-    explicit MutexCursor(std::span<const Address> addresses)
-        : addresses_(addresses), words_(addresses.size(), 0), epoch_(Clock::now()) {}
+    explicit BasicMutexCursor(std::span<const Address> addresses) : s_(addresses), stamp_(s_.epoch()) {}
 
     Result<Reservation> reserve() {
-        const std::uint64_t stamp = ms_ceil(Clock::now(), epoch_);
+        const std::uint64_t stamp = stamp_.now_ms();
         std::lock_guard<std::mutex> lock(m_);
         std::uint32_t i = cursor_;
-        const auto n = static_cast<std::uint32_t>(words_.size());
-        while (i < n && !detail::slot::is_unused(words_[i])) ++i;
+        const std::uint32_t n = s_.size();
+        while (i < n && !s_.is_unused(i)) ++i;
         if (i == n) return exhausted();
-        const std::uint64_t w = detail::slot::claimed(words_[i], stamp, true);
-        words_[i] = w;
         cursor_ = i + 1;
-        return Reservation{i, addresses_[i], detail::slot::make_ticket(detail::slot::gen(w), i)};
+        return s_.take(i, stamp);
     }
 
     bool release(const Reservation& r) {
         std::lock_guard<std::mutex> lock(m_);
-        std::uint64_t& w = words_[r.index];
-        if (!detail::slot::is_reserved(w) || detail::slot::gen(w) != detail::slot::ticket_gen(r.ticket)) return false;
-        w = detail::slot::released(w);
+        if (!s_.give_back(r)) return false;
         cursor_ = std::min(cursor_, r.index);
         return true;
     }
 
     bool mark_used(std::uint32_t index) {
         std::lock_guard<std::mutex> lock(m_);
-        std::uint64_t& w = words_[index];
-        if (detail::slot::is_used(w)) return false;
-        w = detail::slot::marked_used(w);
-        return true;
+        return s_.mark_used(index);
     }
 
     std::size_t sweep(std::chrono::nanoseconds ttl) {
-        const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - epoch_).count();
+        const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - s_.epoch()).count();
         const bool everything = ttl.count() <= 0;
         const std::uint64_t now = everything ? static_cast<std::uint64_t>((now_ns + 999'999) / 1'000'000)
                                              : static_cast<std::uint64_t>(now_ns / 1'000'000);
         const std::uint64_t ttl_ms = everything ? 0 : static_cast<std::uint64_t>((ttl.count() + 999'999) / 1'000'000);
         std::lock_guard<std::mutex> lock(m_);
-        std::size_t freed = 0;
-        for (std::uint32_t i = 0; i < words_.size(); ++i) {
-            std::uint64_t& w = words_[i];
-            if (detail::slot::is_reserved(w) && detail::slot::stamp(w) + ttl_ms <= now) {
-                w = detail::slot::released(w);
-                cursor_ = std::min(cursor_, i);
-                ++freed;
-            }
-        }
-        return freed;
+        return s_.sweep(now, ttl_ms, [this](std::uint32_t i) { cursor_ = std::min(cursor_, i); });
     }
 
     void prefill(std::uint32_t n) {
@@ -299,16 +392,71 @@ public:
 
     void reset() {
         std::lock_guard<std::mutex> lock(m_);
-        std::fill(words_.begin(), words_.end(), 0);
+        s_.reset();
         cursor_ = 0;
     }
 
 private:
-    std::span<const Address> addresses_;  // pre-derived, read-only
-    std::mutex m_;                         // guards words_ and cursor_
-    std::vector<std::uint64_t> words_;
+    std::mutex m_;       // guards s_ and cursor_
+    LockedWords s_;
+    Stamp stamp_;
     std::uint32_t cursor_ = 0;  // every index below is used or reserved
-    Clock::time_point epoch_;
+};
+using MutexCursor = BasicMutexCursor<SteadyStamp>;
+
+// ---------------------------------------------------------------------------
+// (f) Mutex + min-heap of free indices (baseline: the textbook lock for churn)
+// ---------------------------------------------------------------------------
+// The lowest free index in O(log N) whatever the release order: released
+// indices go into a binary min-heap, fresh ones come from a cursor that only
+// grows (every heap entry is below it). Per call the same work as (c).
+template <class Stamp>
+class MutexHeap {
+public:
+    explicit MutexHeap(std::span<const Address> addresses) : s_(addresses), stamp_(s_.epoch()) {
+        heap_.reserve(addresses.size());
+    }
+
+    Result<Reservation> reserve() {
+        const std::uint64_t stamp = stamp_.now_ms();
+        std::lock_guard<std::mutex> lock(m_);
+        std::uint32_t i;
+        if (!heap_.empty()) {
+            std::pop_heap(heap_.begin(), heap_.end(), std::greater<>{});
+            i = heap_.back();
+            heap_.pop_back();
+        } else {
+            if (fresh_ == s_.size()) return exhausted();
+            i = fresh_++;
+        }
+        return s_.take(i, stamp);
+    }
+
+    bool release(const Reservation& r) {
+        std::lock_guard<std::mutex> lock(m_);
+        if (!s_.give_back(r)) return false;
+        heap_.push_back(r.index);
+        std::push_heap(heap_.begin(), heap_.end(), std::greater<>{});
+        return true;
+    }
+
+    void prefill(std::uint32_t n) {
+        for (std::uint32_t i = 0; i < n; ++i) (void)reserve();
+    }
+
+    void reset() {
+        std::lock_guard<std::mutex> lock(m_);
+        s_.reset();
+        heap_.clear();
+        fresh_ = 0;
+    }
+
+private:
+    std::mutex m_;  // guards everything below
+    LockedWords s_;
+    Stamp stamp_;
+    std::vector<std::uint32_t> heap_;  // released indices, a min-heap; all below fresh_
+    std::uint32_t fresh_ = 0;          // no index at or above was ever handed out
 };
 
 // ---------------------------------------------------------------------------

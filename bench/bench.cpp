@@ -10,16 +10,26 @@
 //   cold/D               lookahead 1: every hand-out derives, 1 and 2 threads
 //   derive_ahead/D       paced hand-outs while a refill derives 20 every 2 ms; p50/p99/p99.9
 //   bulk_{mark_used,release,sweep}/D/N   one operation over N reservations
-//   refill_overhead      generate_addresses(0) on the pre-derived pool (its stats() scan)
+//   refill_overhead      generate_addresses(0) on the pre-derived pool (its scan for the highest generated)
 //   derive/ROUTE         cost of one address by four derivation routes
-//   memory/D             bytes per index (counters, one iteration)
+//   memory/D             bytes per index: heap + resident anonymous mappings (counters, one iteration)
 //   persist/{load,save}  1M generated addresses through deserialize/serialize
+//   churn/D/n:N/threads:W  N outstanding; W threads each release a random reservation
+//                        they hold (by ticket) and take a new one; ownership checked
+//   stream/D/threads:W   back-to-back hand-outs of fresh pre-derived indices, no releases
+//
+// churn/ and stream/ compare addrpool with (f) mutex + min-heap and (c) mutex +
+// cursor, each with steady_clock and with the pool's coarse clock (…_coarse).
+// An ownership violation in them fails the run: the benchmark reports it as
+// an error and the process exits 1.
 //
 // `--smoke` (our flag, stripped before Google Benchmark sees the rest) shrinks
 // every size so that `meson test bench-smoke` runs each family in seconds.
 #include <addrpool/addrpool.hpp>
 
 #include "baselines.hpp"
+#include "crew.hpp"
+#include "fresh_pool.hpp"
 #include "keys/crypto.hpp"
 #include "keys/derive.hpp"
 #include "persist/codec.hpp"
@@ -33,7 +43,10 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -55,12 +68,28 @@ struct Sizes {
     std::uint32_t memory_indices;           // memory/… per this many indices
     std::uint32_t persist_entries;          // persist/… file size
     std::int64_t paced_requests;            // derive_ahead iterations
+    std::vector<std::int64_t> churn_n;      // churn/…: reservations outstanding
+    std::vector<std::int64_t> churn_threads;  // churn/… and stream/…: threads
+    std::uint32_t churn_steps_per_run;      // churn: steps of all threads in one run (one GB iteration)
+    std::int64_t churn_runs;                // churn: runs per repetition
+    std::uint32_t stream_handouts;          // stream: hand-outs of all threads in one run (a fresh design each)
+    std::int64_t stream_runs;               // stream: runs per repetition
 };
 
 const Sizes& sizes() {
-    static const Sizes full{{0, 1'000, 10'000, 100'000}, 1'000, 100'000, 1'000'000, 1'000'000, 20'000};
-    static const Sizes smoke{{0, 1'000}, 100, 1'000, 10'000, 10'000, 50};
+    static const Sizes full{{0, 1'000, 10'000, 100'000}, 1'000, 100'000, 1'000'000, 1'000'000, 20'000,
+                            {1'000, 10'000, 100'000}, {1, 2, 8}, 1u << 16, 16, 1u << 17, 4};
+    static const Sizes smoke{{0, 1'000}, 100, 1'000, 10'000, 10'000, 50,
+                             {1'000}, {1, 2, 8}, 1u << 10, 1, 1u << 12, 1};
     return g_smoke ? smoke : full;
+}
+
+// churn: indices a design may hand out with n outstanding. Above n only by
+// the lowest-free races of concurrent threads (a hand-out may take a fresh
+// index while a release is still in flight); churn/… reports the highest
+// index it saw (highest_index).
+std::uint32_t churn_capacity(std::int64_t n) {
+    return static_cast<std::uint32_t>(n + std::max<std::int64_t>(n / 8, 4096));
 }
 
 constexpr std::size_t kHandoutBatch = 1024;  // handout/: releases happen every this many, untimed
@@ -83,6 +112,11 @@ KeySource account_source() {
     auto keys = KeySource::from_mnemonic(kMnemonic, "", Network::testnet, account_path());
     if (!keys) std::abort();
     return *keys;
+}
+
+const KeySource& world_keys() {
+    static const KeySource k = account_source();
+    return k;
 }
 
 // The account xprv itself, for the derivation routes below that measure
@@ -402,9 +436,10 @@ void BM_BulkMarkUsedByAddress(benchmark::State& st) {
 }
 
 // generate_addresses(0): everything a refill call costs besides deriving.
-// It finds "the highest generated index" with stats(), a scan of every
-// touched slot, so this grows with the pool (here: the shared pre-derived
-// pool). Reported so the lead can see the refill's fixed cost.
+// It finds "the highest generated index" by scanning the touched slots down
+// from the top (SlotArray::highest); the shared pre-derived pool has none
+// generated, so this scans every touched slot and grows with the pool.
+// Reported so the lead can see that fixed cost.
 void BM_RefillOverhead(benchmark::State& st) {
     World& w = world();
     for (auto _ : st) {
@@ -477,9 +512,42 @@ void BM_DeriveFloor(benchmark::State& st) {
 
 // ---- memory --------------------------------------------------------------------------------
 
-std::size_t heap_bytes() {
+// Resident bytes of the process's anonymous mappings other than the brk
+// heap (/proc/self/smaps): the pool's large blocks (lib/pool/slot_array.cpp
+// maps blocks of 64 KiB and more, committed only where touched), malloc's
+// own large chunks and thread arenas.
+std::size_t anonymous_resident_bytes() {
+    std::FILE* f = std::fopen("/proc/self/smaps", "r");
+    if (f == nullptr) return 0;
+    std::size_t total = 0;
+    bool anonymous = false;
+    char line[512];
+    while (std::fgets(line, sizeof line, f) != nullptr) {
+        unsigned long long kb = 0;
+        if (std::sscanf(line, "Rss: %llu kB", &kb) == 1) {
+            if (anonymous) total += kb * 1024;
+            continue;
+        }
+        // A mapping's header: "start-end perms offset dev inode [path]".
+        char range[64], perms[8], offset[32], dev[16];
+        unsigned long long inode = 0;
+        int used = 0;
+        if (std::sscanf(line, "%63s %7s %31s %15s %llu %n", range, perms, offset, dev, &inode, &used) == 5 &&
+            std::strchr(range, '-') != nullptr) {
+            anonymous = inode == 0 && line[used] == '\0';  // no path ("%n" after the space skipped the newline)
+        }
+    }
+    std::fclose(f);
+    return total;
+}
+
+// Memory in use: the bytes malloc handed out from its brk heap (glibc
+// mallinfo2) plus the resident pages of anonymous mappings (see above:
+// malloc's large chunks are counted there, once). Deltas of it measure what
+// a structure costs whether it lives on the heap or in its own mappings.
+std::size_t memory_bytes() {
     const struct mallinfo2 mi = mallinfo2();
-    return mi.uordblks + mi.hblkhd;
+    return mi.uordblks + anonymous_resident_bytes();
 }
 
 // Synthetic, distinct addresses: memory and persistence need many entries,
@@ -504,20 +572,21 @@ std::vector<Address> synthetic_addresses(std::uint32_t n) {
 }
 
 void report_memory(benchmark::State& st, double total_bytes, std::uint32_t n) {
-    st.counters["heap_bytes_per_index"] = total_bytes / n;
+    st.counters["bytes_per_index"] = total_bytes / n;
     st.counters["indices"] = n;
 }
 
 // State words of addrpool: the slot's word and publication flag (the rest of
-// a slot is the address hash). Heap measured for a slot array of n indices.
+// a slot is the address hash). Memory measured for a slot array of n
+// indices with every slot's word written (as reserving each would): its
+// large blocks are mappings that cost memory only where touched.
 void BM_MemoryPool(benchmark::State& st) {
     const std::uint32_t n = sizes().memory_indices;
     for (auto _ : st) {
-        const std::size_t before = heap_bytes();
+        const std::size_t before = memory_bytes();
         auto arr = std::make_unique<detail::SlotArray>();
-        for (std::uint32_t i = 0; i < n; i += 256) (void)arr->ensure(i);
-        (void)arr->ensure(n - 1);
-        report_memory(st, static_cast<double>(heap_bytes() - before), n);
+        for (std::uint32_t i = 0; i < n; ++i) arr->ensure(i).word.store(1, boost::memory_order_relaxed);  // relaxed: one thread
+        report_memory(st, static_cast<double>(memory_bytes() - before), n);
     }
     st.counters["state_bytes_per_index"] =
         static_cast<double>(sizeof(detail::Slot::word) + sizeof(detail::Slot::meta));
@@ -525,19 +594,19 @@ void BM_MemoryPool(benchmark::State& st) {
     st.counters["address_value_bytes"] = static_cast<double>(sizeof(Address));
 }
 
-// Baselines: heap for n generated addresses, all reserved (their worst case).
+// Baselines: memory for n generated addresses, all reserved (their worst case).
 template <class D>
 void BM_MemoryBaseline(benchmark::State& st) {
     const std::uint32_t n = sizes().memory_indices;
     const auto addrs = synthetic_addresses(n);
     for (auto _ : st) {
-        const std::size_t before = heap_bytes();
+        const std::size_t before = memory_bytes();
         auto d = [&] {
             if constexpr (std::is_same_v<D, BridgeTable>) return std::make_unique<D>(addrs, 1);  // one account
             else return std::make_unique<D>(addrs);
         }();
         d->prefill(n);
-        double bytes = static_cast<double>(heap_bytes() - before);
+        double bytes = static_cast<double>(memory_bytes() - before);
         if constexpr (std::is_same_v<D, MutexCursor>) bytes += static_cast<double>(n * sizeof(Address));  // its span's storage
         report_memory(st, bytes, n);
     }
@@ -568,21 +637,21 @@ const std::string& persist_file() {
 void BM_PersistLoad(benchmark::State& st) {
     const std::string& file = persist_file();
     const std::uint32_t n = sizes().persist_entries;
-    double heap_per_address = 0;
+    double bytes_per_address = 0;
     for (auto _ : st) {
-        const std::size_t before = heap_bytes();
+        const std::size_t before = memory_bytes();
         auto pool = AddressPool::deserialize(file);
         if (!pool) {
             st.SkipWithError(("not measured yet: deserialize failed: " + pool.error().message).c_str());
             break;
         }
-        heap_per_address = static_cast<double>(heap_bytes() - before) / n;
+        bytes_per_address = static_cast<double>(memory_bytes() - before) / n;
         st.PauseTiming();
         pool = Result<AddressPool>(Error{Errc::invalid_argument, ""});  // destroy outside the timer
         st.ResumeTiming();
     }
     st.counters["file_bytes_per_address"] = static_cast<double>(file.size()) / n;
-    st.counters["heap_bytes_per_materialized_address"] = heap_per_address;
+    st.counters["bytes_per_materialized_address"] = bytes_per_address;
     st.counters["entries"] = n;
 }
 
@@ -605,6 +674,252 @@ void BM_PersistSave(benchmark::State& st) {
     }
     st.counters["file_bytes_per_address"] = static_cast<double>(bytes) / n;
     st.counters["entries"] = n;
+}
+
+// ---- churn and streaming (issue 11) ---------------------------------------------------------------
+//
+// Both families run their threads in a Crew (crew.hpp): each Google
+// Benchmark iteration is one run, timed from the crew's wake-up to its last
+// thread's finish (UseManualTime). Every design gets a fresh instance per
+// repetition (churn) or per run (streaming), over the same real addresses.
+
+// The real addresses 0..table_size()-1 of the external chain, derived once
+// (a throwaway pool) and shared by every fresh pool and baseline below.
+std::uint32_t table_size() { return std::max(sizes().stream_handouts, churn_capacity(sizes().churn_n.back())) + 64; }
+
+const std::vector<Address>& table() {
+    static const std::vector<Address> t = [] {
+        AddressPool tmp = make_pool();
+        auto a = tmp.generate_addresses(table_size(), world_keys(), false);
+        if (!a) {
+            std::fprintf(stderr, "pre-derivation failed: %s\n", a.error().message.c_str());
+            std::abort();
+        }
+        return std::move(*a);
+    }();
+    return t;
+}
+
+// A fresh pool in which [0, m) is derived (fresh_pool.hpp); one file per m.
+std::unique_ptr<AddressPool> fresh_pool(std::uint32_t m) {
+    static std::map<std::uint32_t, std::string> files;
+    std::string& f = files[m];
+    if (f.empty()) f = fresh_pool_file(table(), m, base_path());
+    return load_fresh_pool(f, world_keys());
+}
+
+// One fresh design over m indices. addrpool hands out with KeySource::none():
+// an index that was not derived ahead fails the hand-out (the run reports
+// it) instead of putting EC math into the timed region.
+template <class D>
+struct Fresh {
+    std::unique_ptr<AddressPool> pool;  // addrpool only
+    std::unique_ptr<D> d;
+    explicit Fresh(std::uint32_t m) {
+        if constexpr (std::is_same_v<D, PoolDesign>) {
+            pool = fresh_pool(m);
+            d = std::make_unique<PoolDesign>(*pool, KeySource::none());
+        } else {
+            d = std::make_unique<D>(std::span<const Address>(table()).first(m));
+        }
+    }
+};
+
+using MutexHeapSteady = MutexHeap<SteadyStamp>;
+using MutexHeapCoarse = MutexHeap<CoarseStamp>;
+using MutexCursorCoarse = BasicMutexCursor<CoarseStamp>;
+template <> constexpr const char* kName<MutexHeapSteady> = "mutex_heap";
+template <> constexpr const char* kName<MutexHeapCoarse> = "mutex_heap_coarse";
+template <> constexpr const char* kName<MutexCursorCoarse> = "mutex_cursor_coarse";
+
+bool g_violation = false;  // a churn or streaming run broke ownership: main exits 1
+
+template <class D>
+std::string violation_text(const char* what, unsigned t, std::uint32_t index, const Result<Reservation>* r = nullptr) {
+    std::string s = std::string(kName<D>) + ": thread " + std::to_string(t) + ", index " + std::to_string(index) +
+                    ": " + what;
+    if (r != nullptr && !*r) s += ": " + r->error().message;
+    return s;
+}
+
+// What a churn thread keeps of each reservation it holds: what a release
+// by ticket needs. (Keeping the whole Reservation, address included, would
+// add a cache miss per step at N = 100,000 to every design alike.)
+struct Held {
+    std::uint32_t index;
+    std::uint64_t ticket;
+};
+
+// One thread's part of a churn run: `steps` times, release a random
+// reservation it holds (by its ticket) and take a new one.
+template <class D>
+void churn_steps(D& d, OwnerTable& owners, Violations& v, std::vector<Held>& held, Rng& rng, unsigned t,
+                 std::uint32_t steps, std::uint32_t& max_index) {
+    const auto n = static_cast<std::uint32_t>(held.size());
+    for (std::uint32_t s = 0; s < steps; ++s) {
+        Held& h = held[rng.below(n)];
+        if (!owners.give_up(h.index, t)) return v.report(violation_text<D>("a reservation of this thread was lost", t, h.index));
+        if (!d.release(Reservation{h.index, Address{}, h.ticket})) {
+            return v.report(violation_text<D>("release by ticket of a live reservation failed", t, h.index));
+        }
+        auto r = d.reserve();
+        if (!r) return v.report(violation_text<D>("hand-out failed", t, h.index, &r));
+        benchmark::DoNotOptimize(r->address);
+        if (owners.take(r->index, t) != 0) {
+            return v.report(violation_text<D>("handed out while another thread holds it (or beyond the pre-derived range)",
+                                              t, r->index));
+        }
+        max_index = std::max(max_index, r->index);
+        h = Held{r->index, r->ticket};
+    }
+}
+
+// N reservations outstanding (taken first: indices 0..N-1, dealt to the W
+// threads at random), then each GB iteration is one run in which each thread
+// does churn_steps_per_run / W steps. Ownership is checked throughout and
+// every reservation is accounted for at the end.
+template <class D>
+void BM_Churn(benchmark::State& st) {
+    const auto n = static_cast<std::uint32_t>(st.range(0));
+    const auto w = static_cast<unsigned>(st.range(1));
+    const std::uint32_t m = churn_capacity(n);
+    Fresh<D> f(m);
+    D& d = *f.d;
+    OwnerTable owners(m);
+    Violations v;
+    std::vector<Reservation> all = hold(d, n);
+    Rng deal(0x5eed0000 + n * 16 + w);
+    for (std::uint32_t i = n; i > 1; --i) std::swap(all[i - 1], all[deal.below(i)]);  // Fisher-Yates
+    std::vector<std::vector<Held>> held(w);
+    for (std::uint32_t i = 0; i < n; ++i) {
+        (void)owners.take(all[i].index, i % w);
+        held[i % w].push_back(Held{all[i].index, all[i].ticket});
+    }
+    std::vector<Rng> rng;
+    for (unsigned t = 0; t < w; ++t) rng.emplace_back(0xc0ffee00 + t);
+    std::vector<std::uint32_t> max_index(w, n - 1);
+    const std::uint32_t steps = sizes().churn_steps_per_run / w;
+    Crew crew(w);
+    const std::function<void(unsigned)> job = [&](unsigned t) {
+        churn_steps(d, owners, v, held[t], rng[t], t, steps, max_index[t]);
+    };
+    Crew::Times total;
+    std::int64_t runs = 0;
+    for (auto _ : st) {
+        const Crew::Times one = crew.run(job);
+        st.SetIterationTime(static_cast<double>(one.wall_ns) * 1e-9);
+        total.wall_ns += one.wall_ns;
+        total.cpu_ns += one.cpu_ns;
+        ++runs;
+        if (v.failed()) break;
+    }
+    // Quiescent: the reservations held are exactly N distinct ones, each releasable once.
+    std::uint32_t released = 0;
+    for (unsigned t = 0; t < w && !v.failed(); ++t) {
+        for (const Held& h : held[t]) {
+            if (!owners.give_up(h.index, t) || !d.release(Reservation{h.index, Address{}, h.ticket})) {
+                v.report(violation_text<D>("after the runs: a reservation held is not live", t, h.index));
+                break;
+            }
+            ++released;
+        }
+    }
+    if (v.failed()) {
+        g_violation = true;
+        st.SkipWithError(("OWNERSHIP VIOLATION: " + v.text()).c_str());
+        return;
+    }
+    const std::uint32_t highest = *std::max_element(max_index.begin(), max_index.end());
+    if (highest + 64 >= m) {  // a pool's refill trigger (lookahead 20) could have fired: not the churn measured
+        st.SkipWithError(("index " + std::to_string(highest) + " came within 64 of the pre-derived range " +
+                          std::to_string(m) + ": raise churn_capacity()").c_str());
+        return;
+    }
+    const double per_thread = static_cast<double>(runs) * steps;
+    const double all_steps = per_thread * w;
+    st.SetItemsProcessed(static_cast<std::int64_t>(all_steps));
+    st.counters["ns_per_step"] = static_cast<double>(total.wall_ns) / all_steps;
+    st.counters["ns_per_step_per_thread"] = static_cast<double>(total.wall_ns) / per_thread;
+    st.counters["cpu_ns_per_step"] = static_cast<double>(total.cpu_ns) / all_steps;
+    st.counters["highest_index"] = highest;
+    st.counters["released_at_end"] = released;
+    st.counters["steps_per_run"] = steps * w;
+}
+
+// Back-to-back hand-outs of fresh, pre-derived indices, no releases: each GB
+// iteration builds a fresh design (untimed), then the W threads take
+// stream_handouts / W each. The indices taken must be exactly 0..B-1.
+template <class D>
+void BM_Stream(benchmark::State& st) {
+    const auto w = static_cast<unsigned>(st.range(0));
+    const std::uint32_t per_thread = sizes().stream_handouts / w;
+    const std::uint32_t b = per_thread * w;
+    Crew crew(w);
+    Violations v;
+    std::vector<std::vector<std::uint32_t>> got(w, std::vector<std::uint32_t>(per_thread));
+    std::unique_ptr<Fresh<D>> f;
+    const std::function<void(unsigned)> job = [&](unsigned t) {
+        D& d = *f->d;
+        std::uint32_t* out = got[t].data();
+        for (std::uint32_t k = 0; k < per_thread; ++k) {
+            auto r = d.reserve();
+            if (!r) return v.report(violation_text<D>("hand-out failed", t, k, &r));
+            benchmark::DoNotOptimize(r->address);
+            out[k] = r->index;
+        }
+    };
+    Crew::Times total;
+    std::int64_t runs = 0;
+    std::vector<std::uint8_t> seen(b);
+    for (auto _ : st) {
+        f.reset();
+        f = std::make_unique<Fresh<D>>(b + 64);
+        const Crew::Times one = crew.run(job);
+        st.SetIterationTime(static_cast<double>(one.wall_ns) * 1e-9);
+        total.wall_ns += one.wall_ns;
+        total.cpu_ns += one.cpu_ns;
+        ++runs;
+        // No index twice, none skipped: exactly 0..B-1 (untimed).
+        std::fill(seen.begin(), seen.end(), 0);
+        for (unsigned t = 0; t < w && !v.failed(); ++t) {
+            for (std::uint32_t i : got[t]) {
+                if (i >= b || seen[i]++ != 0) {
+                    v.report(violation_text<D>(i >= b ? "beyond the B indices (a hole below)" : "handed out twice", t, i));
+                    break;
+                }
+            }
+        }
+        if (v.failed()) break;
+    }
+    if (v.failed()) {
+        g_violation = true;
+        st.SkipWithError(("OWNERSHIP VIOLATION: " + v.text()).c_str());
+        return;
+    }
+    const double all = static_cast<double>(runs) * b;
+    st.SetItemsProcessed(static_cast<std::int64_t>(all));
+    st.counters["ns_per_handout"] = static_cast<double>(total.wall_ns) / all;
+    st.counters["ns_per_handout_per_thread"] = static_cast<double>(total.wall_ns) / (static_cast<double>(runs) * per_thread);
+    st.counters["cpu_ns_per_handout"] = static_cast<double>(total.cpu_ns) / all;
+    st.counters["handouts_per_run"] = b;
+}
+
+template <class D>
+void register_churn(std::int64_t n, std::int64_t threads) {
+    benchmark::RegisterBenchmark((std::string("churn/") + kName<D>).c_str(), BM_Churn<D>)
+        ->ArgNames({"n", "threads"})
+        ->Args({n, threads})
+        ->UseManualTime()
+        ->Iterations(sizes().churn_runs);
+}
+
+template <class D>
+void register_stream(std::int64_t threads) {
+    benchmark::RegisterBenchmark((std::string("stream/") + kName<D>).c_str(), BM_Stream<D>)
+        ->ArgNames({"threads"})
+        ->Arg(threads)
+        ->UseManualTime()
+        ->Iterations(sizes().stream_runs);
 }
 
 // ---- registration --------------------------------------------------------------------------------
@@ -660,6 +975,21 @@ void register_all() {
 
     benchmark::RegisterBenchmark("persist/load", BM_PersistLoad)->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark("persist/save", BM_PersistSave)->Unit(benchmark::kMillisecond);
+
+    // Designs interleaved per configuration: a change in the machine's load
+    // shifts the numbers of one configuration alike.
+    for (auto n : sizes().churn_n) {
+        for (auto t : sizes().churn_threads) {
+            register_churn<PoolDesign>(n, t);
+            register_churn<MutexHeapSteady>(n, t);
+            register_churn<MutexHeapCoarse>(n, t);
+        }
+    }
+    for (auto t : sizes().churn_threads) {
+        register_stream<PoolDesign>(t);
+        register_stream<MutexCursor>(t);
+        register_stream<MutexCursorCoarse>(t);
+    }
 }
 
 }  // namespace
@@ -677,5 +1007,6 @@ int main(int argc, char** argv) {
     benchmark::AddCustomContext("addrpool.smoke", g_smoke ? "true" : "false");
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
-    return 0;
+    if (g_violation) std::fprintf(stderr, "addrpool-bench: OWNERSHIP VIOLATION in a churn or streaming run (see above)\n");
+    return g_violation ? 1 : 0;
 }

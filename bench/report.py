@@ -2,7 +2,8 @@
 """Regenerates docs/performance.md and its plots from bench/results/.
 
 Reads latest.json (Google Benchmark JSON, aggregates of repetitions: the
-median is used everywhere), callgrind.json, cold_derivations.json and
+median is used everywhere), churn.json (the churn/ and stream/ families, see
+report_churn.py), callgrind.json, callgrind_*.txt, cold_derivations.json and
 machine.json, all written by bench/run.sh. This script only computes: the
 numbers, the tables, the target verdicts and which explanations apply. The
 prose is bench/performance.md.in, a Markdown template this script fills (its
@@ -22,6 +23,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+
+import report_churn  # the churn and streaming sections (issue 11)
 
 DESIGNS = [
     ("addrpool", "(e) addrpool"),
@@ -252,8 +255,9 @@ class Targets:
         return ok
 
 
-def check_targets(n):
-    """The target table and the verdicts the explanations depend on."""
+def check_targets(n, more=None):
+    """The target table and the verdicts the explanations depend on.
+    more(targets): adds further rows (another module's) and returns its verdicts."""
     t = Targets()
     lat, tput, cold = n["lat"], n["tput"], n["cold"]
     ra = ratio(lat[("bridge_table", 10000)], lat[("addrpool", 10000)])
@@ -295,6 +299,8 @@ def check_targets(n):
         "missed_mutex_cursor": False in (ok_c1, ok_c2, ok_c8),
         "missed_cold": ok_cold is False,
     }
+    if more is not None:
+        verdicts.update(more(t))
     return table(["target", "measured", "status"], t.rows), verdicts
 
 
@@ -311,6 +317,9 @@ def machine_table(r, machine):
         ("libsecp256k1 / Google Benchmark", f"{machine.get('libsecp256k1', '?')} / {machine.get('google_benchmark', '?')}"),
         ("load average before / after the run", " ".join(machine.get("loadavg_before", [])) + " / " +
          " ".join(machine.get("loadavg_after", []))),
+        ("load average before / after the churn and streaming run",
+         " ".join(machine.get("churn_loadavg_before", [])) + " / " + " ".join(machine.get("churn_loadavg_after", [])) +
+         (f" ({machine['churn_date']})" if machine.get("churn_date") else "")),
         ("repetitions", "see `bench/run.sh` (default 5 × 0.3 s per benchmark)"),
     ]
     return table(["", ""], rows)
@@ -383,7 +392,7 @@ def derive_table(n):
 
 
 MEMORY_NOTES = {
-    "addrpool": "slot array only (state + hash); lookup index not included",
+    "addrpool": "slot array only (state + hash), every slot written; lookup index not included",
     "bridge_table": "one account: addresses + used flags + a reservation entry per index",
     "locked_scan": "map node per index (address, state, time)",
     "mutex_cursor": "state word + address per index",
@@ -391,9 +400,14 @@ MEMORY_NOTES = {
 
 
 def memory_table(n):
-    rows = [[LABEL[k], f"{n['mem'][k]['heap_bytes_per_index']:.1f}", MEMORY_NOTES[k]]
+    rows = [[LABEL[k], f"{mem_per_index(n['mem'][k]):.1f}", MEMORY_NOTES[k]]
             for k in ("addrpool", "bridge_table", "locked_scan", "mutex_cursor") if n["mem"][k]]
-    return table(["design", "heap bytes per index, every index reserved", "what it holds"], rows)
+    return table(["design", "bytes per index, every index reserved", "what it holds"], rows)
+
+
+def mem_per_index(b):
+    """Memory per index of a memory/ result (results before issue 11 counted the heap only)."""
+    return b.get("bytes_per_index", b.get("heap_bytes_per_index"))
 
 
 def persistence_table(r, n):
@@ -434,12 +448,13 @@ def section_values(r, n, coldd):
     v["have_slot_memory"] = bool(m)
     if m:
         v.update(state_bytes=f"{m['state_bytes_per_index']:.0f}", slot_bytes=f"{m['slot_bytes_per_index']:.0f}",
-                 slot_indices=f"{m['indices']:,.0f}", heap_bytes=f"{m['heap_bytes_per_index']:.1f}",
+                 slot_indices=f"{m['indices']:,.0f}", slot_memory_bytes=f"{mem_per_index(m):.1f}",
                  address_bytes=f"{m['address_value_bytes']:.0f}")
     load, save = n["load"], n["save"]
     v["have_load"] = bool(load)
     v["load_entries"] = f"{load['entries']:,.0f}" if load else ""
-    v["materialized_bytes"] = f"{load['heap_bytes_per_materialized_address']:.1f}" if load else ""
+    v["materialized_bytes"] = (f"{load.get('bytes_per_materialized_address', load.get('heap_bytes_per_materialized_address')):.1f}"
+                               if load else "")
     v["have_persistence"] = bool(load and save)
     v["persistence_table"] = persistence_table(r, n) if load and save else ""
     v["persistence_error"] = r.error(r"persist/load") or r.error(r"persist/save") or "no result"
@@ -449,7 +464,8 @@ def section_values(r, n, coldd):
 def explanation_values(r, n, coldd, verdicts):
     """The values the missed-target explanations and the maintainers' notes use."""
     v = dict(verdicts)
-    v["any_missed"] = verdicts["missed_mutex_cursor"] or verdicts["missed_cold"]
+    v["any_missed"] = any(verdicts.get(k) for k in ("missed_mutex_cursor", "missed_cold", "missed_churn",
+                                                      "missed_scaling", "missed_stream", "churn_violations"))
     cpu1 = r.ns(r"throughput/addrpool/real_time/threads:1")
     cpu2 = r.ns(r"throughput/addrpool/real_time/threads:2")
     ccpu2 = r.ns(r"throughput/mutex_cursor/real_time/threads:2")
@@ -556,15 +572,17 @@ def main():
     coldd = load_json(os.path.join(args.results, "cold_derivations.json"))
     cg = load_json(os.path.join(args.results, "callgrind.json"))
 
+    nc = report_churn.collect(report_churn.load(args.results), cg, args.results)
+
     if args.no_plots:
-        have = {p: os.path.exists(os.path.join(args.img, p)) for p in ("latency.png", "throughput.png")}
+        have = {p: os.path.exists(os.path.join(args.img, p)) for p in ("latency.png", "throughput.png", "churn.png")}
     else:
         with tempfile.TemporaryDirectory() as tmp:
             drawn = plots(r, args.img, tmp)
-        have = {"latency.png": drawn, "throughput.png": drawn}
+            have = {"latency.png": drawn, "throughput.png": drawn, "churn.png": report_churn.plot(nc, args.img, tmp)}
 
     n = collect(r, cg)
-    targets, verdicts = check_targets(n)
+    targets, verdicts = check_targets(n, lambda t: report_churn.check(t, nc))
     values = {
         "nproc": machine.get("nproc", r.context.get("num_cpus", "?")),
         "machine_table": machine_table(r, machine),
@@ -583,6 +601,8 @@ def main():
     values.update(section_values(r, n, coldd))
     values.update(explanation_values(r, n, coldd, verdicts))
     values["pg_section"] = pg_section(args.results)
+    values.update(report_churn.values(nc, machine, have["churn.png"]))
+    values.update(report_churn.explanation_values(nc, r.context))
 
     with open(args.template, encoding="utf-8") as f:
         doc = render(f.read(), values)

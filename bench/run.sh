@@ -7,31 +7,58 @@
 #
 #   bench/run.sh [BUILD_DIR]        (default build-bench)
 #
+# Two runs of addrpool-bench: every family but churn/ and stream/ (results in
+# bench/results/latest.json), then churn/ and stream/ (churn.json) with their
+# repetitions randomly interleaved, so a change in the machine's load during
+# the run hits every design and configuration alike.
+#
 # Environment: BENCH_REPETITIONS (5), BENCH_MIN_TIME (0.3 s per repetition,
-# a plain number: Google Benchmark 1.7.1), BENCH_FILTER (all), JOBS (nproc).
+# a plain number: Google Benchmark 1.7.1), BENCH_FILTER (the first run's
+# families), BENCH_CHURN_FILTER (the second run's), JOBS (nproc),
+# BENCH_ONLY=churn (only the second run and the instruction counts of the
+# hand-out and the churn step; the first run's results are kept).
 set -eu
 
 cd "$(dirname "$0")/.."
 build=${1:-build-bench}
 reps=${BENCH_REPETITIONS:-5}
 min_time=${BENCH_MIN_TIME:-0.3}
-filter=${BENCH_FILTER:-.}
+filter=${BENCH_FILTER:--^(churn|stream)/}
+churn_filter=${BENCH_CHURN_FILTER:-^(churn|stream)/}
+only=${BENCH_ONLY:-all}
 jobs=${JOBS:-$(nproc)}
 results=bench/results
+case "$only" in all|churn) ;; *) echo "run.sh: BENCH_ONLY must be all or churn" >&2; exit 2 ;; esac
 
 # (g++ 12's false -Wrestrict in release builds is handled in meson.build.)
 cxx=${CXX:-c++}
 setup_args=""
 if [ ! -f "$build/build.ninja" ]; then
   # -Dwerror=true as in every build `make` sets up (not a meson.build default).
-  meson setup "$build" --buildtype=release -Dbenchmarks=true -Dwerror=true $setup_args
+  # -g: line numbers for the callgrind listings; g++ and clang generate the
+  # same code with and without it (and NDEBUG stays defined: still "release").
+  meson setup "$build" --buildtype=release -Dbenchmarks=true -Dwerror=true -Dcpp_args=-g $setup_args
 fi
 meson compile -C "$build" -j "$jobs" bench/addrpool-bench bench/callgrind-probe bench/tweak-counter
 
 mkdir -p "$results"
 
-# The machine, recorded next to the numbers it produced.
-python3 - "$results/machine.json" "$build" "$($cxx --version | head -n 1)" <<'EOF'
+# The machine, recorded next to the numbers it produced; the load average
+# before and after each run (a shared machine: read with the numbers).
+# `loadavg KEY` adds the current one to machine.json under KEY.
+loadavg() {
+  python3 - "$results/machine.json" "$1" <<'EOF'
+import json, os, sys, time
+path, key = sys.argv[1], sys.argv[2]
+m = json.load(open(path)) if os.path.exists(path) else {}
+m[key] = open("/proc/loadavg").read().split()[:3]
+if key == "churn_loadavg_before":
+    m["churn_date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+json.dump(m, open(path, "w"), indent=2)
+EOF
+}
+if [ "$only" = all ]; then
+  python3 - "$results/machine.json" "$build" "$($cxx --version | head -n 1)" <<'EOF'
 import json, os, platform, subprocess, sys, time
 out, build, compiler = sys.argv[1], sys.argv[2], sys.argv[3]
 model = "unknown"
@@ -64,61 +91,98 @@ json.dump({
 }, open(out, "w"), indent=2)
 EOF
 
-"$build/bench/addrpool-bench" \
-  --benchmark_filter="$filter" \
-  --benchmark_repetitions="$reps" \
-  --benchmark_report_aggregates_only=true \
-  --benchmark_min_time="$min_time" \
-  --benchmark_out="$results/latest.json" \
-  --benchmark_out_format=json
+  "$build/bench/addrpool-bench" \
+    --benchmark_filter="$filter" \
+    --benchmark_repetitions="$reps" \
+    --benchmark_report_aggregates_only=true \
+    --benchmark_min_time="$min_time" \
+    --benchmark_out="$results/latest.json" \
+    --benchmark_out_format=json
+  loadavg loadavg_after
+fi
 
-# The load while it ran (a shared machine: read with the numbers).
-python3 - "$results/machine.json" <<'EOF2'
-import json, sys
-m = json.load(open(sys.argv[1]))
-m["loadavg_after"] = open("/proc/loadavg").read().split()[:3]
-json.dump(m, open(sys.argv[1], "w"), indent=2)
-EOF2
+# churn/ and stream/ run a fixed number of iterations (their own sizes),
+# so BENCH_MIN_TIME does not apply to them.
+loadavg churn_loadavg_before
+"$build/bench/addrpool-bench" \
+  --benchmark_filter="$churn_filter" \
+  --benchmark_repetitions="$reps" \
+  --benchmark_enable_random_interleaving=true \
+  --benchmark_report_aggregates_only=true \
+  --benchmark_out="$results/churn.json" \
+  --benchmark_out_format=json
+loadavg churn_loadavg_after
 
 # Instruction counts: each mode runs COUNT operations with instrumentation on
-# only around them; the total divided by COUNT is per operation.
+# only around them; the total divided by COUNT is per operation. The churn
+# modes load a pool file written natively first (deriving under valgrind is
+# slow). For the hand-out and the churn step of addrpool, the instructions
+# per function (callgrind_annotate, exclusive) go to callgrind_MODE.txt.
 if command -v valgrind >/dev/null 2>&1; then
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
-  printf '{' > "$results/callgrind.json"
-  sep=""
-  for spec in handout:1000 handout_mutex_cursor:1000 derive:20 derive_xprv_path:20; do
-    mode=${spec%%:*}
-    count=${spec#*:}
-    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$tmp/$mode.out" \
-      "$build/bench/callgrind-probe" "$mode" "$count" >/dev/null 2>"$tmp/$mode.log"
-    total=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$tmp/$mode.out")
-    printf '%s"%s": {"instructions": %s, "count": %s}' "$sep" "$mode" "${total:-0}" "$count" >> "$results/callgrind.json"
-    sep=", "
+  probe="$build/bench/callgrind-probe"
+  specs="handout:1000 handout_mutex_cursor:1000 handout_mutex_cursor_coarse:1000"
+  [ "$only" = all ] && specs="$specs derive:20 derive_xprv_path:20"
+  for n in 1000 100000; do
+    "$probe" export $((n + 4096)) "$tmp/pool-$n.bin"
+    for m in churn_step churn_step_mutex_heap churn_step_mutex_heap_coarse; do
+      specs="$specs $m:2000:$n"
+    done
   done
-  printf '}\n' >> "$results/callgrind.json"
+  : > "$tmp/counts"
+  for spec in $specs; do
+    mode=${spec%%:*}
+    rest=${spec#*:}
+    count=${rest%%:*}
+    n=${rest#*:}
+    if [ "$n" = "$rest" ]; then key=$mode; set -- "$mode" "$count"
+    else key="${mode}_n$n"; set -- "$mode" "$count" "$n" "$tmp/pool-$n.bin"; fi
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$tmp/$key.out" \
+      "$probe" "$@" >/dev/null 2>"$tmp/$key.log"
+    total=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$tmp/$key.out")
+    echo "$key ${total:-0} $count" >> "$tmp/counts"
+    case "$key" in
+      handout|churn_step_n*)
+        callgrind_annotate --inclusive=no --threshold=100 --auto=yes --context=0 "$tmp/$key.out" \
+          > "$results/callgrind_$key.txt" ;;
+    esac
+  done
+  # Merged into callgrind.json: a churn-only run keeps the derivation counts.
+  python3 - "$results/callgrind.json" "$tmp/counts" <<'EOF'
+import json, os, sys
+path, counts = sys.argv[1], sys.argv[2]
+cg = json.load(open(path)) if os.path.exists(path) else {}
+for line in open(counts):
+    key, total, count = line.split()
+    cg[key] = {"instructions": int(total), "count": int(count)}
+json.dump(cg, open(path, "w"), indent=1, sort_keys=True)
+open(path, "a").write("\n")
+EOF
 else
   echo "run.sh: valgrind not found; instruction counts not measured" >&2
-  echo '{}' > "$results/callgrind.json"
+  [ -f "$results/callgrind.json" ] || echo '{}' > "$results/callgrind.json"
 fi
 
 # Derivations per cold hand-out (lookahead 1): calls of
 # secp256k1_ec_pubkey_tweak_add counted by an LD_PRELOAD shim, minus the
 # setup's own (a run with 0 hand-outs). More than 1 per hand-out = duplicated work.
-shim="$PWD/$build/bench/libtweak-counter.so"
-count_calls() {
-  LD_PRELOAD="$shim" "$build/bench/callgrind-probe" cold "$1" "$2" 2>&1 | sed -n 's/^tweak_add_calls=//p'
-}
-printf '{' > "$results/cold_derivations.json"
-sep=""
-for t in 1 2; do
-  base=$(count_calls "$t" 0)
-  calls=$(count_calls "$t" 4000)
-  printf '%s"%s": {"handouts": 4000, "derivations": %s}' "$sep" "$t" "$(( ${calls:-0} - ${base:-0} ))" \
-    >> "$results/cold_derivations.json"
-  sep=", "
-done
-printf '}\n' >> "$results/cold_derivations.json"
+if [ "$only" = all ]; then
+  shim="$PWD/$build/bench/libtweak-counter.so"
+  count_calls() {
+    LD_PRELOAD="$shim" "$build/bench/callgrind-probe" cold "$1" "$2" 2>&1 | sed -n 's/^tweak_add_calls=//p'
+  }
+  printf '{' > "$results/cold_derivations.json"
+  sep=""
+  for t in 1 2; do
+    base=$(count_calls "$t" 0)
+    calls=$(count_calls "$t" 4000)
+    printf '%s"%s": {"handouts": 4000, "derivations": %s}' "$sep" "$t" "$(( ${calls:-0} - ${base:-0} ))" \
+      >> "$results/cold_derivations.json"
+    sep=", "
+  done
+  printf '}\n' >> "$results/cold_derivations.json"
+fi
 
 python3 bench/report.py --results "$results" --doc docs/performance.md --img docs/img
 

@@ -38,7 +38,8 @@ struct Options {
     std::uint64_t iterations = 1;  // scale factor; each scenario says what one unit is
     unsigned threads = 0;          // 0 = the scenario's default
     bool thread_per_task = false;  // S1: one std::thread per task instead of a worker pool
-    bool broken_pool = false;      // run S1/S2 against the deliberately broken toy pool
+    bool broken_pool = false;      // run S1/S2/S6 against the deliberately broken toy pool (a lost update)
+    bool skipping_pool = false;    // run S6 against the toy pool whose releases are sometimes not findable
     bool strict_mark = true;       // S2: a false mark of a live reservation is a violation (--lenient-mark: count and retry instead)
 };
 
@@ -89,6 +90,7 @@ struct Summary {
     bool ok = true;
     bool skipped = false;
     std::string note;
+    std::uint64_t holes = 0;  // S6: hand-outs that skipped a free index
 };
 
 class Stopwatch {
@@ -136,6 +138,7 @@ Summary run_s2(const Options& o);
 Summary run_s3(const Options& o);
 Summary run_s4(const Options& o);
 Summary run_s5(const Options& o);
+Summary run_s6(const Options& o);
 
 }  // namespace stress
 

@@ -30,6 +30,7 @@
 #define ADDRPOOL_STRESS_S2_HPP
 
 #include "checker.hpp"
+#include "lease_clock.hpp"
 #include "pool/slot.hpp"
 
 #include <array>
@@ -52,26 +53,7 @@ struct S2Params {
 static_assert(S2Params::kPerRound < (std::uint64_t{1} << addrpool::detail::slot::kGenBits) - 1,
               "a round could wrap an index's ticket generation");
 
-struct S2Clock {
-    std::atomic<std::uint64_t> ticks{0};
-    std::array<std::atomic<std::uint32_t>, 4> active{};
-
-    std::uint64_t now() const { return ticks.load(std::memory_order_seq_cst); }
-    std::uint64_t begin_session() {
-        for (;;) {
-            const std::uint64_t e = ticks.load(std::memory_order_seq_cst);
-            active[e & 3].fetch_add(1, std::memory_order_seq_cst);
-            if (ticks.load(std::memory_order_seq_cst) == e) return e;
-            active[e & 3].fetch_sub(1, std::memory_order_seq_cst);
-        }
-    }
-    void end_session(std::uint64_t e) { active[e & 3].fetch_sub(1, std::memory_order_seq_cst); }
-    bool try_advance() {
-        std::uint64_t c = ticks.load(std::memory_order_seq_cst);
-        if (active[(c + 3) & 3].load(std::memory_order_seq_cst) != 0) return false;
-        return ticks.compare_exchange_strong(c, c + 1, std::memory_order_seq_cst);
-    }
-};
+using S2Clock = LeaseClock<S2Params::kTtlTicks>;  // lease_clock.hpp
 
 // Diagnosis only, after a failed mark: how many more calls until it succeeds.
 template <class Pool>

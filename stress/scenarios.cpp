@@ -2,6 +2,7 @@
 #include "broken_pool.hpp"
 #include "s1.hpp"
 #include "s2.hpp"
+#include "s6.hpp"
 
 #include <memory>
 
@@ -16,9 +17,10 @@ auto real_pool(std::uint32_t gap_limit = 20) {
     };
 }
 
-// The toy holds a fixed table: n addresses.
+// The toys hold a fixed table: n addresses.
+template <class Toy = BrokenPool>
 auto broken_pool(std::size_t n) {
-    return [n](PoolOptions opts) { return std::make_unique<BrokenPool>(reference(n), std::move(opts)); };
+    return [n](PoolOptions opts) { return std::make_unique<Toy>(reference(n), std::move(opts)); };
 }
 
 }  // namespace
@@ -27,6 +29,14 @@ Summary run_s1(const Options& o) { return o.broken_pool ? s1(o, broken_pool(1000
 
 Summary run_s2(const Options& o) {
     return o.broken_pool ? s2(o, broken_pool(4096)) : s2(o, real_pool());
+}
+
+Summary run_s6(const Options& o) {
+    // Room for the outstanding reservations and what the toys' bugs add on top.
+    const std::size_t n = 8 * S6Params::kOutstanding;
+    if (o.broken_pool) return s6(o, broken_pool(n));
+    if (o.skipping_pool) return s6(o, broken_pool<SkippingPool>(n));
+    return s6(o, real_pool());
 }
 
 }  // namespace stress

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# make soak: scenarios S1–S4 run long, >= 10^8 hand-outs in total by default.
+# make soak: scenarios S1–S4 and S6 run long, >= 10^8 hand-outs in total by default.
 #
 #   stress/soak.sh [BUILD_DIR [TSAN_BUILD_DIR]]
 #
 # Environment (all optional):
 #   SOAK_HANDOUTS  total hand-outs (default 100000000); S2 takes whatever
-#                  S1, S3 and S4 leave (they derive every index, so they are
-#                  ~30x slower per hand-out than S2's churn)
+#                  S1, S3, S4 and S6 leave (S1, S3 and S4 derive every index,
+#                  so they are ~30x slower per hand-out than S2's churn)
 #   SOAK_SEED      seed for every scenario (default: random, printed)
-#   SOAK_S1_ROUNDS / SOAK_S3_ROUNDS / SOAK_S4_UNITS   their shares (20 / 50 / 50)
+#   SOAK_S1_ROUNDS / SOAK_S3_ROUNDS / SOAK_S4_UNITS / SOAK_S6_UNITS   their shares
+#                  (20 / 50 / 50 / 100; an S6 unit is 100,000 hand-outs)
 #   SOAK_TSAN_SCALE  with a TSan build dir: iterations of each scenario there (default 4)
 # Prints one summary line per scenario, then totals and the machine; exit 1
 # on any violation or ThreadSanitizer report.
@@ -21,7 +22,8 @@ seed=${SOAK_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 s1=${SOAK_S1_ROUNDS:-20}
 s3=${SOAK_S3_ROUNDS:-50}
 s4=${SOAK_S4_UNITS:-50}
-rest=$(( handouts - s1 * 10000 - s3 * 2048 - s4 * 20000 ))
+s6=${SOAK_S6_UNITS:-100}
+rest=$(( handouts - s1 * 10000 - s3 * 2048 - s4 * 20000 - s6 * 100000 ))
 s2=$(( rest > 0 ? (rest + 49999) / 50000 : 1 ))
 
 exe=$build/stress/addrpool-stress
@@ -29,7 +31,7 @@ exe=$build/stress/addrpool-stress
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-echo "soak: seed $seed, target $handouts hand-outs (S1 x$s1, S2 x$s2, S3 x$s3, S4 x$s4)"
+echo "soak: seed $seed, target $handouts hand-outs (S1 x$s1, S2 x$s2, S3 x$s3, S4 x$s4, S6 x$s6)"
 start=$(date +%s)
 status=0
 run() {  # dir scenario iterations
@@ -39,10 +41,11 @@ run "$build" S1 "$s1"
 run "$build" S2 "$s2"
 run "$build" S3 "$s3"
 run "$build" S4 "$s4"
+run "$build" S6 "$s6"
 if [ -n "$tsan_build" ]; then
     scale=${SOAK_TSAN_SCALE:-4}
     export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1}
-    for s in S1 S2 S3 S4; do run "$tsan_build" "$s" "$scale"; done
+    for s in S1 S2 S3 S4 S6; do run "$tsan_build" "$s" "$scale"; done
 fi
 end=$(date +%s)
 

@@ -4,12 +4,14 @@ bench/performance.md.in, and every branch of the template renders.
 
 1. Regenerates the document from the committed results (keeping the
    committed plots) and requires it to equal docs/performance.md, so the
-   template, the script and the document cannot drift apart.
+   template, the script and the document cannot drift apart; and "None in
+   this run." must appear exactly when no target is reported missed.
 2. Renders doctored results in which addrpool misses its targets against
-   (c) and the cold pool duplicates derivations: the explanations of those
-   misses must appear, "None in this run." must not.
-3. Renders without callgrind.json and cold_derivations.json: the sections
-   that need them must be left out, not fail.
+   (c), the cold pool duplicates derivations, the churn and streaming runs
+   miss theirs and one churn run reports an ownership violation: the
+   explanations of those misses must appear, "None in this run." must not.
+3. Renders without callgrind.json, cold_derivations.json and churn.json:
+   the sections that need them must be left out, not fail.
 Usage: performance_doc_test.py <source root>
 """
 import json
@@ -48,7 +50,8 @@ with tempfile.TemporaryDirectory() as tmp:
     expect(regenerated == (root / "docs" / "performance.md").read_text(encoding="utf-8"),
            "docs/performance.md differs from bench/report.py's output for bench/results/ "
            "(run: python3 bench/report.py --no-plots)")
-    expect("None in this run." in regenerated, "the committed run met every target, the document must say so")
+    expect(("None in this run." in regenerated) == ("**missed**" not in regenerated),
+           "'None in this run.' must appear exactly when no target is missed")
 
     # 2. Missed targets: addrpool's throughput cut to a tenth, and twice the derivations.
     missed = tmp / "missed"
@@ -65,11 +68,25 @@ with tempfile.TemporaryDirectory() as tmp:
         if b["name"].startswith("cold/wallet_lock/") and "items_per_second" in b:
             b["items_per_second"] *= 100
     (missed / "latest.json").write_text(json.dumps(latest))
+    # Churn and streaming: addrpool ten times slower, and one violation.
+    churn = json.loads((missed / "churn.json").read_text())
+    for b in churn["benchmarks"]:
+        if b["name"].startswith(("churn/addrpool/", "stream/addrpool/")):
+            for k in ("ns_per_step", "ns_per_step_per_thread", "ns_per_handout", "ns_per_handout_per_thread"):
+                if k in b:
+                    b[k] *= 10
+    churn["benchmarks"].append({"name": "churn/mutex_heap/n:1000/threads:2/iterations:16/manual_time",
+                                "run_name": "churn/mutex_heap/n:1000/threads:2/iterations:16/manual_time",
+                                "error_occurred": True, "error_message": "OWNERSHIP VIOLATION: doctored"})
+    (missed / "churn.json").write_text(json.dumps(churn))
     text = run(missed, tmp / "missed.md")
     expect("**missed**" in text, "doctored results: no target reported missed")
     expect("**Against (c) mutex + cursor.**" in text, "doctored results: the (c) explanation is missing")
     expect("**Cold pool vs (d).**" in text, "doctored results: the cold-pool explanation is missing")
     expect("EC work was duplicated" in text, "doctored results: 2.00 derivations per hand-out not explained")
+    expect("**Churn vs (f) mutex + min-heap.**" in text, "doctored results: the churn explanation is missing")
+    expect("**Streaming vs (c) mutex + cursor.**" in text, "doctored results: the streaming explanation is missing")
+    expect("**Ownership violations**" in text, "doctored results: the ownership violation is not reported")
     expect("None in this run." not in text, "doctored results: 'None in this run.' despite missed targets")
     expect("{{" not in text and "{%" not in text and "{#" not in text, "doctored results: template syntax left over")
 
@@ -78,10 +95,14 @@ with tempfile.TemporaryDirectory() as tmp:
     shutil.copytree(committed, sparse)
     (sparse / "callgrind.json").unlink()
     (sparse / "cold_derivations.json").unlink()
+    (sparse / "churn.json").unlink()
+    for f in sparse.glob("callgrind_*.txt"):
+        f.unlink()
     text = run(sparse, tmp / "sparse.md")
     expect(text.startswith("# Performance"), "sparse results: no document")
     expect("Instructions (callgrind" not in text, "sparse results: callgrind numbers without callgrind.json")
     expect("Derivations per addrpool cold hand-out" not in text, "sparse results: derivation counts without their file")
+    expect("Not measured in this run (no `bench/results/churn.json`" in text, "sparse results: churn section not marked")
 
 for f in failures:
     print("FAIL:", f)
