@@ -16,7 +16,7 @@
 //      directory fsync): the commit point.
 //   4. Only then the set's bookkeeping moves to the new generation, and pool
 //      files (and temporaries of killed saves) that the new manifest does not
-//      name are removed.
+//      name are removed (also by a save that had nothing to write).
 // A crash before the manifest's rename leaves the old manifest, whose files
 // are all still there (whole: each was renamed into place after its fsync);
 // after it, the new manifest, whose files were fsynced and their names made
@@ -186,7 +186,14 @@ Result<std::size_t> WalletSet::save(const fs::path& dir) {
         e.record.file_id = e.saved.file_id;
         e.record.gen = e.saved.gen;
     }
-    if (incremental && written == 0 && changes == s.saved_changes) return std::size_t{0};
+    std::set<std::string> named;
+    for (const Entry& e : entries) {
+        for (unsigned c = 0; c < detail::kChains; ++c) named.insert(manifest::pool_file(e.record.file_id, c, e.record.gen[c]));
+    }
+    if (incremental && written == 0 && changes == s.saved_changes) {
+        remove_unnamed(dir, named);  // what killed saves left behind
+        return std::size_t{0};
+    }
 
     // 3. The pool files' names durable, then the manifest: the commit point.
     if (last) {
@@ -196,11 +203,7 @@ Result<std::size_t> WalletSet::save(const fs::path& dir) {
     }
     manifest::Manifest m{s.set_id, gen, next_file_id, {}};
     m.accounts.reserve(entries.size());
-    std::set<std::string> named;
-    for (const Entry& e : entries) {
-        m.accounts.push_back(e.record);
-        for (unsigned c = 0; c < detail::kChains; ++c) named.insert(manifest::pool_file(e.record.file_id, c, e.record.gen[c]));
-    }
+    for (const Entry& e : entries) m.accounts.push_back(e.record);
     if (auto w = detail::atomic_file::write_file(manifest_path, manifest::encode(m)); !w) {
         return with_context("manifest", std::move(w).error());
     }
