@@ -825,6 +825,14 @@ ADDRPOOL_API addrpool_status addrpool_wallets_find(const addrpool_wallets *set, 
 ADDRPOOL_API addrpool_status addrpool_wallets_size(const addrpool_wallets *set,
                                                    size_t *size) ADDRPOOL_WARN_UNUSED_RESULT;
 
+/* The account's settings; each output may be NULL (not wanted): its
+ * network, gap limit (both chains) and address format.
+ * Errors: NULL_ARGUMENT (account). Lock-free. */
+ADDRPOOL_API addrpool_status addrpool_wallets_account_describe(const addrpool_wallets_account *account,
+                                                               addrpool_network *network, uint32_t *gap_limit,
+                                                               addrpool_address_format *format)
+    ADDRPOOL_WARN_UNUSED_RESULT;
+
 /* Hands out the lowest free index of the account's `chain` (the C++
  * next_receive_address / next_change_address): index, ticket and address
  * as addrpool_reserve (address may be NULL with address_len 0).

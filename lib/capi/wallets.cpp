@@ -129,6 +129,21 @@ addrpool_status addrpool_wallets_size(const addrpool_wallets* set, size_t* size)
     });
 }
 
+addrpool_status addrpool_wallets_account_describe(const addrpool_wallets_account* account, addrpool_network* network,
+                                                  uint32_t* gap_limit, addrpool_address_format* format) {
+    return guard([&] {
+        if (network != nullptr) *network = ADDRPOOL_MAINNET;
+        if (gap_limit != nullptr) *gap_limit = 0;
+        if (format != nullptr) *format = ADDRPOOL_FORMAT_BASE58CHECK;
+        ADDRPOOL_REQUIRE(account);
+        const AddressPool& p = account->account->external();
+        if (network != nullptr) *network = static_cast<addrpool_network>(p.network());
+        if (gap_limit != nullptr) *gap_limit = p.gap_limit();
+        if (format != nullptr) *format = static_cast<addrpool_address_format>(p.format());
+        return ADDRPOOL_OK;
+    });
+}
+
 addrpool_status addrpool_wallets_account_reserve(addrpool_wallets_account* account, addrpool_pool_type chain,
                                                  uint32_t* index, uint64_t* ticket, char* address,
                                                  size_t address_len) {

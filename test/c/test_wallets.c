@@ -140,6 +140,14 @@ TEST(accounts_hand_out_their_receive_and_change_addresses) {
     EXPECT(addrpool_wallets_account_stats(a, ADDRPOOL_ABSENT_HARDENED, &st), ADDRPOOL_E_INVALID_ARGUMENT);
     CHECK(st.highest_used == -1 && st.generated == 0);
     EXPECT(addrpool_wallets_account_scan_window_end(NULL, ADDRPOOL_EXTERNAL, &end), ADDRPOOL_E_NULL_ARGUMENT);
+    addrpool_network net = ADDRPOOL_MAINNET;
+    uint32_t gap = 0;
+    addrpool_address_format format = ADDRPOOL_FORMAT_PLATFORM;
+    EXPECT(addrpool_wallets_account_describe(a, &net, &gap, &format), ADDRPOOL_OK);
+    CHECK(net == ADDRPOOL_TESTNET && gap == 20 && format == ADDRPOOL_FORMAT_BASE58CHECK);
+    EXPECT(addrpool_wallets_account_describe(a, NULL, NULL, NULL), ADDRPOOL_OK);
+    EXPECT(addrpool_wallets_account_describe(NULL, &net, &gap, &format), ADDRPOOL_E_NULL_ARGUMENT);
+    CHECK(gap == 0);
     addrpool_wallets_account_free(a);
     addrpool_wallets_account_free(NULL);
 }
