@@ -168,8 +168,9 @@ pub struct addrpool_wallets_match {
 }
 
 /// `addrpool_wallets_keys_fn`: the key source of an account being loaded, or NULL.
-pub type addrpool_wallets_keys_fn =
-    Option<unsafe extern "C" fn(context: *mut c_void, wallet: *const c_char, account: u32) -> *const addrpool_key_source>;
+pub type addrpool_wallets_keys_fn = Option<
+    unsafe extern "C" fn(context: *mut c_void, wallet: *const c_char, account: u32) -> *const addrpool_key_source,
+>;
 
 extern "C" {
     // ---- diagnostics
@@ -465,7 +466,11 @@ extern "C" {
     ) -> addrpool_status;
     pub fn addrpool_wallets_matches_free(matches: *mut addrpool_wallets_match);
     pub fn addrpool_wallets_sweep(set: *mut addrpool_wallets, ttl_ms: u64, freed: *mut usize) -> addrpool_status;
-    pub fn addrpool_wallets_save(set: *mut addrpool_wallets, dir: *const c_char, written: *mut usize) -> addrpool_status;
+    pub fn addrpool_wallets_save(
+        set: *mut addrpool_wallets,
+        dir: *const c_char,
+        written: *mut usize,
+    ) -> addrpool_status;
     pub fn addrpool_wallets_load(
         dir: *const c_char,
         keys: addrpool_wallets_keys_fn,

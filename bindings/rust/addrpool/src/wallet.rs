@@ -205,7 +205,13 @@ impl Account {
         let mut released = false;
         // SAFETY: a live account and a valid out pointer.
         let status = unsafe {
-            sys::addrpool_wallets_account_release(self.raw(), chain, reservation.index, reservation.ticket, &mut released)
+            sys::addrpool_wallets_account_release(
+                self.raw(),
+                chain,
+                reservation.index,
+                reservation.ticket,
+                &mut released,
+            )
         };
         status == sys::ADDRPOOL_OK && released
     }
@@ -497,7 +503,8 @@ impl WalletSet {
         let wallet = wallet_text(wallet).ok()?;
         let mut raw: *mut sys::addrpool_wallets_account = std::ptr::null_mut();
         // SAFETY: a live set, a NUL-terminated name, a valid out pointer.
-        let status = unsafe { sys::addrpool_wallets_find(self.raw.as_ptr(), wallet.as_ptr(), account_number, &mut raw) };
+        let status =
+            unsafe { sys::addrpool_wallets_find(self.raw.as_ptr(), wallet.as_ptr(), account_number, &mut raw) };
         expect_ok(status, "addrpool_wallets_find");
         if raw.is_null() {
             return None;
