@@ -43,7 +43,6 @@
 
 namespace addrpool {
 
-using detail::Binding;
 using detail::LockGuard;
 using detail::Node;
 using detail::PoolAccess;
@@ -109,7 +108,7 @@ Error with_context(std::string context, Error e) {
 // One registration, as a save sees it.
 struct Entry {
     std::shared_ptr<Account> acct;
-    Binding* binding;
+    std::uint64_t id;
     manifest::Account record;
     detail::SavedAccount saved;  // what it will be after this save
 };
@@ -160,13 +159,13 @@ Result<std::size_t> WalletSet::save(const fs::path& dir) {
         ebr::Guard guard;
         entries.reserve(size());
         s.registry.for_each([&](const Node& n) {
-            entries.push_back(Entry{n.acct, n.binding, manifest::Account{n.wallet, n.account, 0, {}}, {}});
+            entries.push_back(Entry{n.acct, n.id, manifest::Account{n.wallet, n.account, 0, {}}, {}});
         });
     }
     std::size_t written = 0;
     std::optional<detail::atomic_file::PendingFile> last;
     for (Entry& e : entries) {
-        e.saved = e.binding->saved;
+        if (auto it = s.saved.find(e.id); it != s.saved.end()) e.saved = it->second;
         if (e.saved.file_id == 0) e.saved.file_id = next_file_id++;
         next_file_id = std::max(next_file_id, e.saved.file_id + 1);
         if (!incremental) e.saved.gen = {0, 0};  // this directory gets every pool
@@ -209,7 +208,8 @@ Result<std::size_t> WalletSet::save(const fs::path& dir) {
     }
 
     // 4. Committed.
-    for (const Entry& e : entries) e.binding->saved = e.saved;
+    s.saved.clear();  // only the registrations this manifest lists
+    for (const Entry& e : entries) s.saved.emplace(e.id, e.saved);
     s.saved_dir = key;
     s.saved_generation = gen;
     s.saved_changes = changes;
@@ -270,14 +270,16 @@ Result<WalletSet> WalletSet::load(const fs::path& dir,
     for (const manifest::Account& r : m->accounts) {
         auto acct = load_account(dir, r, keys, options);
         if (!acct) return std::move(acct).error();
-        Binding& b = WalletAccess::binding(**acct);
-        b.saved.file_id = r.file_id;
-        b.saved.gen = r.gen;
-        for (unsigned c = 0; c < detail::kChains; ++c) b.saved.digest[c] = pool_digest(WalletAccess::pool(**acct, c));
+        detail::SavedAccount saved{r.file_id, r.gen, {}};
+        for (unsigned c = 0; c < detail::kChains; ++c) saved.digest[c] = pool_digest(WalletAccess::pool(**acct, c));
         if (!set.add(r.wallet, r.account, *acct)) {
             return make_error(Errc::inconsistent_data, "the manifest lists wallet \"" + r.wallet + "\" account " +
                                                            std::to_string(r.account) + " twice");
         }
+        ebr::Guard guard;
+        const std::uint64_t id = s.registry.find(r.wallet, r.account)->id;
+        LockGuard lock(s.save_mutex);  // nobody else knows the set yet: uncontended
+        s.saved.emplace(id, saved);
     }
     LockGuard lock(s.save_mutex);
     s.set_id = m->set_id;

@@ -40,6 +40,7 @@ struct Node {
     std::uint32_t account;
     std::shared_ptr<Account> acct;
     Binding* binding;  // acct's binding (acct keeps it alive)
+    std::uint64_t id;  // unique in its set, never reused (the save bookkeeping's key)
 };
 
 class Registry {

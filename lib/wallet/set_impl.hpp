@@ -8,8 +8,7 @@
 //                   live, even after the set is gone)
 //   Binding         one per Account (made with it): which Core it joined,
 //                   its current registration, the window it has derived and
-//                   indexed per chain, its dirty-stack state and its save
-//                   state. It outlives the account by one grace period
+//                   indexed per chain and its dirty-stack state. It outlives the account by one grace period
 //                   (ebr.hpp), because index entries and the dirty stack
 //                   point to it.
 //   PoolSink        the IndexSink (lib/pool/index_sink.hpp) attached to each
@@ -63,6 +62,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 namespace addrpool::detail {
 
@@ -71,8 +71,8 @@ inline constexpr unsigned kChains = 2;
 
 struct Core;
 
-// What the last save of the set to its directory wrote for one account.
-// Guarded by the set's save mutex (WalletSetImpl::save_mutex).
+// What the last save of the set to its directory wrote for one registration
+// (WalletSetImpl::saved, by Node::id).
 struct SavedAccount {
     std::uint64_t file_id = 0;                // 0: never saved; names its files
     std::array<std::uint64_t, kChains> gen{};   // generation of each chain's file
@@ -88,7 +88,6 @@ struct Binding {
     std::array<boost::atomic<std::uint32_t>, kChains> watched_end{};  // (W1)
     boost::atomic<std::uint32_t> queued{kIdle};  // (D1)..(D3)
     Binding* next_dirty = nullptr;               // (D1)/(D2)
-    SavedAccount saved;
 };
 
 // Frees a binding after a grace period (ebr::retire).
@@ -151,6 +150,10 @@ struct WalletSetImpl {
     std::uint64_t saved_generation GUARDED_BY(save_mutex) = 0;
     std::uint64_t saved_changes GUARDED_BY(save_mutex) = 0;
     std::uint64_t next_file_id GUARDED_BY(save_mutex) = 1;
+    // Per registration (Node::id: never reused, so a removed and re-added
+    // account, or a new account at a freed address, starts afresh).
+    std::unordered_map<std::uint64_t, SavedAccount> saved GUARDED_BY(save_mutex);
+    std::uint64_t next_node_id GUARDED_BY(writer) = 1;
 };
 
 // The one friend of Account and WalletSet inside the library.

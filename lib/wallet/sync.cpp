@@ -6,7 +6,9 @@
 //      indexed — under the set's watch mutex, on several threads when it is
 //      a lot of work (the first sync after adding or loading many accounts).
 //      A sync that starts meanwhile waits for that mutex, so it matches
-//      against windows that are indexed.
+//      against windows that are indexed. The derivations hold no epoch guard
+//      (the work items hold the accounts), so the index can free the tables
+//      it outgrows while a large first sync fills it.
 //   2. One probe per P2PKH script in the set's index (prefetched in
 //      batches); each hit of a registered account is marked used in its
 //      pool, in position order.
@@ -78,17 +80,30 @@ bool skippable(const Error& e) noexcept { return e.code == Errc::no_key_source; 
 // ---- 1. the watch --------------------------------------------------------------
 
 struct WindowWork {
-    const Node* node;
+    std::shared_ptr<Account> acct;  // keeps the account (and its binding) alive without a guard
+    Binding* binding;
     unsigned chain;
     std::uint32_t from, to;
+    std::string wallet;  // for error messages
+    std::uint32_t account;
 };
 
+Error work_error(const WindowWork& w, Error e) {
+    e.message = "wallet \"" + w.wallet + "\" account " + std::to_string(w.account) +
+                (w.chain == 0 ? " (external): " : " (internal): ") + e.message;
+    return e;
+}
+
 // Runs every item, on up to hardware_concurrency threads when there are at
-// least 256 indices to derive. The first error (in item order) wins.
-Result<void> derive_all(const std::vector<WindowWork>& work) {
+// least 256 indices to derive; re-queues the account of an item that failed
+// (so the next sync tries again). The first error (in item order) wins.
+// Holds no ebr::Guard: the index can reclaim the tables it outgrows while
+// the windows fill it.
+Result<void> derive_all(Core& core, const std::vector<WindowWork>& work) {
     std::uint64_t total = 0;
     for (const WindowWork& w : work) total += w.to - w.from;
     std::vector<std::optional<Error>> errors(work.size());
+    std::vector<char> done(work.size(), 0);
     std::atomic<std::size_t> next{0};  // relaxed: a work counter; results are read after join()
     std::exception_ptr thrown;
     std::mutex thrown_mutex;
@@ -97,8 +112,9 @@ Result<void> derive_all(const std::vector<WindowWork>& work) {
             for (std::size_t k = next.fetch_add(1, std::memory_order_relaxed); k < work.size();
                  k = next.fetch_add(1, std::memory_order_relaxed)) {
                 const WindowWork& w = work[k];
-                auto r = derive_window(*w.node->acct, *w.node->binding, w.chain, w.from, w.to);
-                if (!r && !skippable(r.error())) errors[k] = account_error(*w.node, w.chain, std::move(r).error());
+                auto r = derive_window(*w.acct, *w.binding, w.chain, w.from, w.to);
+                if (!r && !skippable(r.error())) errors[k] = work_error(w, std::move(r).error());
+                done[k] = 1;
             }
         } catch (...) {
             std::lock_guard<std::mutex> lock(thrown_mutex);
@@ -114,6 +130,9 @@ Result<void> derive_all(const std::vector<WindowWork>& work) {
     }
     run();
     for (auto& t : helpers) t.join();  // join() synchronizes: every result is visible
+    for (std::size_t k = 0; k < work.size(); ++k) {
+        if (errors[k] || !done[k]) core.mark_dirty(*work[k].binding);  // try again next time
+    }
     if (thrown) std::rethrow_exception(thrown);
     for (auto& e : errors) {
         if (e) return std::move(*e);
@@ -121,47 +140,46 @@ Result<void> derive_all(const std::vector<WindowWork>& work) {
     return {};
 }
 
-// Step 1, under the watch mutex. Inside the caller's ebr::Guard.
+// Step 1, under the watch mutex: the queued accounts' windows.
 Result<void> watch_queued(detail::WalletSetImpl& s) {
     LockGuard lock(s.watch);
     Core& core = *s.core;
-    Binding* list = core.take_dirty();
-    std::size_t n = 0;
-    for (Binding* b = list; b != nullptr; b = b->next_dirty) ++n;
     std::vector<WindowWork> work;
-    std::vector<Binding*> settled;
-    try {
-        work.reserve(2 * n);
-        settled.reserve(n);
-    } catch (...) {
-        core.requeue(list);
-        throw;
-    }
-    for (Binding* b = list; b != nullptr;) {
-        Binding* next = b->next_dirty;  // before settle(): a new push rewrites it
-        if (Core::settle(*b)) {
-            settled.push_back(b);
-            if (const Node* node = b->node.load(boost::memory_order_seq_cst)) {  // (N1) seq_cst: a root load (R)
+    {
+        ebr::Guard guard;  // the taken bindings and their nodes stay valid while we read them
+        Binding* list = core.take_dirty();
+        std::size_t n = 0;
+        for (Binding* b = list; b != nullptr; b = b->next_dirty) ++n;
+        std::vector<Binding*> settled;
+        try {
+            settled.reserve(n);
+        } catch (...) {
+            core.requeue(list);
+            throw;
+        }
+        for (Binding* b = list; b != nullptr;) {
+            Binding* next = b->next_dirty;  // before settle(): a new push rewrites it
+            if (Core::settle(*b)) settled.push_back(b);
+            b = next;
+        }
+        try {
+            work.reserve(2 * settled.size());
+            for (Binding* b : settled) {
+                const Node* node = b->node.load(boost::memory_order_seq_cst);  // (N1) seq_cst: a root load (R)
+                if (node == nullptr) continue;  // removed: no longer the set's to watch
                 for (unsigned c = 0; c < detail::kChains; ++c) {
                     const std::uint32_t to = WalletAccess::pool(*node->acct, c).scan_window_end();
                     const std::uint32_t from = b->watched_end[c].load(boost::memory_order_acquire);  // (W1)
-                    if (to > from) work.push_back(WindowWork{node, c, from, to});
+                    if (to > from) work.push_back(WindowWork{node->acct, b, c, from, to, node->wallet, node->account});
                 }
             }
-        }
-        b = next;
-    }
-    Result<void> done = [&]() -> Result<void> {
-        try {
-            return derive_all(work);
         } catch (...) {
             for (Binding* b : settled) core.mark_dirty(*b);  // try again next time
             throw;
         }
-    }();
-    if (!done) {
-        for (Binding* b : settled) core.mark_dirty(*b);
     }
+    auto done = derive_all(core, work);
+    work.clear();  // a removed account's last reference may go here: ~Account takes only index shard mutexes
     return done;
 }
 
@@ -250,10 +268,11 @@ private:
 
 }  // namespace
 
-Result<std::vector<WalletMatch>> WalletSet::mark_scripts_used(std::span<const std::vector<std::uint8_t>> scripts) {
-    detail::WalletSetImpl& s = *impl_;
+namespace {
+
+// Steps 2 and 3, inside one ebr::Guard.
+Result<std::vector<WalletMatch>> match(detail::WalletSetImpl& s, std::span<const std::vector<std::uint8_t>> scripts) {
     ebr::Guard guard;
-    if (auto watched = watch_queued(s); !watched) return std::move(watched).error();
 
     std::vector<Hash160> hashes;
     std::vector<std::size_t> positions;
@@ -272,6 +291,16 @@ Result<std::vector<WalletMatch>> WalletSet::mark_scripts_used(std::span<const st
     });
     if (auto w = m.widen(); !w) return std::move(w).error();
     return m.take();
+}
+
+}  // namespace
+
+Result<std::vector<WalletMatch>> WalletSet::mark_scripts_used(std::span<const std::vector<std::uint8_t>> scripts) {
+    detail::WalletSetImpl& s = *impl_;
+    if (auto watched = watch_queued(s); !watched) return std::move(watched).error();
+    auto matched = match(s, scripts);
+    ebr::collect();  // what the index retired while it grew, now that no guard of ours holds it
+    return matched;
 }
 
 }  // namespace addrpool

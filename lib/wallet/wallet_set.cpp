@@ -57,7 +57,7 @@ bool WalletSet::add(std::string wallet, std::uint32_t account, std::shared_ptr<A
     auto external_sink = std::make_unique<detail::PoolSink>(b, 0);
     auto internal_sink = std::make_unique<detail::PoolSink>(b, 1);
     Node* raw = nullptr;
-    auto node = std::make_unique<Node>(Node{std::move(wallet), account, account_ptr, &b});
+    auto node = std::make_unique<Node>(Node{std::move(wallet), account, account_ptr, &b, 0});
     {
         LockGuard lock(s.writer);
         if (s.registry.find(node->wallet, account) != nullptr) return false;  // writers see the latest snapshot
@@ -75,6 +75,7 @@ bool WalletSet::add(std::string wallet, std::uint32_t account, std::shared_ptr<A
         } else if (expected != s.core.get()) {
             return false;  // it joined another set
         }
+        node->id = s.next_node_id++;
         raw = node.get();
         if (!s.registry.insert(node)) return false;  // (G1) (cannot fail: checked above)
         b.node.store(raw, boost::memory_order_seq_cst);  // (N1) seq_cst
