@@ -15,6 +15,8 @@
 //       find (wallet, account) among kAccounts at random, reserve a receive
 //       address, release it: WalletSet::find vs a std::shared_mutex + std::map
 //       registry of the same accounts. Items: hand-outs.
+//   wallet_find/set, wallet_find/shared_mutex_map (threads:8)
+//       the same without the hand-out: the registries' own cost.
 //   wallet_memory/accounts:N
 //       N accounts with distinct xpubs in a fresh set: heap (mallinfo2) and
 //       RSS growth per account as added (nothing derived) and after the first
@@ -319,6 +321,25 @@ void BM_FindReserve(benchmark::State& st) {
     st.SetItemsProcessed(st.iterations());
 }
 
+// Find alone (no hand-out): the registries' own cost.
+template <bool kSet>
+void BM_Find(benchmark::State& st) {
+    World& w = world();
+    if constexpr (!kSet) (void)registry();
+    const auto& nm = names();
+    std::uint64_t x = 0x2545f4914f6cdd1dull * (static_cast<std::uint64_t>(st.thread_index()) + 1);
+    const auto count = static_cast<std::uint32_t>(nm.size());
+    for (auto _ : st) {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        const auto n = static_cast<std::uint32_t>((x * 0x2545f4914f6cdd1dull >> 32) % count);
+        std::shared_ptr<Account> a = kSet ? w.big.find(nm[n], n) : registry().find(nm[n], n);
+        benchmark::DoNotOptimize(a.get());
+    }
+    st.SetItemsProcessed(st.iterations());
+}
+
 // ---- memory per account -----------------------------------------------------------------------
 
 std::size_t heap_bytes() {
@@ -416,6 +437,8 @@ struct Register {
         }
         benchmark::RegisterBenchmark("wallet_handout/set", BM_FindReserve<true>)->Threads(8)->UseRealTime();
         benchmark::RegisterBenchmark("wallet_handout/shared_mutex_map", BM_FindReserve<false>)->Threads(8)->UseRealTime();
+        benchmark::RegisterBenchmark("wallet_find/set", BM_Find<true>)->Threads(8)->UseRealTime();
+        benchmark::RegisterBenchmark("wallet_find/shared_mutex_map", BM_Find<false>)->Threads(8)->UseRealTime();
         benchmark::RegisterBenchmark("wallet_memory", BM_Memory)
             ->ArgName("accounts")->Arg(sizes().memory_accounts)->Iterations(1)->Repetitions(1)
             ->Unit(benchmark::kMillisecond);

@@ -23,6 +23,8 @@ import subprocess
 import sys
 import tempfile
 
+import report_wallet
+
 DESIGNS = [
     ("addrpool", "(e) addrpool"),
     ("bridge_table", "(a) bridge table"),
@@ -575,6 +577,7 @@ def main():
     }
     values.update(section_values(r, n, coldd))
     values.update(explanation_values(r, n, coldd, verdicts))
+    values.update(report_wallet.values(args.results))
 
     with open(args.template, encoding="utf-8") as f:
         doc = render(f.read(), values)

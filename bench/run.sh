@@ -7,14 +7,15 @@
 #   bench/run.sh [BUILD_DIR]        (default build-bench)
 #
 # Environment: BENCH_REPETITIONS (5), BENCH_MIN_TIME (0.3 s per repetition,
-# a plain number: Google Benchmark 1.7.1), BENCH_FILTER (all), JOBS (nproc).
+# a plain number: Google Benchmark 1.7.1), BENCH_FILTER (every pool
+# benchmark: all but wallet_*), BENCH_WALLET_FILTER (^wallet_), JOBS (nproc).
 set -eu
 
 cd "$(dirname "$0")/.."
 build=${1:-build-bench}
 reps=${BENCH_REPETITIONS:-5}
 min_time=${BENCH_MIN_TIME:-0.3}
-filter=${BENCH_FILTER:-.}
+filter=${BENCH_FILTER:--^wallet_}
 jobs=${JOBS:-$(nproc)}
 results=bench/results
 
@@ -63,12 +64,26 @@ json.dump({
 }, open(out, "w"), indent=2)
 EOF
 
+# The pool benchmarks (the wallet-set ones run on their own, below).
 "$build/bench/addrpool-bench" \
   --benchmark_filter="$filter" \
   --benchmark_repetitions="$reps" \
   --benchmark_report_aggregates_only=true \
   --benchmark_min_time="$min_time" \
   --benchmark_out="$results/latest.json" \
+  --benchmark_out_format=json
+
+# The wallet-set benchmarks (bench/bench_wallet.cpp) into wallet.json, their
+# repetitions interleaved at random so that a change in the machine's load
+# hits the set and its baselines alike. The memory benchmark (100,000
+# accounts, one repetition) dominates: about a minute on 2 CPUs.
+"$build/bench/addrpool-bench" \
+  --benchmark_filter="${BENCH_WALLET_FILTER:-^wallet_}" \
+  --benchmark_repetitions="$reps" \
+  --benchmark_report_aggregates_only=true \
+  --benchmark_enable_random_interleaving=true \
+  --benchmark_min_time="$min_time" \
+  --benchmark_out="$results/wallet.json" \
   --benchmark_out_format=json
 
 # The load while it ran (a shared machine: read with the numbers).

@@ -74,30 +74,36 @@ Record* acquire_record(Domain& d) {
     return r;
 }
 
-struct ThreadSlot {
-    Record* record = nullptr;
-    unsigned depth = 0;
-    ~ThreadSlot() {
-        if (record == nullptr) return;
+// The calling thread's record and guard depth: trivially constructible and
+// destructible, so reaching it costs one TLS lookup and no initialization
+// check; the record goes back to the list at thread exit through Releaser,
+// which is touched only when the record is first acquired.
+struct ThreadState {
+    Record* record;
+    unsigned depth;
+};
+thread_local ThreadState t_state{nullptr, 0};
+
+struct Releaser {
+    ~Releaser() {
+        if (t_state.record == nullptr) return;
         // (R2) release: the record's last quiescent store happens-before its
         // next owner's (R1).
-        record->owned.store(false, boost::memory_order_release);
+        t_state.record->owned.store(false, boost::memory_order_release);
+        t_state.record = nullptr;
     }
 };
-
-ThreadSlot& thread_slot() {
-    thread_local ThreadSlot slot;
-    return slot;
-}
+thread_local Releaser t_releaser;
 
 }  // namespace
 
-Guard::Guard() {
-    ThreadSlot& t = thread_slot();
+Guard::Guard() : thread_(&t_state) {
+    ThreadState& t = *static_cast<ThreadState*>(thread_);
     if (t.depth++ != 0) return;
     Domain& d = domain();
     if (t.record == nullptr) {
         try {
+            (void)&t_releaser;  // registers its destructor for this thread
             t.record = acquire_record(d);
         } catch (...) {
             --t.depth;
@@ -115,7 +121,7 @@ Guard::Guard() {
 }
 
 Guard::~Guard() {
-    ThreadSlot& t = thread_slot();
+    ThreadState& t = *static_cast<ThreadState*>(thread_);
     if (--t.depth != 0) return;
     // (E3) release: the section's reads happen-before the reclaimer's (A1)
     // load that sees this value.

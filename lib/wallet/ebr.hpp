@@ -62,6 +62,9 @@ public:
     ~Guard();
     Guard(const Guard&) = delete;
     Guard& operator=(const Guard&) = delete;
+
+private:
+    void* thread_;  // the calling thread's state (ebr.cpp): one TLS lookup per guard
 };
 
 // Files `object` to be freed by deleter(object) once no reader can hold it.

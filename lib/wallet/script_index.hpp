@@ -166,7 +166,7 @@ void ScriptIndex::find(const Hash160& h, F&& visit) const {
 
 template <class F>
 void ScriptIndex::find_batch(std::span<const Hash160> hs, F&& visit) const {
-    constexpr std::size_t kAhead = 8;
+    constexpr std::size_t kAhead = 16;
     auto prefetch = [&](const Hash160& h) {
         const Table* t = shards_[shard_of(h)].table.load(boost::memory_order_seq_cst);  // (X4), as in find()
         if (t != nullptr) __builtin_prefetch(t->bucket() + position(h, t->buckets));
