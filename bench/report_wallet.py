@@ -41,6 +41,10 @@ class WalletResults:
         b = self.find(pattern)
         return None if b is None else b.get("items_per_second")
 
+    def cpu_ns(self, pattern):
+        b = self.find(pattern)
+        return None if b is None else b["cpu_time"] * UNIT_NS[b.get("time_unit", "ns")]
+
     def counter(self, pattern, key):
         b = self.find(pattern)
         return None if b is None else b.get(key)
@@ -48,15 +52,17 @@ class WalletResults:
 
 def values(results_dir):
     """The template values of the wallet-set section."""
-    from report import fmt_rate, fmt_x, ratio, table  # report.py's helpers (it imports this module)
+    from report import fmt_ns, fmt_rate, fmt_x, ratio, table  # report.py's helpers (it imports this module)
 
     r = WalletResults(os.path.join(results_dir, "wallet.json"))
     v = {"have_wallet": bool(r.median)}
-    match = {}
+    match, block_cpu = {}, {}
+    patterns = {"one": r"wallet_match/set/accounts:1", "many": r"wallet_match/set/accounts:\d\d+",
+                "mutex_map": r"wallet_match/mutex_map"}
     for t in (1, 2):
-        match[("one", t)] = r.rate(rf"wallet_match/set/accounts:1/real_time/threads:{t}")
-        match[("many", t)] = r.rate(rf"wallet_match/set/accounts:\d\d+/real_time/threads:{t}")
-        match[("mutex_map", t)] = r.rate(rf"wallet_match/mutex_map/real_time/threads:{t}")
+        for k, p in patterns.items():
+            match[(k, t)] = r.rate(rf"{p}/real_time/threads:{t}")
+            block_cpu[(k, t)] = r.cpu_ns(rf"{p}/real_time/threads:{t}")
     many = r.find(r"wallet_match/set/accounts:(\d\d+)/real_time/threads:1")
     accounts = int(re.search(r"accounts:(\d+)", many["run_name"]).group(1)) if many else 0
     handout = {k: r.rate(rf"wallet_handout/{k}/real_time/threads:8") for k in ("set", "shared_mutex_map")}
@@ -72,12 +78,15 @@ def values(results_dir):
         rows.append((text, measured, status))
         verdicts[name] = ok is False
 
-    cost = ratio(match[("one", 1)], match[("many", 1)])
-    add("match_scale", f"matching against {accounts:,} accounts ≤ 2× against 1 (1 thread)",
+    # One thread: CPU time per block (the same work in both; on a shared
+    # machine a preempted thread inflates real time, not CPU time). Two
+    # threads: throughput over real time (the contention is the point).
+    cost = ratio(block_cpu[("many", 1)], block_cpu[("one", 1)])
+    add("match_scale", f"matching against {accounts:,} accounts ≤ 2× against 1 (1 thread, CPU per block)",
         "n/a" if cost is None else f"{cost:.2f}×", None if cost is None else cost <= 2.0,
         "" if cost is None else f"({cost / 2:.2f} of the allowance)")
-    vs1 = ratio(match[("many", 1)], match[("mutex_map", 1)])
-    add("match_1", "≥ 1.0× a mutex + unordered_map index, 1 thread", fmt_x(vs1), None if vs1 is None else vs1 >= 1.0,
+    vs1 = ratio(block_cpu[("mutex_map", 1)], block_cpu[("many", 1)])
+    add("match_1", "≥ 1.0× a mutex + unordered_map index, 1 thread (CPU per block)", fmt_x(vs1), None if vs1 is None else vs1 >= 1.0,
         "" if vs1 is None else f"(short by {(1 - vs1) * 100:.0f}%)")
     vs2 = ratio(match[("many", 2)], match[("mutex_map", 2)])
     add("match_2", "≥ 1.5× a mutex + unordered_map index, 2 threads", fmt_x(vs2), None if vs2 is None else vs2 >= 1.5,
@@ -94,21 +103,28 @@ def values(results_dir):
         "" if m20 is None else f"(by {m20 - 8192:,.0f} B)")
     v["wallet_targets_table"] = table(["target", "measured", "status"], rows)
     v["wallet_missed_memory0"] = verdicts["mem0"]
-    v["wallet_missed_other"] = any(verdicts[k] for k in ("match_scale", "match_1", "match_2", "handout", "mem20"))
+    v["wallet_missed_other"] = any(verdicts[k] for k in ("match_scale", "match_1", "match_2", "mem20"))
     v["wallet_accounts"] = f"{accounts:,}"
 
-    match_rows = []
-    for t in (1, 2):
-        match_rows.append([str(t), fmt_rate(match[("one", t)]), fmt_rate(match[("many", t)]),
-                           fmt_rate(match[("mutex_map", t)]), fmt_x(ratio(match[("many", t)], match[("mutex_map", t)]))])
+    match_rows = [
+        ["CPU per block, 1 thread", fmt_ns(block_cpu[("one", 1)]), fmt_ns(block_cpu[("many", 1)]),
+         fmt_ns(block_cpu[("mutex_map", 1)]), fmt_x(vs1)],
+        ["scripts/s, 1 thread (real time)", fmt_rate(match[("one", 1)]), fmt_rate(match[("many", 1)]),
+         fmt_rate(match[("mutex_map", 1)]), fmt_x(ratio(match[("many", 1)], match[("mutex_map", 1)]))],
+        ["scripts/s, 2 threads (real time)", fmt_rate(match[("one", 2)]), fmt_rate(match[("many", 2)]),
+         fmt_rate(match[("mutex_map", 2)]), fmt_x(vs2)],
+    ]
     v["wallet_match_table"] = table(
-        ["threads", "set of 1 account", f"set of {accounts:,} accounts", "mutex + unordered_map",
-         "set / mutex map"], match_rows)
+        ["", "set of 1 account", f"set of {accounts:,} accounts", "mutex + unordered_map",
+         f"set of {accounts:,} / mutex map"], match_rows)
+    find = {k: r.rate(rf"wallet_find/{k}/real_time/threads:8") for k in ("set", "shared_mutex_map")}
     v["wallet_handout_table"] = table(
-        ["registry (8 threads)", "find + reserve + release per second"],
-        [["WalletSet::find (lock-free)", fmt_rate(handout["set"])],
-         ["std::shared_mutex + std::map", fmt_rate(handout["shared_mutex_map"])],
-         ["ratio", fmt_x(vh)]])
+        ["registry (8 threads)", "find + reserve + release per second", "find alone per second"],
+        [["WalletSet::find (lock-free)", fmt_rate(handout["set"]), fmt_rate(find["set"])],
+         ["std::shared_mutex + std::map", fmt_rate(handout["shared_mutex_map"]), fmt_rate(find["shared_mutex_map"])],
+         ["ratio", fmt_x(vh), fmt_x(ratio(find["set"], find["shared_mutex_map"]))]])
+    v["wallet_find_ratio"] = fmt_x(ratio(find["set"], find["shared_mutex_map"]))
+    v["wallet_missed_handout"] = verdicts["handout"]
     block = many.get("matched") if many else None
     v["wallet_block_matched"] = "n/a" if block is None else f"{block:.0f}"
 

@@ -14,9 +14,12 @@ if [ -z "$cxx" ]; then
   echo "clang++ not found (scripts/install-deps installs clang-14)" >&2
   exit 1
 fi
-for f in pool/pool.cpp pool/durable.cpp persist/bridge.cpp; do
+files="pool/pool.cpp pool/durable.cpp persist/bridge.cpp wallet/ebr.cpp wallet/script_index.cpp wallet/wallet_set.cpp wallet/sync.cpp wallet/persist.cpp"
+n=0
+for f in $files; do
   "$cxx" -std=c++20 -fsyntax-only -Wthread-safety -Wthread-safety-beta -Werror \
     -I"$root/include" -I"$root/lib" "$root/lib/$f"
   echo "ok: lib/$f"
+  n=$((n + 1))
 done
-echo "3 passed, 0 failed"
+echo "$n passed, 0 failed"

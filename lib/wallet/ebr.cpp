@@ -143,7 +143,7 @@ namespace {
 
 // (A1)/(A2): one advance if every active record announces the current epoch.
 bool try_advance(Domain& d) {
-    std::uint64_t c = d.epoch.load(boost::memory_order_seq_cst);
+    std::uint64_t c = d.epoch.load(boost::memory_order_seq_cst);  // seq_cst: (A1) reads the epoch in S, then the records
     for (const Record* r = d.records.load(boost::memory_order_acquire); r != nullptr; r = r->next) {  // (R3)
         // (A1) seq_cst (an acquire): pairs with (E3) and with (E1) of a later
         // section, so what the reader did before happens-before our frees.
@@ -162,7 +162,7 @@ std::size_t collect(int rounds) {
     for (int i = 0; i < rounds; ++i) {
         if (!try_advance(d)) break;
     }
-    const std::uint64_t now = d.epoch.load(boost::memory_order_seq_cst);
+    const std::uint64_t now = d.epoch.load(boost::memory_order_seq_cst);  // seq_cst: after our (A2), or a newer one
     std::vector<Retired> ready;
     {
         LockGuard lock(d.mutex);

@@ -18,12 +18,23 @@ ScriptIndex::Table* ScriptIndex::Table::make(std::uint32_t live) {
     if (want > 0x7fffffffu) throw std::bad_alloc();
     const auto buckets = static_cast<std::uint32_t>(want);
     const auto capacity = static_cast<std::uint32_t>(std::uint64_t{buckets} * 3 / 5);
-    void* mem = ::operator new(bytes(buckets, capacity), std::align_val_t{64});
-    auto* t = new (mem) Table{buckets, capacity};
-    // Zeroed words are empty buckets: boost::atomic<uint64_t> is exactly its
-    // value's bytes (asserted above), used here as in slot_array.cpp.
-    std::memset(static_cast<void*>(t->bucket()), 0, std::size_t{buckets} * 8);
+    const std::uint32_t blocks = (capacity + 63) / 64;  // 512 bits per 64 entry slots
+    void* mem = ::operator new(bytes(buckets, capacity, blocks), std::align_val_t{64});
+    auto* t = new (mem) Table{buckets, capacity, blocks};
+    // Zeroed words are empty buckets and clear filter bits: boost::atomic of
+    // uint64_t is exactly its value's bytes (asserted above), used here as in
+    // slot_array.cpp.
+    std::memset(t->base() + sizeof(Table), 0, entry_offset(buckets, blocks) - sizeof(Table));
     return t;
+}
+
+void ScriptIndex::Table::add_to_filter(const Hash160& h) noexcept {
+    auto* b = const_cast<boost::atomic<std::uint64_t>*>(block_of(h));
+    const std::uint32_t y = filter_bits(h);
+    for (unsigned k = 0; k < 3; ++k) {
+        const unsigned pos = (y >> (9 * k)) & 511;
+        b[pos >> 6].fetch_or(std::uint64_t{1} << (pos & 63), boost::memory_order_relaxed);  // (F1) relaxed: see the header
+    }
 }
 
 void ScriptIndex::Table::destroy(void* t) noexcept { ::operator delete(t, std::align_val_t{64}); }
@@ -49,6 +60,7 @@ ScriptIndex::Table* ScriptIndex::rebuild(Shard& s, std::uint32_t extra) {
             // relaxed: `t` is not published yet; (X3) publishes everything.
             while (t->bucket()[pos].load(boost::memory_order_relaxed) != 0) pos = pos + 1 == t->buckets ? 0 : pos + 1;
             t->bucket()[pos].store(fingerprint(e.hash) | (n + 1), boost::memory_order_relaxed);
+            t->add_to_filter(e.hash);
             ++n;
         }
     }
@@ -90,6 +102,7 @@ bool ScriptIndex::insert(const Hash160& h, Binding* b, unsigned chain, std::uint
         }
         const std::uint32_t n = s.appended++;
         t->entry()[n] = IndexEntry{h, ci, b};  // plain: unreachable until (X1)
+        t->add_to_filter(h);                   // (F1), before (X1)
         if (reuse != t->buckets) {
             pos = reuse;
             --s.erased;
@@ -146,7 +159,7 @@ std::size_t ScriptIndex::memory_bytes() const {
     for (const Shard& s : shards_) {
         LockGuard lock(s.mutex);
         const Table* t = s.table.load(boost::memory_order_relaxed);  // relaxed: under the writers' mutex
-        if (t != nullptr) n += Table::bytes(t->buckets, t->capacity);
+        if (t != nullptr) n += t->bytes();
     }
     return n;
 }
