@@ -167,7 +167,8 @@ public:
     // The account registered under (wallet, account), or null. Lock-free:
     // never waits for add/remove or for another reader (an epoch
     // announcement on a per-thread record, a snapshot probe and a shared_ptr
-    // copy).
+    // copy). A thread's first call on any set allocates its record (once;
+    // std::bad_alloc is the only exception).
     std::shared_ptr<Account> find(std::string_view wallet, std::uint32_t account) const;
     // How many accounts are registered. Lock-free.
     std::size_t size() const;
