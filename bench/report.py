@@ -25,6 +25,7 @@ import sys
 import tempfile
 
 import report_churn  # the churn and streaming sections (issue 11)
+import report_wallet  # the wallet-set section (issue 13)
 
 DESIGNS = [
     ("addrpool", "(e) addrpool"),
@@ -603,6 +604,7 @@ def main():
     values["pg_section"] = pg_section(args.results)
     values.update(report_churn.values(nc, machine, have["churn.png"]))
     values.update(report_churn.explanation_values(nc, r.context))
+    values.update(report_wallet.values(args.results))
 
     with open(args.template, encoding="utf-8") as f:
         doc = render(f.read(), values)

@@ -7,28 +7,32 @@
 #
 #   bench/run.sh [BUILD_DIR]        (default build-bench)
 #
-# Two runs of addrpool-bench: every family but churn/ and stream/ (results in
-# bench/results/latest.json), then churn/ and stream/ (churn.json) with their
-# repetitions randomly interleaved, so a change in the machine's load during
-# the run hits every design and configuration alike.
+# Three runs of addrpool-bench: every pool family but churn/ and stream/
+# (results in bench/results/latest.json); the wallet-set benchmarks
+# (bench/bench_wallet.cpp, wallet_*: wallet.json); then churn/ and stream/
+# (churn.json). The last two interleave their repetitions at random, so a
+# change in the machine's load during the run hits every design and
+# configuration alike.
 #
 # Environment: BENCH_REPETITIONS (5), BENCH_MIN_TIME (0.3 s per repetition,
 # a plain number: Google Benchmark 1.7.1), BENCH_FILTER (the first run's
-# families), BENCH_CHURN_FILTER (the second run's), JOBS (nproc),
-# BENCH_ONLY=churn (only the second run and the instruction counts of the
-# hand-out and the churn step; the first run's results are kept).
+# families), BENCH_WALLET_FILTER (the second's), BENCH_CHURN_FILTER (the
+# third's), JOBS (nproc), BENCH_ONLY=churn (only the churn run and the
+# instruction counts of the hand-out and the churn step) or BENCH_ONLY=wallet
+# (only the wallet run); the other runs' results are kept.
 set -eu
 
 cd "$(dirname "$0")/.."
 build=${1:-build-bench}
 reps=${BENCH_REPETITIONS:-5}
 min_time=${BENCH_MIN_TIME:-0.3}
-filter=${BENCH_FILTER:--^(churn|stream)/}
+filter=${BENCH_FILTER:--^(churn/|stream/|wallet_)}
+wallet_filter=${BENCH_WALLET_FILTER:-^wallet_}
 churn_filter=${BENCH_CHURN_FILTER:-^(churn|stream)/}
 only=${BENCH_ONLY:-all}
 jobs=${JOBS:-$(nproc)}
 results=bench/results
-case "$only" in all|churn) ;; *) echo "run.sh: BENCH_ONLY must be all or churn" >&2; exit 2 ;; esac
+case "$only" in all|churn|wallet) ;; *) echo "run.sh: BENCH_ONLY must be all, churn or wallet" >&2; exit 2 ;; esac
 
 # (g++ 12's false -Wrestrict in release builds is handled in meson.build.)
 cxx=${CXX:-c++}
@@ -99,6 +103,25 @@ EOF
     --benchmark_out="$results/latest.json" \
     --benchmark_out_format=json
   loadavg loadavg_after
+fi
+
+# The wallet-set benchmarks. The memory benchmark (100,000 accounts, one
+# repetition) dominates: about a minute on 2 CPUs.
+if [ "$only" = all ] || [ "$only" = wallet ]; then
+  loadavg wallet_loadavg_before
+  "$build/bench/addrpool-bench" \
+    --benchmark_filter="$wallet_filter" \
+    --benchmark_repetitions="$reps" \
+    --benchmark_report_aggregates_only=true \
+    --benchmark_enable_random_interleaving=true \
+    --benchmark_min_time="$min_time" \
+    --benchmark_out="$results/wallet.json" \
+    --benchmark_out_format=json
+  loadavg wallet_loadavg_after
+fi
+if [ "$only" = wallet ]; then
+  python3 bench/report.py --results "$results" --doc docs/performance.md --img docs/img
+  exit 0
 fi
 
 # churn/ and stream/ run a fixed number of iterations (their own sizes),

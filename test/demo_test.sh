@@ -27,8 +27,26 @@ out2=$("$bin" demo --xpub "$tpub" --tasks 300 --threads 3)
 check "xpub demo exits 0" [ $? -eq 0 ]
 check "xpub demo: same first addresses" sh -c 'printf "%s\n" "$1" | grep -q "0:yRd4FhXfVGHXpsuZXPNkMrfD9GVj46pnjt"' _ "$out2"
 
+# The wallet-set demo: distinct hand-outs across wallets, one sync that finds
+# a payment past a window, an incremental second save, a reload that matches.
+wdir=$(mktemp -d "${TMPDIR:-/tmp}/addrpool-demo-wallets.XXXXXX")
+trap 'rm -f "$err"; rm -rf "$wdir"' EXIT
+out3=$("$bin" demo --wallets 40 --tasks 2000 --threads 6 --gap-limit 10 --dir "$wdir/set")
+check "wallets demo exits 0" [ $? -eq 0 ]
+check "wallets: 2000 distinct (wallet, index) pairs" sh -c 'printf "%s\n" "$1" | grep -qx "  distinct (wallet, index) pairs: 2000 of 2000 across 40 wallets"' _ "$out3"
+check "wallets: every wallet's indices contiguous" sh -c 'printf "%s\n" "$1" | grep -qx "  every wallet.s indices: 0..k-1, each exactly once"' _ "$out3"
+check "wallets: one sync matches every payment" sh -c 'printf "%s\n" "$1" | grep -q "matched 202 outputs, 202 newly used; the payment past wallet-0.s window (first in the block) was found"' _ "$out3"
+check "wallets: the first save writes every pool" sh -c 'printf "%s\n" "$1" | grep -q "saved the set: 80 pool files; one more payment, saved again: 1 pool file(s) rewritten"' _ "$out3"
+check "wallets: the reloaded set matches" sh -c 'printf "%s\n" "$1" | grep -qx "  the reloaded set matches"' _ "$out3"
+saved=$(printf "%s\n" "$out3" | sed -n 's/^  saved: *//p')
+reloaded=$(printf "%s\n" "$out3" | sed -n 's/^  reloaded: *//p')
+check "wallets: same durable stats after the reload" sh -c '[ -n "$1" ] && [ "$1" = "$2" ]' _ "$saved" "$reloaded"
+check "wallets: the directory holds the manifest and 80 pool files" [ "$(ls "$wdir/set" | wc -l)" -eq 81 ]
+
 # Bad input: exit 2, nothing on stdout, one line on stderr.
-for args in "--tasks 0" "--threads x" "--network moon" "--xpub nope" "--mnemonic 'abandon abandon'" "--bogus"; do
+for args in "--tasks 0" "--threads x" "--network moon" "--xpub nope" "--mnemonic 'abandon abandon'" "--bogus" \
+            "--wallets 0" "--wallets x" "--wallets 3 --xpub $tpub" "--wallets 3 --account 1" "--dir /tmp/x" \
+            "--wallets 2 --mnemonic 'abandon abandon'"; do
   eval "set -- $args"
   so=$("$bin" demo "$@" 2>"$err")
   rc=$?

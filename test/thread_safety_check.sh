@@ -15,8 +15,10 @@ if [ -z "$cxx" ]; then
   exit 1
 fi
 n=0
-# lib/pg (addrpool-pg) holds mutexes too; its sources need no libpq header.
-for f in pool/pool.cpp pool/durable.cpp persist/bridge.cpp pg/conn_pool.cpp pg/shared_pool_impl.cpp; do
+# lib/pg (addrpool-pg) and lib/wallet hold mutexes too; lib/pg's sources need
+# no libpq header.
+for f in pool/pool.cpp pool/durable.cpp persist/bridge.cpp pg/conn_pool.cpp pg/shared_pool_impl.cpp \
+         wallet/ebr.cpp wallet/script_index.cpp wallet/wallet_set.cpp wallet/sync.cpp wallet/persist.cpp; do
   [ -f "$root/lib/$f" ] || continue
   "$cxx" -std=c++20 -fsyntax-only -Wthread-safety -Wthread-safety-beta -Werror \
     -I"$root/include" -I"$root/lib" "$root/lib/$f"

@@ -38,6 +38,15 @@ struct Command {
 int cmd_derive(int argc, char** argv);
 int cmd_demo(int argc, char** argv);
 
+// `addrpool demo --wallets N` (cmd_demo_wallets.cpp), with cmd_demo's
+// options already parsed and checked.
+struct WalletDemoArgs {
+    std::string mnemonic, passphrase, key_desc, dir;
+    Network network = Network::testnet;
+    std::uint32_t wallets = 0, tasks = 0, threads = 0, gap = 0;
+};
+int demo_wallets(const WalletDemoArgs& args);
+
 // Prints "addrpool: <message>" as one line on stderr; returns exit_usage.
 inline int usage_error(std::string_view message) {
     std::string line = "addrpool: ";

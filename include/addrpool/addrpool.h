@@ -701,6 +701,243 @@ ADDRPOOL_API void addrpool_bytes_free(uint8_t *bytes);
 ADDRPOOL_API addrpool_status addrpool_deserialize(const uint8_t *bytes, size_t len,
                                                   addrpool_pool **out) ADDRPOOL_WARN_UNUSED_RESULT;
 
+/* ==== Wallet sets: every account of a service in one set ================
+ *
+ * The C face of <addrpool/wallet.hpp> (WalletSet and Account; the C++ header
+ * has the long form of every rule below). An account is a BIP44-style pair
+ * of pools over one key source: a receive (EXTERNAL, account/0/i) and a
+ * change (INTERNAL, account/1/i) chain. A set registers accounts under
+ * (wallet, account number) and has one script index for all their pools:
+ * addrpool_wallets_mark_scripts_used matches a whole block with one lookup
+ * per output whatever the number of accounts.
+ *
+ * Handles. An addrpool_wallets (a set) is made by addrpool_wallets_new or
+ * addrpool_wallets_load and freed by addrpool_wallets_free. An
+ * addrpool_wallets_account is a shared handle to one account: made by
+ * addrpool_wallets_account_new or returned by addrpool_wallets_find (a new
+ * handle to the registered account each time); free every handle once with
+ * addrpool_wallets_account_free. An account lives while a handle or a set
+ * holds it: a handle stays valid after the account is removed from its set
+ * or the set is freed.
+ *
+ * Threads. Every function may run concurrently with every other on the same
+ * set or account, except the *_free functions (no call on that handle may
+ * run or start afterwards). addrpool_wallets_find and the hand-outs never
+ * wait for addrpool_wallets_add / addrpool_wallets_remove (lock-free).
+ *
+ * Wallet names are NUL-terminated strings (a name with an embedded NUL, made
+ * through C++, reaches C cut at the NUL). Chains are ADDRPOOL_EXTERNAL or
+ * ADDRPOOL_INTERNAL; another addrpool_pool_type gives INVALID_ARGUMENT. */
+
+/* Bytes a script buffer of addrpool_wallets_address_script needs: the
+ * longest standard output script it writes (P2PKH, 25 bytes). */
+#define ADDRPOOL_SCRIPT_MAX 25
+
+/* A set of accounts. Opaque. */
+typedef struct addrpool_wallets addrpool_wallets;
+
+/* A handle to an account (shared: see above). Opaque. */
+typedef struct addrpool_wallets_account addrpool_wallets_account;
+
+/* One match of addrpool_wallets_mark_scripts_used. `wallet` points into the
+ * array's own storage (valid until addrpool_wallets_matches_free). */
+typedef struct {
+    size_t position;           /* index into the scripts passed in */
+    const char *wallet;        /* the wallet the account is registered under */
+    uint32_t account;          /* its account number */
+    addrpool_pool_type chain;  /* ADDRPOOL_EXTERNAL or ADDRPOOL_INTERNAL */
+    uint32_t index;            /* the index the script pays */
+    bool newly_used;           /* false if it was used already */
+} addrpool_wallets_match;
+
+/* The key source of an account being loaded (addrpool_wallets_load):
+ * return a key source (the library takes its own reference during the call:
+ * the caller keeps ownership and may free it afterwards), or NULL for a
+ * watch-only account that hands out and matches only what its files hold.
+ * `wallet` is valid during the call. Called on the thread of
+ * addrpool_wallets_load, once per account. */
+typedef const addrpool_key_source *(*addrpool_wallets_keys_fn)(void *context, const char *wallet,
+                                                               uint32_t account);
+
+/* A new, empty set. out: receives it (NULL after a failure).
+ * Errors: NULL_ARGUMENT; OUT_OF_MEMORY. Reentrant; blocking (allocation). */
+ADDRPOOL_API addrpool_status addrpool_wallets_new(addrpool_wallets **out) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* Frees the set; accounts that other handles hold live on (their pools keep
+ * answering their own lookups). NULL is a no-op. */
+ADDRPOOL_API void addrpool_wallets_free(addrpool_wallets *set);
+
+/* A new account over `keys` (copied: the caller keeps its handle) at the
+ * account's full path, e.g. "m/44'/1'/0'": its pools' base paths are
+ * account_path/0 and account_path/1. Derives nothing.
+ * keys: any key source, ADDRPOOL_KEY_NONE included (hands out only what is
+ *   derived already, which is nothing for a new account).
+ * gap_limit: 1..ADDRPOOL_MAX_GAP_LIMIT, for both chains.
+ * options: may be NULL (defaults); applies to both pools.
+ * out: receives the handle (NULL after a failure).
+ * Errors: NULL_ARGUMENT; INVALID_PATH (account_path); INVALID_ARGUMENT (an
+ *   enum out of range, gap_limit 0 or above ADDRPOOL_MAX_GAP_LIMIT, lookahead
+ *   above its cap, a path or network that contradicts the key, addresses
+ *   deeper than 255); OUT_OF_MEMORY.
+ * Reentrant; blocking (allocation). */
+ADDRPOOL_API addrpool_status addrpool_wallets_account_new(const addrpool_key_source *keys, const char *account_path,
+                                                          addrpool_network network, uint32_t gap_limit,
+                                                          const addrpool_pool_options *options,
+                                                          addrpool_wallets_account **out) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* Frees this handle (the account lives on while a set or another handle
+ * holds it). NULL is a no-op. */
+ADDRPOOL_API void addrpool_wallets_account_free(addrpool_wallets_account *account);
+
+/* Registers the account under (wallet, account_number). *added = false if
+ * that key is taken, or the account is already registered in this set, or it
+ * belongs to another set (an account joins one set in its life; it may be
+ * removed and added again). The set takes its own reference: the caller
+ * keeps and frees its handle. The first add attaches the account's pools to
+ * the set's script index; it derives nothing (the account's scan windows
+ * are derived before the next addrpool_wallets_mark_scripts_used).
+ * Errors: NULL_ARGUMENT; OUT_OF_MEMORY (nothing changed).
+ * Blocking (registry writers take one mutex); never blocks finds or
+ * hand-outs. */
+ADDRPOOL_API addrpool_status addrpool_wallets_add(addrpool_wallets *set, const char *wallet, uint32_t account_number,
+                                                  const addrpool_wallets_account *account,
+                                                  bool *added) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* Unregisters (wallet, account_number); *removed = false if absent. Handles
+ * to the account stay valid (and may go on handing out); the set no longer
+ * matches its scripts. Errors: NULL_ARGUMENT. Blocking like add; never
+ * blocks finds or hand-outs. */
+ADDRPOOL_API addrpool_status addrpool_wallets_remove(addrpool_wallets *set, const char *wallet,
+                                                     uint32_t account_number,
+                                                     bool *removed) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* A new handle to the account registered under (wallet, account_number), or
+ * *out = NULL (and ADDRPOOL_OK) when none is. Free a returned handle with
+ * addrpool_wallets_account_free.
+ * Errors: NULL_ARGUMENT; OUT_OF_MEMORY. Lock-free apart from allocating the
+ * handle: never waits for add/remove or another reader. */
+ADDRPOOL_API addrpool_status addrpool_wallets_find(const addrpool_wallets *set, const char *wallet,
+                                                   uint32_t account_number,
+                                                   addrpool_wallets_account **out) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* *size = how many accounts are registered. Errors: NULL_ARGUMENT.
+ * Lock-free. */
+ADDRPOOL_API addrpool_status addrpool_wallets_size(const addrpool_wallets *set,
+                                                   size_t *size) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* The account's settings; each output may be NULL (not wanted): its
+ * network, gap limit (both chains) and address format.
+ * Errors: NULL_ARGUMENT (account). Lock-free. */
+ADDRPOOL_API addrpool_status addrpool_wallets_account_describe(const addrpool_wallets_account *account,
+                                                               addrpool_network *network, uint32_t *gap_limit,
+                                                               addrpool_address_format *format)
+    ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* Hands out the lowest free index of the account's `chain` (the C++
+ * next_receive_address / next_change_address): index, ticket and address
+ * as addrpool_reserve (address may be NULL with address_len 0).
+ * Errors: NULL_ARGUMENT; INVALID_ARGUMENT (chain); BUFFER_TOO_SMALL; and
+ *   those of addrpool_reserve_with (NO_KEY_SOURCE, GAP_LIMIT_REACHED,
+ *   INVALID_CHILD, INDEX_OUT_OF_RANGE, INVALID_ARGUMENT for a loaded account
+ *   given another account's key); OUT_OF_MEMORY. On any error no
+ *   reservation is held.
+ * Progress: as addrpool_reserve (lock-free when the index is derived). */
+ADDRPOOL_API addrpool_status addrpool_wallets_account_reserve(addrpool_wallets_account *account,
+                                                              addrpool_pool_type chain, uint32_t *index,
+                                                              uint64_t *ticket, char *address,
+                                                              size_t address_len) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* Returns a hand-out of `chain`, as addrpool_release (only if `index` is
+ * still reserved by the hand-out that got `ticket`).
+ * Errors: NULL_ARGUMENT; INVALID_ARGUMENT (chain); INDEX_OUT_OF_RANGE.
+ * Lock-free. */
+ADDRPOOL_API addrpool_status addrpool_wallets_account_release(addrpool_wallets_account *account,
+                                                              addrpool_pool_type chain, uint32_t index,
+                                                              uint64_t ticket,
+                                                              bool *released) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* The counters of `chain` (see addrpool_stats). Errors: NULL_ARGUMENT;
+ * INVALID_ARGUMENT (chain). Lock-free. */
+ADDRPOOL_API addrpool_status addrpool_wallets_account_stats(const addrpool_wallets_account *account,
+                                                            addrpool_pool_type chain,
+                                                            addrpool_pool_stats *out) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* The scan window end of `chain` (see addrpool_scan_window_end).
+ * Errors: NULL_ARGUMENT; INVALID_ARGUMENT (chain). Lock-free. */
+ADDRPOOL_API addrpool_status addrpool_wallets_account_scan_window_end(const addrpool_wallets_account *account,
+                                                                      addrpool_pool_type chain,
+                                                                      uint32_t *end) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* The state of an index of `chain` (see addrpool_state). Errors:
+ * NULL_ARGUMENT; INVALID_ARGUMENT (chain); INDEX_OUT_OF_RANGE. Lock-free. */
+ADDRPOOL_API addrpool_status addrpool_wallets_account_state(const addrpool_wallets_account *account,
+                                                            addrpool_pool_type chain, uint32_t index,
+                                                            addrpool_address_state *state) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* One block: every script that pays any address of any account in the set
+ * (a P2PKH script of an index inside its pool's scan window) is marked used
+ * and reported, in increasing position order; windows widen across the
+ * whole batch and every account (see WalletSet::mark_scripts_used).
+ * scripts, script_lens: `count` scripts (each scripts[i] may be NULL when
+ *   script_lens[i] is 0); both may be NULL when count is 0.
+ * matches, match_count: receive the matches in one buffer the library
+ *   allocates (free it with addrpool_wallets_matches_free; NULL and 0 when
+ *   nothing matched, and after a failure).
+ * Errors: NULL_ARGUMENT; INVALID_ARGUMENT (an account given another
+ *   account's key; the message names the wallet and account: nothing is
+ *   marked when the windows fail before the matching); INVALID_CHILD;
+ *   OUT_OF_MEMORY.
+ * Thread-safe; blocking (derivation, index shard mutexes when deriving). */
+ADDRPOOL_API addrpool_status addrpool_wallets_mark_scripts_used(addrpool_wallets *set, const uint8_t *const *scripts,
+                                                                const size_t *script_lens, size_t count,
+                                                                addrpool_wallets_match **matches,
+                                                                size_t *match_count) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* The output script (scriptPubKey) that pays `address`: P2PKH (25 bytes)
+ * or P2SH (23), e.g. to build the outputs of a block in a test or a
+ * simulation. Either encoding of either network family is accepted.
+ * script: at least ADDRPOOL_SCRIPT_MAX bytes (else BUFFER_TOO_SMALL, checked
+ *   first); len: receives the script's length (0 after a failure).
+ * Errors: NULL_ARGUMENT; BUFFER_TOO_SMALL; INVALID_ENCODING; BAD_CHECKSUM;
+ *   UNKNOWN_VERSION; OUT_OF_MEMORY. Reentrant; lock-free apart from
+ *   allocation. */
+ADDRPOOL_API addrpool_status addrpool_wallets_address_script(const char *address, uint8_t *script, size_t script_len,
+                                                             size_t *len) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* Frees a buffer from addrpool_wallets_mark_scripts_used. NULL is a no-op. */
+ADDRPOOL_API void addrpool_wallets_matches_free(addrpool_wallets_match *matches);
+
+/* addrpool_sweep on every pool of every registered account; *freed = how
+ * many reservations it freed (ttl_ms as addrpool_sweep).
+ * Errors: NULL_ARGUMENT. Lock-free. */
+ADDRPOOL_API addrpool_status addrpool_wallets_sweep(addrpool_wallets *set, uint64_t ttl_ms,
+                                                    size_t *freed) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* Crash-safe, incremental save into the directory `dir` (created if
+ * missing): *written = how many pool files it wrote — only the pools changed
+ * since this set's previous save to `dir` (every pool the first time) —
+ * then a manifest is renamed into place last, so a crash leaves the old or
+ * the new set, whole (see WalletSet::save). Keys and reservations are never
+ * written. written: may be NULL.
+ * Errors: NULL_ARGUMENT; IO_ERROR (the directory still holds the previous
+ * save); OUT_OF_MEMORY. Concurrent saves of one set are serialized; saves of
+ * different sets to one directory are not supported. Blocking. */
+ADDRPOOL_API addrpool_status addrpool_wallets_save(addrpool_wallets *set, const char *dir,
+                                                   size_t *written) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* The set saved in `dir`. keys: called once per account for its key source
+ * (see addrpool_wallets_keys_fn), with `context`. options: may be NULL;
+ * applies to every pool (the files' address formats win).
+ * out: receives the set (NULL after a failure).
+ * Errors: NULL_ARGUMENT; IO_ERROR (missing manifest or pool file);
+ *   BAD_MAGIC; UNSUPPORTED_FORMAT; TRUNCATED; CORRUPT_DATA;
+ *   INCONSISTENT_DATA; INVALID_ARGUMENT (options out of range, or a key
+ *   source that does not fit its account: the message names it);
+ *   OUT_OF_MEMORY. Reentrant; blocking. */
+ADDRPOOL_API addrpool_status addrpool_wallets_load(const char *dir, addrpool_wallets_keys_fn keys, void *context,
+                                                   const addrpool_pool_options *options,
+                                                   addrpool_wallets **out) ADDRPOOL_WARN_UNUSED_RESULT;
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -10,5 +10,6 @@
 #include <addrpool/pool.hpp>
 #include <addrpool/result.hpp>
 #include <addrpool/version.h>
+#include <addrpool/wallet.hpp>
 
 #endif

@@ -122,6 +122,10 @@ struct PoolStats {
     std::uint32_t gap_limit = 0;
 };
 
+namespace detail {
+struct PoolAccess;  // lib/wallet: a WalletSet reaches its pools' internals through it
+}  // namespace detail
+
 class ADDRPOOL_EXPORT AddressPool {
 public:
     // base_path: the full path of the addresses' parent (e.g. m/44'/1'/0'/0),
@@ -349,6 +353,7 @@ public:
     struct ADDRPOOL_NO_EXPORT Impl;  // lib/pool/pool_impl.hpp; not exported
 
 private:
+    friend struct detail::PoolAccess;
     explicit AddressPool(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };

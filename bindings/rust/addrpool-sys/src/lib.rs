@@ -18,7 +18,7 @@
 #![allow(non_camel_case_types)]
 
 use std::marker::{PhantomData, PhantomPinned};
-use std::os::raw::{c_char, c_int};
+use std::os::raw::{c_char, c_int, c_void};
 
 /// Bytes an address buffer needs, NUL included.
 pub const ADDRPOOL_ADDRESS_MAX: usize = 64;
@@ -136,6 +136,41 @@ pub struct addrpool_key_source {
     _private: [u8; 0],
     _marker: PhantomData<(*mut u8, PhantomPinned)>,
 }
+
+/// Bytes a script buffer of [`addrpool_wallets_address_script`] needs.
+pub const ADDRPOOL_SCRIPT_MAX: usize = 25;
+
+/// The opaque `addrpool_wallets` (a set of accounts).
+#[repr(C)]
+pub struct addrpool_wallets {
+    _private: [u8; 0],
+    _marker: PhantomData<(*mut u8, PhantomPinned)>,
+}
+
+/// The opaque `addrpool_wallets_account` (a shared handle to an account).
+#[repr(C)]
+pub struct addrpool_wallets_account {
+    _private: [u8; 0],
+    _marker: PhantomData<(*mut u8, PhantomPinned)>,
+}
+
+/// `addrpool_wallets_match`: one match of [`addrpool_wallets_mark_scripts_used`];
+/// `wallet` points into the array's own buffer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct addrpool_wallets_match {
+    pub position: usize,
+    pub wallet: *const c_char,
+    pub account: u32,
+    pub chain: addrpool_pool_type,
+    pub index: u32,
+    pub newly_used: bool,
+}
+
+/// `addrpool_wallets_keys_fn`: the key source of an account being loaded, or NULL.
+pub type addrpool_wallets_keys_fn = Option<
+    unsafe extern "C" fn(context: *mut c_void, wallet: *const c_char, account: u32) -> *const addrpool_key_source,
+>;
 
 extern "C" {
     // ---- diagnostics
@@ -346,6 +381,103 @@ extern "C" {
     pub fn addrpool_serialize(pool: *const addrpool_pool, bytes: *mut *mut u8, len: *mut usize) -> addrpool_status;
     pub fn addrpool_bytes_free(bytes: *mut u8);
     pub fn addrpool_deserialize(bytes: *const u8, len: usize, out: *mut *mut addrpool_pool) -> addrpool_status;
+    // ---- wallet sets
+    pub fn addrpool_wallets_new(out: *mut *mut addrpool_wallets) -> addrpool_status;
+    pub fn addrpool_wallets_free(set: *mut addrpool_wallets);
+    pub fn addrpool_wallets_account_new(
+        keys: *const addrpool_key_source,
+        account_path: *const c_char,
+        network: addrpool_network,
+        gap_limit: u32,
+        options: *const addrpool_pool_options,
+        out: *mut *mut addrpool_wallets_account,
+    ) -> addrpool_status;
+    pub fn addrpool_wallets_account_free(account: *mut addrpool_wallets_account);
+    pub fn addrpool_wallets_add(
+        set: *mut addrpool_wallets,
+        wallet: *const c_char,
+        account_number: u32,
+        account: *const addrpool_wallets_account,
+        added: *mut bool,
+    ) -> addrpool_status;
+    pub fn addrpool_wallets_remove(
+        set: *mut addrpool_wallets,
+        wallet: *const c_char,
+        account_number: u32,
+        removed: *mut bool,
+    ) -> addrpool_status;
+    pub fn addrpool_wallets_find(
+        set: *const addrpool_wallets,
+        wallet: *const c_char,
+        account_number: u32,
+        out: *mut *mut addrpool_wallets_account,
+    ) -> addrpool_status;
+    pub fn addrpool_wallets_size(set: *const addrpool_wallets, size: *mut usize) -> addrpool_status;
+    pub fn addrpool_wallets_account_describe(
+        account: *const addrpool_wallets_account,
+        network: *mut addrpool_network,
+        gap_limit: *mut u32,
+        format: *mut addrpool_address_format,
+    ) -> addrpool_status;
+    pub fn addrpool_wallets_account_reserve(
+        account: *mut addrpool_wallets_account,
+        chain: addrpool_pool_type,
+        index: *mut u32,
+        ticket: *mut u64,
+        address: *mut c_char,
+        address_len: usize,
+    ) -> addrpool_status;
+    pub fn addrpool_wallets_account_release(
+        account: *mut addrpool_wallets_account,
+        chain: addrpool_pool_type,
+        index: u32,
+        ticket: u64,
+        released: *mut bool,
+    ) -> addrpool_status;
+    pub fn addrpool_wallets_account_stats(
+        account: *const addrpool_wallets_account,
+        chain: addrpool_pool_type,
+        out: *mut addrpool_pool_stats,
+    ) -> addrpool_status;
+    pub fn addrpool_wallets_account_scan_window_end(
+        account: *const addrpool_wallets_account,
+        chain: addrpool_pool_type,
+        end: *mut u32,
+    ) -> addrpool_status;
+    pub fn addrpool_wallets_account_state(
+        account: *const addrpool_wallets_account,
+        chain: addrpool_pool_type,
+        index: u32,
+        state: *mut addrpool_address_state,
+    ) -> addrpool_status;
+    pub fn addrpool_wallets_mark_scripts_used(
+        set: *mut addrpool_wallets,
+        scripts: *const *const u8,
+        script_lens: *const usize,
+        count: usize,
+        matches: *mut *mut addrpool_wallets_match,
+        match_count: *mut usize,
+    ) -> addrpool_status;
+    pub fn addrpool_wallets_address_script(
+        address: *const c_char,
+        script: *mut u8,
+        script_len: usize,
+        len: *mut usize,
+    ) -> addrpool_status;
+    pub fn addrpool_wallets_matches_free(matches: *mut addrpool_wallets_match);
+    pub fn addrpool_wallets_sweep(set: *mut addrpool_wallets, ttl_ms: u64, freed: *mut usize) -> addrpool_status;
+    pub fn addrpool_wallets_save(
+        set: *mut addrpool_wallets,
+        dir: *const c_char,
+        written: *mut usize,
+    ) -> addrpool_status;
+    pub fn addrpool_wallets_load(
+        dir: *const c_char,
+        keys: addrpool_wallets_keys_fn,
+        context: *mut c_void,
+        options: *const addrpool_pool_options,
+        out: *mut *mut addrpool_wallets,
+    ) -> addrpool_status;
 }
 
 #[cfg(test)]

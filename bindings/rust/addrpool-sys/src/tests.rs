@@ -41,6 +41,18 @@ fn pool_options_has_the_layout_addrpool_h_documents() {
 }
 
 #[test]
+fn wallets_match_has_the_layout_addrpool_h_documents() {
+    // The same numbers test_wallets.c checks with sizeof/offsetof.
+    assert_eq!((size_of::<addrpool_wallets_match>(), align_of::<addrpool_wallets_match>()), (32, 8));
+    assert_eq!(offset!(addrpool_wallets_match, position), 0);
+    assert_eq!(offset!(addrpool_wallets_match, wallet), 8);
+    assert_eq!(offset!(addrpool_wallets_match, account), 16);
+    assert_eq!(offset!(addrpool_wallets_match, chain), 20);
+    assert_eq!(offset!(addrpool_wallets_match, index), 24);
+    assert_eq!(offset!(addrpool_wallets_match, newly_used), 28);
+}
+
+#[test]
 fn the_library_fills_the_structs_it_is_given() {
     let mut o = addrpool_pool_options { lookahead: 7, gap_policy: 9, format: 9 };
     // SAFETY: a valid, writable options struct.

@@ -46,6 +46,7 @@ mod key_source;
 mod pool;
 mod text;
 mod types;
+mod wallet;
 
 pub use address::Address;
 pub use error::{Error, ErrorCode};
@@ -55,6 +56,7 @@ pub use pool::{AddressPool, Reservation};
 pub use types::{
     AddressFormat, AddressState, GapPolicy, Network, PoolOptions, PoolStats, PoolType, MAX_GAP_LIMIT, MAX_LOOKAHEAD,
 };
+pub use wallet::{Account, WalletMatch, WalletSet};
 
 /// The version of the addrpool library this crate is linked against
 /// (`addrpool_version()`), e.g. `"0.1.0"`.
