@@ -31,9 +31,11 @@ struct Account {
 
 class Wallets {
 public:
-    // Registration is rare: it takes the map's lock exclusively. The pools
-    // never move once registered (unique_ptr), so a hand-out holds only a
-    // shared lock for the lookup and no lock at all while it reserves.
+    // Registration is rare: it takes the map's lock exclusively. Accounts are
+    // held by shared_ptr: a hand-out copies the pointer under a shared lock
+    // and reserves with no lock at all, and registering an account again
+    // replaces the map's entry while calls still using the old one keep it
+    // alive (a raw pointer would dangle).
     // Errors: the account xpub's parse errors, network_mismatch, and
     // invalid_argument if account_path is not the xpub's own path.
     Result<void> add(WalletId wallet, std::uint32_t account, std::string_view account_xpub,
@@ -43,7 +45,7 @@ public:
         const DerivationPath receive = pool_base_path(account_path, PoolType::external);
         const DerivationPath change = pool_base_path(account_path, PoolType::internal);
         if (auto ok = keys->check_pool(receive, PoolType::external, network); !ok) return ok;
-        auto a = std::make_unique<Account>(Account{*keys, AddressPool(receive, PoolType::external, 20, network),
+        auto a = std::make_shared<Account>(Account{*keys, AddressPool(receive, PoolType::external, 20, network),
                                                    AddressPool(change, PoolType::internal, 20, network)});
         std::unique_lock lock(map_mutex_);
         accounts_.insert_or_assign({wallet, account}, std::move(a));
@@ -53,21 +55,21 @@ public:
     // Was: lock the global mutex, scan the side table for the lowest index
     // that is neither reserved nor used, insert (index, now), unlock.
     Result<Reservation> next_receive_address(WalletId wallet, std::uint32_t account) {
-        Account* a = find(wallet, account);
+        const std::shared_ptr<Account> a = find(wallet, account);
         if (a == nullptr) return make_error(Errc::invalid_argument, "unknown wallet or account");
         return a->receive.reserve(a->keys, /*add_to_state=*/true);
     }
 
     // Was: lock, erase from the side table, mark used in the wallet DB.
     bool on_payment_seen(WalletId wallet, std::uint32_t account, const Address& address) {
-        Account* a = find(wallet, account);
+        const std::shared_ptr<Account> a = find(wallet, account);
         return a != nullptr && a->receive.mark_used(address);
     }
 
     // Was: lock, erase the entry if it is still ours. The ticket does the
     // "still ours" part without a lock.
     bool on_checkout_cancelled(WalletId wallet, std::uint32_t account, const Reservation& r) {
-        Account* a = find(wallet, account);
+        const std::shared_ptr<Account> a = find(wallet, account);
         return a != nullptr && a->receive.release_reservation(r);
     }
 
@@ -82,14 +84,14 @@ public:
     }
 
 private:
-    Account* find(WalletId wallet, std::uint32_t account) {
+    std::shared_ptr<Account> find(WalletId wallet, std::uint32_t account) {
         std::shared_lock lock(map_mutex_);
         auto it = accounts_.find({wallet, account});
-        return it == accounts_.end() ? nullptr : it->second.get();
+        return it == accounts_.end() ? nullptr : it->second;
     }
 
     std::shared_mutex map_mutex_;  // guards the map's shape only, never a hand-out
-    std::map<std::pair<WalletId, std::uint32_t>, std::unique_ptr<Account>> accounts_;
+    std::map<std::pair<WalletId, std::uint32_t>, std::shared_ptr<Account>> accounts_;
 };
 
 int main() {
