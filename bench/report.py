@@ -3,7 +3,8 @@
 
 Reads latest.json (Google Benchmark JSON, aggregates of repetitions: the
 median is used everywhere), callgrind.json, cold_derivations.json and
-machine.json, all written by bench/run.sh. This script only computes: the
+machine.json, all written by bench/run.sh, and restore.json if latest.json
+lacks the restore benchmarks (bench/report_restore.py). This script only computes: the
 numbers, the tables, the target verdicts and which explanations apply. The
 prose is bench/performance.md.in, a Markdown template this script fills (its
 first comment explains the syntax). Standard library only; the plots are
@@ -22,6 +23,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+
+import report_restore  # bench/report_restore.py: the restore-speed section
 
 DESIGNS = [
     ("addrpool", "(e) addrpool"),
@@ -291,9 +294,11 @@ def check_targets(n):
     state = n["mem"]["addrpool"]["state_bytes_per_index"] if n["mem"]["addrpool"] else None
     t.add("≤ 16 bytes of state per index", "n/a" if state is None else f"{state:.0f} B",
           None if state is None else state <= 16)
+    missed_restore = report_restore.add_targets(t, n["restore"], sys.modules[__name__])
     verdicts = {
         "missed_mutex_cursor": False in (ok_c1, ok_c2, ok_c8),
         "missed_cold": ok_cold is False,
+        "missed_restore": missed_restore,
     }
     return table(["target", "measured", "status"], t.rows), verdicts
 
@@ -449,7 +454,7 @@ def section_values(r, n, coldd):
 def explanation_values(r, n, coldd, verdicts):
     """The values the missed-target explanations and the maintainers' notes use."""
     v = dict(verdicts)
-    v["any_missed"] = verdicts["missed_mutex_cursor"] or verdicts["missed_cold"]
+    v["any_missed"] = verdicts["missed_mutex_cursor"] or verdicts["missed_cold"] or verdicts["missed_restore"]
     cpu1 = r.ns(r"throughput/addrpool/real_time/threads:1")
     cpu2 = r.ns(r"throughput/addrpool/real_time/threads:2")
     ccpu2 = r.ns(r"throughput/mutex_cursor/real_time/threads:2")
@@ -557,6 +562,8 @@ def main():
         have = {"latency.png": drawn, "throughput.png": drawn}
 
     n = collect(r, cg)
+    restore_results, restore_source = report_restore.results(r, args.results, sys.modules[__name__])
+    n["restore"] = report_restore.collect(restore_results)
     targets, verdicts = check_targets(n)
     values = {
         "nproc": machine.get("nproc", r.context.get("num_cpus", "?")),
@@ -574,6 +581,7 @@ def main():
         "have_throughput_plot": have["throughput.png"],
     }
     values.update(section_values(r, n, coldd))
+    values.update(report_restore.values(restore_results, restore_source, n["restore"], sys.modules[__name__]))
     values.update(explanation_values(r, n, coldd, verdicts))
 
     with open(args.template, encoding="utf-8") as f:

@@ -8,8 +8,11 @@ bench/performance.md.in, and every branch of the template renders.
 2. Renders doctored results in which addrpool misses its targets against
    (c) and the cold pool duplicates derivations: the explanations of those
    misses must appear, "None in this run." must not.
+   The restore benchmarks' multi-threaded runs are made as slow as the
+   single-threaded ones: the restore-speed explanation must appear.
 3. Renders without callgrind.json and cold_derivations.json: the sections
-   that need them must be left out, not fail.
+   that need them must be left out, not fail; likewise without any restore
+   benchmark (neither in latest.json nor in restore.json).
 Usage: performance_doc_test.py <source root>
 """
 import json
@@ -40,6 +43,36 @@ def expect(cond, what):
         failures.append(what)
 
 
+RESTORE_FILES = ("latest.json", "restore.json")
+
+
+def slow_restore(results):
+    """The restore benchmarks on every thread made as slow as on one."""
+    for name in RESTORE_FILES:
+        path = results / name
+        if not path.exists():
+            continue
+        data = json.loads(path.read_text())
+        one = {b["name"].replace("derive_threads:1", "derive_threads:0"): b["real_time"]
+               for b in data["benchmarks"] if b["name"].startswith("restore/") and "derive_threads:1" in b["name"]}
+        for b in data["benchmarks"]:
+            if b["name"] in one:
+                b["real_time"] = one[b["name"]]
+        path.write_text(json.dumps(data))
+
+
+def without_restore(results):
+    """No restore benchmark anywhere."""
+    for name in RESTORE_FILES:
+        path = results / name
+        if name == "restore.json":
+            path.unlink(missing_ok=True)
+        elif path.exists():
+            data = json.loads(path.read_text())
+            data["benchmarks"] = [b for b in data["benchmarks"] if not b["name"].startswith("restore/")]
+            path.write_text(json.dumps(data))
+
+
 with tempfile.TemporaryDirectory() as tmp:
     tmp = pathlib.Path(tmp)
 
@@ -65,8 +98,11 @@ with tempfile.TemporaryDirectory() as tmp:
         if b["name"].startswith("cold/wallet_lock/") and "items_per_second" in b:
             b["items_per_second"] *= 100
     (missed / "latest.json").write_text(json.dumps(latest))
+    slow_restore(missed)
     text = run(missed, tmp / "missed.md")
     expect("**missed**" in text, "doctored results: no target reported missed")
+    expect("**Restore speed.**" in text and "**Missed.** Speed-up 1.00× and 1.00×" in text,
+           "doctored results: the restore-speed explanation is missing")
     expect("**Against (c) mutex + cursor.**" in text, "doctored results: the (c) explanation is missing")
     expect("**Cold pool vs (d).**" in text, "doctored results: the cold-pool explanation is missing")
     expect("EC work was duplicated" in text, "doctored results: 2.00 derivations per hand-out not explained")
@@ -78,7 +114,9 @@ with tempfile.TemporaryDirectory() as tmp:
     shutil.copytree(committed, sparse)
     (sparse / "callgrind.json").unlink()
     (sparse / "cold_derivations.json").unlink()
+    without_restore(sparse)
     text = run(sparse, tmp / "sparse.md")
+    expect("holds no restore benchmarks" in text, "sparse results: the restore section claims numbers")
     expect(text.startswith("# Performance"), "sparse results: no document")
     expect("Instructions (callgrind" not in text, "sparse results: callgrind numbers without callgrind.json")
     expect("Derivations per addrpool cold hand-out" not in text, "sparse results: derivation counts without their file")

@@ -27,9 +27,9 @@
  *   values, never a partial result. A failed call changes nothing in the pool
  *   (in particular a failed addrpool_reserve holds no reservation).
  * - Strings out. Addresses are written by the hand-outs (addrpool_reserve,
- *   addrpool_reserve_with, addrpool_next_unused_and_reserve) and by
- *   addrpool_address_parse into a caller buffer of at least
- *   ADDRPOOL_ADDRESS_MAX bytes. Functions returning strings of other lengths
+ *   addrpool_reserve_with, addrpool_next_unused_and_reserve,
+ *   addrpool_restore_reservation) and by addrpool_address_parse into a
+ *   caller buffer of at least ADDRPOOL_ADDRESS_MAX bytes. Functions returning strings of other lengths
  *   (addrpool_address_at, addrpool_path_of, addrpool_base_path,
  *   addrpool_key_source_account_xpub) take
  *   (char *buf, size_t buf_len, size_t *required): on ADDRPOOL_OK and on
@@ -44,8 +44,8 @@
  * - No function aborts, and no C++ exception escapes: allocation failure is
  *   ADDRPOOL_E_OUT_OF_MEMORY, anything unexpected ADDRPOOL_E_INTERNAL.
  * - Ownership. An addrpool_pool is created by one of the addrpool_pool_new*
- *   functions, addrpool_load or addrpool_deserialize and destroyed by
- *   addrpool_pool_free. It owns the AddressPool and its own key material (a
+ *   functions, addrpool_load[_ex] or addrpool_deserialize[_ex] and destroyed
+ *   by addrpool_pool_free. It owns the AddressPool and its own key material (a
  *   copy of the account key, wiped when the pool is freed; none for
  *   addrpool_pool_new_keyless and addrpool_deserialize). An
  *   addrpool_key_source is created by one of the addrpool_key_source_*
