@@ -3,13 +3,16 @@
 // maintain_gap_limit of 20,000 addresses on one thread (derive_threads = 1)
 // against derive_threads = 0 (every hardware thread):
 //
-//   restore/generate_addresses/derive_threads:T   generate_addresses(20,000) on a fresh pool
-//   restore/maintain_gap_limit/derive_threads:T   maintain_gap_limit() with gap limit 20,000
+//   restore/generate_addresses/derive_threads:T/process_time/real_time
+//       generate_addresses(20,000) on a fresh pool
+//   restore/maintain_gap_limit/derive_threads:T/process_time/real_time
+//       maintain_gap_limit() with gap limit 20,000
 //
-// Wall-clock time (the work is spread over threads), one fresh pool per
-// iteration. Each iteration's addresses are compared, untimed, with one
-// single-threaded derivation made before the first: a difference is an
-// error, not a number. Counters: addresses, threads (the effective
+// Wall-clock time (the work is spread over threads) and the process's CPU
+// time (every thread's: equal on 1 and N threads when no work is
+// duplicated), one fresh pool per iteration. Each iteration's addresses are
+// compared, untimed, with one single-threaded derivation made before the
+// first: a difference is an error, not a number. Counters: addresses, threads (the effective
 // derive_threads), same_addresses (1). bench/report_restore.py renders them.
 //
 // Registered at static initialization, beside bench.cpp's families; `--smoke`
@@ -116,6 +119,7 @@ BENCHMARK_TEMPLATE(BM_Restore, Op::generate)
     ->ArgName("derive_threads")
     ->Arg(1)
     ->Arg(0)
+    ->MeasureProcessCPUTime()
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_TEMPLATE(BM_Restore, Op::maintain)
@@ -123,6 +127,7 @@ BENCHMARK_TEMPLATE(BM_Restore, Op::maintain)
     ->ArgName("derive_threads")
     ->Arg(1)
     ->Arg(0)
+    ->MeasureProcessCPUTime()
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 

@@ -25,7 +25,7 @@ THREADS = (1, 0)  # derive_threads: one thread, then the default (the hardware's
 
 def results(r, results_dir, fmt):
     """(the Results holding the restore benchmarks, where they came from), or (None, None)."""
-    if r.find(r"restore/generate_addresses/derive_threads:1/real_time") is not None:
+    if r.find(r"restore/generate_addresses/derive_threads:1/process_time/real_time") is not None:
         return r, "latest.json"
     path = os.path.join(results_dir, "restore.json")
     if os.path.exists(path):
@@ -38,10 +38,11 @@ def collect(rr):
     n = {}
     for op, _ in OPS:
         for t in THREADS:
-            name = rf"restore/{op}/derive_threads:{t}/real_time"
+            name = rf"restore/{op}/derive_threads:{t}/process_time/real_time"
             n[(op, t)] = {key: None if rr is None else rr.value(name, key)
                           for key in ("threads", "addresses", "same_addresses")}
             n[(op, t)]["ns"] = None if rr is None else rr.ns(name, "real_time")
+            n[(op, t)]["cpu_ns"] = None if rr is None else rr.ns(name, "cpu_time")  # every thread's
     return n
 
 
@@ -74,15 +75,20 @@ def values(rr, source, n, fmt):
         rows.append([label.replace("N", count), fmt.fmt_ns(one["ns"]),
                      f"{fmt.fmt_ns(many['ns'])} ({many['threads']:.0f} threads)" if many["threads"] else "n/a",
                      fmt.fmt_x(speedup(n, op, fmt)),
+                     f"{fmt.fmt_ns(one['cpu_ns'])} / {fmt.fmt_ns(many['cpu_ns'])}",
                      "yes" if many["same_addresses"] == 1 and one["same_addresses"] == 1 else "n/a"])
-    v["restore_table"] = fmt.table(["operation", "1 thread", "derive_threads = 0", "speed-up", "same addresses"],
-                                   rows)
+    v["restore_table"] = fmt.table(["operation", "1 thread", "derive_threads = 0", "speed-up (wall clock)",
+                                    "CPU, all threads: 1 / N", "same addresses"], rows)
     first = n[(OPS[0][0], 0)]
     v["restore_count"] = f"{first['addresses']:,.0f}" if first["addresses"] else "20,000"
     v["restore_threads"] = f"{first['threads']:.0f}" if first["threads"] else "?"
     speedups = [speedup(n, op, fmt) for op, _ in OPS]
     v["restore_speedups"] = " and ".join(fmt.fmt_x(s) for s in speedups)
     v["restore_missed"] = any(s is not None and s < TARGET for s in speedups)
+    work = [fmt.ratio(n[(op, 0)]["cpu_ns"], n[(op, 1)]["cpu_ns"]) for op, _ in OPS]
+    v["restore_work"] = " and ".join(fmt.fmt_x(w) for w in work)
+    v["restore_bound"] = " and ".join(
+        fmt.fmt_x(fmt.ratio(n[(op, 1)]["ns"], n[(op, 1)]["cpu_ns"])) for op, _ in OPS)
     if rr is None:
         v["restore_source"] = ""
         v["restore_load"] = ""
