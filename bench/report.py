@@ -3,8 +3,9 @@
 
 Reads latest.json (Google Benchmark JSON, aggregates of repetitions: the
 median is used everywhere), churn.json (the churn/ and stream/ families, see
-report_churn.py), callgrind.json, callgrind_*.txt, cold_derivations.json and
-machine.json, all written by bench/run.sh. This script only computes: the
+report_churn.py), callgrind.json, callgrind_*.txt, cold_derivations.json,
+machine.json and wallet.json, all written by bench/run.sh, and restore.json if
+latest.json lacks the restore benchmarks (bench/report_restore.py). This script only computes: the
 numbers, the tables, the target verdicts and which explanations apply. The
 prose is bench/performance.md.in, a Markdown template this script fills (its
 first comment explains the syntax). Standard library only; the plots are
@@ -26,6 +27,7 @@ import tempfile
 
 import report_churn  # the churn and streaming sections (issue 11)
 import report_wallet  # the wallet-set section (issue 13)
+import report_restore  # bench/report_restore.py: the restore-speed section
 
 DESIGNS = [
     ("addrpool", "(e) addrpool"),
@@ -296,9 +298,11 @@ def check_targets(n, more=None):
     state = n["mem"]["addrpool"]["state_bytes_per_index"] if n["mem"]["addrpool"] else None
     t.add("≤ 16 bytes of state per index", "n/a" if state is None else f"{state:.0f} B",
           None if state is None else state <= 16)
+    missed_restore = report_restore.add_targets(t, n["restore"], sys.modules[__name__])
     verdicts = {
         "missed_mutex_cursor": False in (ok_c1, ok_c2, ok_c8),
         "missed_cold": ok_cold is False,
+        "missed_restore": missed_restore,
     }
     if more is not None:
         verdicts.update(more(t))
@@ -466,7 +470,8 @@ def explanation_values(r, n, coldd, verdicts):
     """The values the missed-target explanations and the maintainers' notes use."""
     v = dict(verdicts)
     v["any_missed"] = any(verdicts.get(k) for k in ("missed_mutex_cursor", "missed_cold", "missed_churn",
-                                                      "missed_scaling", "missed_stream", "churn_violations"))
+                                                      "missed_scaling", "missed_stream", "churn_violations",
+                                                      "missed_restore"))
     cpu1 = r.ns(r"throughput/addrpool/real_time/threads:1")
     cpu2 = r.ns(r"throughput/addrpool/real_time/threads:2")
     ccpu2 = r.ns(r"throughput/mutex_cursor/real_time/threads:2")
@@ -583,6 +588,8 @@ def main():
             have = {"latency.png": drawn, "throughput.png": drawn, "churn.png": report_churn.plot(nc, args.img, tmp)}
 
     n = collect(r, cg)
+    restore_results, restore_source = report_restore.results(r, args.results, sys.modules[__name__])
+    n["restore"] = report_restore.collect(restore_results)
     targets, verdicts = check_targets(n, lambda t: report_churn.check(t, nc))
     values = {
         "nproc": machine.get("nproc", r.context.get("num_cpus", "?")),
@@ -600,6 +607,7 @@ def main():
         "have_throughput_plot": have["throughput.png"],
     }
     values.update(section_values(r, n, coldd))
+    values.update(report_restore.values(restore_results, restore_source, n["restore"], sys.modules[__name__]))
     values.update(explanation_values(r, n, coldd, verdicts))
     values["pg_section"] = pg_section(args.results)
     values.update(report_churn.values(nc, machine, have["churn.png"]))

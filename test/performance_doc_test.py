@@ -8,10 +8,13 @@ bench/performance.md.in, and every branch of the template renders.
    this run." must appear exactly when no target is reported missed.
 2. Renders doctored results in which addrpool misses its targets against
    (c), the cold pool duplicates derivations, the churn and streaming runs
-   miss theirs and one churn run reports an ownership violation: the
-   explanations of those misses must appear, "None in this run." must not.
-3. Renders without callgrind.json, cold_derivations.json and churn.json:
-   the sections that need them must be left out, not fail.
+   miss theirs and one churn run reports an ownership violation, and the
+   restore benchmarks' multi-threaded runs are made as slow as the
+   single-threaded ones: the explanations of those misses must appear,
+   "None in this run." must not.
+3. Renders without callgrind.json, cold_derivations.json and churn.json,
+   and without any restore benchmark (neither in latest.json nor in
+   restore.json): the sections that need them must be left out, not fail.
 Usage: performance_doc_test.py <source root>
 """
 import json
@@ -40,6 +43,36 @@ def run(results, doc):
 def expect(cond, what):
     if not cond:
         failures.append(what)
+
+
+RESTORE_FILES = ("latest.json", "restore.json")
+
+
+def slow_restore(results):
+    """The restore benchmarks on every thread made as slow as on one."""
+    for name in RESTORE_FILES:
+        path = results / name
+        if not path.exists():
+            continue
+        data = json.loads(path.read_text())
+        one = {b["name"].replace("derive_threads:1", "derive_threads:0"): b["real_time"]
+               for b in data["benchmarks"] if b["name"].startswith("restore/") and "derive_threads:1" in b["name"]}
+        for b in data["benchmarks"]:
+            if b["name"] in one:
+                b["real_time"] = one[b["name"]]
+        path.write_text(json.dumps(data))
+
+
+def without_restore(results):
+    """No restore benchmark anywhere."""
+    for name in RESTORE_FILES:
+        path = results / name
+        if name == "restore.json":
+            path.unlink(missing_ok=True)
+        elif path.exists():
+            data = json.loads(path.read_text())
+            data["benchmarks"] = [b for b in data["benchmarks"] if not b["name"].startswith("restore/")]
+            path.write_text(json.dumps(data))
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -79,8 +112,11 @@ with tempfile.TemporaryDirectory() as tmp:
                                 "run_name": "churn/mutex_heap/n:1000/threads:2/iterations:16/manual_time",
                                 "error_occurred": True, "error_message": "OWNERSHIP VIOLATION: doctored"})
     (missed / "churn.json").write_text(json.dumps(churn))
+    slow_restore(missed)
     text = run(missed, tmp / "missed.md")
     expect("**missed**" in text, "doctored results: no target reported missed")
+    expect("**Restore speed.**" in text and "**Missed.** Speed-up 1.00× and 1.00×" in text,
+           "doctored results: the restore-speed explanation is missing")
     expect("**Against (c) mutex + cursor.**" in text, "doctored results: the (c) explanation is missing")
     expect("**Cold pool vs (d).**" in text, "doctored results: the cold-pool explanation is missing")
     expect("EC work was duplicated" in text, "doctored results: 2.00 derivations per hand-out not explained")
@@ -98,7 +134,9 @@ with tempfile.TemporaryDirectory() as tmp:
     (sparse / "churn.json").unlink()
     for f in sparse.glob("callgrind_*.txt"):
         f.unlink()
+    without_restore(sparse)
     text = run(sparse, tmp / "sparse.md")
+    expect("holds no restore benchmarks" in text, "sparse results: the restore section claims numbers")
     expect(text.startswith("# Performance"), "sparse results: no document")
     expect("Instructions (callgrind" not in text, "sparse results: callgrind numbers without callgrind.json")
     expect("Derivations per addrpool cold hand-out" not in text, "sparse results: derivation counts without their file")

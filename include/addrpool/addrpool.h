@@ -27,9 +27,9 @@
  *   values, never a partial result. A failed call changes nothing in the pool
  *   (in particular a failed addrpool_reserve holds no reservation).
  * - Strings out. Addresses are written by the hand-outs (addrpool_reserve,
- *   addrpool_reserve_with, addrpool_next_unused_and_reserve) and by
- *   addrpool_address_parse into a caller buffer of at least
- *   ADDRPOOL_ADDRESS_MAX bytes. Functions returning strings of other lengths
+ *   addrpool_reserve_with, addrpool_next_unused_and_reserve,
+ *   addrpool_restore_reservation) and by addrpool_address_parse into a
+ *   caller buffer of at least ADDRPOOL_ADDRESS_MAX bytes. Functions returning strings of other lengths
  *   (addrpool_address_at, addrpool_path_of, addrpool_base_path,
  *   addrpool_key_source_account_xpub) take
  *   (char *buf, size_t buf_len, size_t *required): on ADDRPOOL_OK and on
@@ -44,8 +44,8 @@
  * - No function aborts, and no C++ exception escapes: allocation failure is
  *   ADDRPOOL_E_OUT_OF_MEMORY, anything unexpected ADDRPOOL_E_INTERNAL.
  * - Ownership. An addrpool_pool is created by one of the addrpool_pool_new*
- *   functions, addrpool_load or addrpool_deserialize and destroyed by
- *   addrpool_pool_free. It owns the AddressPool and its own key material (a
+ *   functions, addrpool_load[_ex] or addrpool_deserialize[_ex] and destroyed
+ *   by addrpool_pool_free. It owns the AddressPool and its own key material (a
  *   copy of the account key, wiped when the pool is freed; none for
  *   addrpool_pool_new_keyless and addrpool_deserialize). An
  *   addrpool_key_source is created by one of the addrpool_key_source_*
@@ -207,9 +207,10 @@ typedef struct {
 
 /* Optional settings for addrpool_pool_new, addrpool_pool_new_from_seed,
  * addrpool_pool_new_from_mnemonic_ex and addrpool_pool_new_keyless. Fill with
- * addrpool_pool_options_init first, then change what you need (fields may be
- * added at the end in later versions; the init function keeps old callers
- * correct when rebuilt). Layout: size 12, align 4; fields at 0, 4, 8. */
+ * addrpool_pool_options_init first, then change what you need. Its layout is
+ * fixed (docs/api.md's ABI policy): later settings, such as derive_threads,
+ * come in addrpool_pool_options_ex. Layout: size 12, align 4; fields at 0,
+ * 4, 8. */
 typedef struct {
     uint32_t lookahead;             /* addresses kept derived ahead; 0 = min(gap_limit,
                                        ADDRPOOL_MAX_LOOKAHEAD); at most ADDRPOOL_MAX_LOOKAHEAD */
@@ -566,10 +567,166 @@ ADDRPOOL_API addrpool_status addrpool_sweep(addrpool_pool *pool, uint64_t ttl_ms
 ADDRPOOL_API addrpool_status addrpool_mark_used(addrpool_pool *pool, const char *address,
                                                 bool *changed) ADDRPOOL_WARN_UNUSED_RESULT;
 
-/* As addrpool_mark_used, by index. Errors: NULL_ARGUMENT,
- * INDEX_OUT_OF_RANGE. Concurrent with everything; lock-free. */
+/* As addrpool_mark_used, by index: *changed = false for an index the pool
+ * has not derived (on a fresh or loaded pool, every index beyond the saved
+ * ones), so it cannot replay a wallet database at start-up: use
+ * addrpool_mark_index_used_with, which derives the index. Errors:
+ * NULL_ARGUMENT, INDEX_OUT_OF_RANGE. Concurrent with everything; lock-free. */
 ADDRPOOL_API addrpool_status addrpool_mark_index_used(addrpool_pool *pool, uint32_t index,
                                                       bool *changed) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* ---- start-up and sync ------------------------------------------------ */
+
+/* The C side of the C++ restart and sync calls (AddressPool::
+ * mark_index_used(index, key_source), mark_scripts_used, restore_reservation,
+ * PoolOptions::derive_threads). docs/api.md's "Start-up and sync" shows the
+ * order: replay the used indices of the wallet database, restore the open
+ * hand-outs, sync blocks, save.
+ *
+ * keys: in every function below, the key source to derive with when an index
+ * is not derived yet; may be NULL: the pool's own key material (none for
+ * pools made by addrpool_pool_new_keyless[_ex], addrpool_deserialize[_ex] and
+ * addrpool_load[_ex] without a key). A non-NULL `keys` is checked against the
+ * pool first, as by addrpool_reserve_with. */
+
+/* Marks `index` used, deriving and materializing it first if the pool has
+ * not (a cold start from a wallet database that keeps "used" itself).
+ * *changed = true if the index became used by this call, false if it was
+ * used already. Reserved -> Used completes a hand-out, as addrpool_mark_used.
+ * Errors: NULL_ARGUMENT (pool, changed); INDEX_OUT_OF_RANGE; INVALID_ARGUMENT
+ *   (`keys` does not fit the pool, or is another account's key than the pool
+ *   derived with before); HARDENED_FROM_PUBLIC; DEPTH_EXCEEDED;
+ *   NO_KEY_SOURCE (the index is not derived and the key source holds no
+ *   key); INVALID_CHILD; OUT_OF_MEMORY. On error nothing changed.
+ * Concurrent with everything. Progress: lock-free when the index is derived;
+ * otherwise blocking like a derivation (one EC derivation, a lookup-index
+ * shard mutex). */
+ADDRPOOL_API addrpool_status addrpool_mark_index_used_with(addrpool_pool *pool, const addrpool_key_source *keys,
+                                                           uint32_t index, bool *changed) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* One match of addrpool_mark_scripts_used. Layout on x86-64 and aarch64
+ * (checked by the C and Rust tests): size 16, align 8; position at 0, index
+ * at 8, newly_used at 12. */
+typedef struct {
+    size_t position;  /* index into the scripts passed in */
+    uint32_t index;   /* the pool index the script pays */
+    bool newly_used;  /* false if the index was used already (or earlier in the batch) */
+} addrpool_script_match;
+
+/* Syncs one block: every script that is the P2PKH script of an index of this
+ * pool inside the scan window (addrpool_scan_window_end) is marked used and
+ * reported, in increasing position order. The scripts may come in any order
+ * and mix ours with anything else (P2SH, other wallets, OP_RETURN, bytes of
+ * no standard form: each costs one hash lookup). The window is derived and
+ * materialized first, and again after each newly used index, so a payment
+ * that falls in the widened window is found wherever it sits in the batch.
+ * A script that appears twice is reported twice, newly_used only the first
+ * time. count = 0 only derives and materializes the window (a start-up call
+ * that makes the first lookups and hand-outs fast).
+ * scripts, script_lens: `count` scripts, scripts[k] of script_lens[k] bytes
+ *   (scripts[k] may be NULL when script_lens[k] is 0); both may be NULL when
+ *   count is 0. Read during the call only.
+ * matches, matches_len: a caller array of at least `count` entries (a script
+ *   matches at most once, so `count` always suffices; else BUFFER_TOO_SMALL,
+ *   checked before anything is marked); may be NULL when count is 0. Written
+ *   only on success: entries [0, *match_count).
+ * match_count: receives the number of matches (0 after a failure).
+ * Errors: NULL_ARGUMENT; BUFFER_TOO_SMALL; INVALID_ARGUMENT (`keys` does not
+ *   fit the pool, or another account's key); HARDENED_FROM_PUBLIC;
+ *   DEPTH_EXCEEDED; NO_KEY_SOURCE (the window needs deriving and the key
+ *   source holds no key); INVALID_CHILD; OUT_OF_MEMORY. An exception to the
+ *   rule that a failed call changes nothing: when deriving the window fails
+ *   after some scripts were marked, those marks stay (each is a fact about
+ *   the chain) and are not reported; the same block with a key that can
+ *   derive reports them (newly_used false). Nothing is marked when the first
+ *   derivation of the window fails.
+ * Concurrent with everything (two threads may sync blocks at once).
+ * Progress: blocking (lookup-index shard mutexes; derivations, on several
+ * threads when many are due: see derive_threads). */
+ADDRPOOL_API addrpool_status addrpool_mark_scripts_used(addrpool_pool *pool, const addrpool_key_source *keys,
+                                                        const uint8_t *const *scripts, const size_t *script_lens,
+                                                        size_t count, addrpool_script_match *matches,
+                                                        size_t matches_len,
+                                                        size_t *match_count) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* Restores a hand-out made before a restart (a payment server's open
+ * invoice): reserves exactly `index`, deriving and materializing it if
+ * needed, as if it had been handed out age_ms milliseconds ago (a later
+ * addrpool_sweep with ttl_ms <= age_ms frees it), with a fresh ticket: a
+ * ticket from before the restart releases nothing. The reservation counts in
+ * the gap window like any other; hand-outs skip the index. Ages above about
+ * 2^63 ns are clamped there.
+ * ticket: receives the reservation's ticket (pass it to addrpool_release).
+ * address, address_len: as addrpool_reserve (may be NULL with length 0).
+ * Errors: NULL_ARGUMENT; BUFFER_TOO_SMALL (checked before anything is
+ *   reserved); INDEX_OUT_OF_RANGE; INDEX_UNAVAILABLE (the index is used or
+ *   already reserved: the message says which); INVALID_ARGUMENT (`keys` does
+ *   not fit the pool, or another account's key); HARDENED_FROM_PUBLIC;
+ *   DEPTH_EXCEEDED; NO_KEY_SOURCE; INVALID_CHILD; OUT_OF_MEMORY. On any
+ *   error no reservation is held.
+ * Concurrent with everything: of concurrent restores of one index exactly
+ * one succeeds. Progress: lock-free when the index is derived (one clock
+ * read, one CAS, plus one small allocation to encode the address);
+ * otherwise blocking like a derivation. */
+ADDRPOOL_API addrpool_status addrpool_restore_reservation(addrpool_pool *pool, const addrpool_key_source *keys,
+                                                          uint32_t index, uint64_t age_ms, uint64_t *ticket,
+                                                          char *address, size_t address_len) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* The most threads addrpool_pool_options_ex.derive_threads may name. */
+#define ADDRPOOL_MAX_DERIVE_THREADS 256
+
+/* Pool settings beyond addrpool_pool_options, for addrpool_pool_new_keyless_ex,
+ * addrpool_load_ex and addrpool_deserialize_ex. Fill with
+ * addrpool_pool_options_ex_init first, then change what you need.
+ *
+ * Why a second struct rather than a field at the end of addrpool_pool_options:
+ * programs built against this ABI allocate 12 bytes for that struct and pass
+ * its address; a library that read a fourth field would read past their
+ * object, so the ABI policy (docs/api.md) lets a struct's layout change only
+ * with a new soversion. This struct starts with its own size instead: fields
+ * are only ever added at its end, and the library reads only the fields that
+ * `size` covers, so later settings need neither a new struct nor new
+ * functions. Layout: size 20, align 4; fields at 0, 4, 8, 12, 16. */
+typedef struct {
+    uint32_t size;                  /* sizeof(addrpool_pool_options_ex), set by the init function; a
+                                       size this library does not know gives INVALID_ARGUMENT */
+    uint32_t lookahead;             /* as addrpool_pool_options */
+    addrpool_gap_policy gap_policy; /* as addrpool_pool_options */
+    addrpool_address_format format; /* as addrpool_pool_options; for a loaded pool the file's wins */
+    uint32_t derive_threads;        /* threads that derive large counts (a window or block sync of
+                                       more than 256 addresses); 0 = the hardware's thread count;
+                                       at most ADDRPOOL_MAX_DERIVE_THREADS; default 0 */
+} addrpool_pool_options_ex;
+
+/* Sets *options to the defaults (size = sizeof *options, the defaults of
+ * addrpool_pool_options_init, derive_threads 0). Errors: NULL_ARGUMENT.
+ * Reentrant, lock-free. */
+ADDRPOOL_API addrpool_status addrpool_pool_options_ex_init(addrpool_pool_options_ex *options)
+    ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* As addrpool_pool_new_keyless, with options_ex (may be NULL: the defaults).
+ * Errors: those of addrpool_pool_new_keyless; INVALID_ARGUMENT also for an
+ * unknown options->size and derive_threads above ADDRPOOL_MAX_DERIVE_THREADS.
+ * Reentrant; blocking (allocation); derives nothing. */
+ADDRPOOL_API addrpool_status addrpool_pool_new_keyless_ex(const char *base_path, addrpool_pool_type type,
+                                                          uint32_t gap_limit, addrpool_network network,
+                                                          const addrpool_pool_options_ex *options,
+                                                          addrpool_pool **out) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* As addrpool_load, with options (may be NULL: the defaults; the file's
+ * address format wins over options->format). Errors: those of
+ * addrpool_load; INVALID_ARGUMENT also for bad options (as
+ * addrpool_pool_new_keyless_ex). Reentrant; blocking. */
+ADDRPOOL_API addrpool_status addrpool_load_ex(const char *path, const char *account_key,
+                                              const addrpool_pool_options_ex *options,
+                                              addrpool_pool **out) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* As addrpool_deserialize, with options (as addrpool_load_ex). Errors: those
+ * of addrpool_deserialize; INVALID_ARGUMENT also for bad options.
+ * Reentrant; blocking. */
+ADDRPOOL_API addrpool_status addrpool_deserialize_ex(const uint8_t *bytes, size_t len,
+                                                     const addrpool_pool_options_ex *options,
+                                                     addrpool_pool **out) ADDRPOOL_WARN_UNUSED_RESULT;
 
 /* ---- queries ---------------------------------------------------------- */
 

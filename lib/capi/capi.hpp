@@ -2,7 +2,7 @@
 // plumbing and guard(), and the argument translators every shim uses.
 //
 // Each entry point (status.cpp, keys.cpp, pools.cpp, handout.cpp, queries.cpp,
-// persist.cpp) is one shim: guard() { clear outputs; translate arguments;
+// persistence.cpp, sync.cpp) is one shim: guard() { clear outputs; translate arguments;
 // call the C++ API; translate the result }. Policy — which key text is which
 // key, what a pool's base path must be, whether a key fits a pool — lives in
 // the C++ API (KeySource::from_*, pool_base_path, KeySource::check_pool), not
@@ -13,6 +13,7 @@
 #include <addrpool/addrpool.h>
 #include <addrpool/addrpool.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <atomic>
@@ -151,6 +152,22 @@ bool write_address(const std::string& text, char* address) noexcept;
 // A new pool handle (the allocation is the only step that can fail).
 addrpool_status new_pool(AddressPool pool, KeySource keys, addrpool_pool** out);
 addrpool_status new_key_source(KeySource keys, addrpool_key_source** out);
+
+// Milliseconds as the signed 64-bit nanoseconds the C++ API takes, clamped
+// so the conversion cannot overflow (about 292 years: "forever").
+std::chrono::nanoseconds clamped_ms(std::uint64_t ms) noexcept;
+
+// ---- shared tails (handout.cpp, persistence.cpp) -----------------------------
+
+// Reports a reservation through the hand-out outputs (each may be NULL): the
+// address is written first, and if that fails the reservation is returned
+// (by ticket), so a failed call holds nothing.
+addrpool_status report_reservation(AddressPool& pool, const Reservation& r, std::uint32_t* index,
+                                   std::uint64_t* ticket, char* address);
+// addrpool_load / addrpool_deserialize after their NULL checks, with options.
+addrpool_status load_pool(const char* path, const char* account_key, PoolOptions options, addrpool_pool** out);
+addrpool_status deserialize_pool(const std::uint8_t* bytes, std::size_t len, PoolOptions options,
+                                 addrpool_pool** out);
 
 }  // namespace addrpool::detail::capi
 

@@ -120,6 +120,11 @@ addrpool_status new_pool(AddressPool pool, KeySource keys, addrpool_pool** out) 
     return ADDRPOOL_OK;
 }
 
+std::chrono::nanoseconds clamped_ms(std::uint64_t ms) noexcept {
+    constexpr std::uint64_t max_ms = (static_cast<std::uint64_t>(INT64_MAX) - 999'999u) / 1'000'000u;
+    return std::chrono::nanoseconds(std::chrono::milliseconds(ms > max_ms ? max_ms : ms));
+}
+
 addrpool_status new_key_source(KeySource keys, addrpool_key_source** out) {
     *out = new addrpool_key_source{std::move(keys)};
     return ADDRPOOL_OK;

@@ -10,26 +10,12 @@ using namespace addrpool::detail::capi;
 namespace {
 
 // The common tail of the three hand-outs, after their outputs were cleared
-// and checked. Reserves, then writes the address; if writing fails, the
-// reservation is returned first, so a failed call holds nothing.
+// and checked.
 addrpool_status hand_out(AddressPool& pool, const KeySource& keys, bool add_to_state, std::uint32_t* index,
                          std::uint64_t* ticket, char* address) {
     auto r = pool.reserve(keys, add_to_state);
     if (!r) return fail(r.error());
-    if (address != nullptr) {
-        try {
-            if (!write_address(r->address.to_string(), address)) {
-                (void)pool.release_reservation(*r);
-                return fail(ADDRPOOL_E_INTERNAL, "internal error: an address is longer than ADDRPOOL_ADDRESS_MAX");
-            }
-        } catch (...) {  // encoding allocates
-            (void)pool.release_reservation(*r);
-            throw;
-        }
-    }
-    if (index != nullptr) *index = r->index;
-    if (ticket != nullptr) *ticket = r->ticket;
-    return ADDRPOOL_OK;
+    return report_reservation(pool, *r, index, ticket, address);
 }
 
 void clear_hand_out(std::uint32_t* index, std::uint64_t* ticket, char* address, std::size_t address_len) noexcept {
@@ -39,6 +25,28 @@ void clear_hand_out(std::uint32_t* index, std::uint64_t* ticket, char* address, 
 }
 
 }  // namespace
+
+namespace addrpool::detail::capi {
+
+addrpool_status report_reservation(AddressPool& pool, const Reservation& r, std::uint32_t* index,
+                                   std::uint64_t* ticket, char* address) {
+    if (address != nullptr) {
+        try {
+            if (!write_address(r.address.to_string(), address)) {
+                (void)pool.release_reservation(r);
+                return fail(ADDRPOOL_E_INTERNAL, "internal error: an address is longer than ADDRPOOL_ADDRESS_MAX");
+            }
+        } catch (...) {  // encoding allocates
+            (void)pool.release_reservation(r);
+            throw;
+        }
+    }
+    if (index != nullptr) *index = r.index;
+    if (ticket != nullptr) *ticket = r.ticket;
+    return ADDRPOOL_OK;
+}
+
+}  // namespace addrpool::detail::capi
 
 extern "C" {
 
@@ -109,11 +117,7 @@ addrpool_status addrpool_sweep(addrpool_pool* pool, uint64_t ttl_ms, size_t* fre
         if (freed != nullptr) *freed = 0;
         ADDRPOOL_REQUIRE(pool);
         ADDRPOOL_REQUIRE(freed);
-        // nanoseconds is a signed 64-bit count: clamp so that converting the
-        // milliseconds cannot overflow it (about 292 years: never expires).
-        constexpr std::uint64_t max_ms = (static_cast<std::uint64_t>(INT64_MAX) - 999'999u) / 1'000'000u;
-        const auto ttl = std::chrono::nanoseconds(std::chrono::milliseconds(ttl_ms > max_ms ? max_ms : ttl_ms));
-        *freed = pool->pool.sweep_expired_reservations(ttl);
+        *freed = pool->pool.sweep_expired_reservations(clamped_ms(ttl_ms));  // beyond 292 years: never expires
         return ADDRPOOL_OK;
     });
 }

@@ -21,6 +21,37 @@ addrpool_status check_loaded(const AddressPool& pool) {
 
 }  // namespace
 
+namespace addrpool::detail::capi {
+
+addrpool_status load_pool(const char* path, const char* account_key, PoolOptions options, addrpool_pool** out) {
+    auto loaded = AddressPool::load(std::filesystem::path(path), std::move(options));
+    if (!loaded) return fail(loaded.error());
+    ADDRPOOL_TRY(check_loaded(*loaded));
+    KeySource keys = KeySource::none();
+    if (account_key != nullptr) {
+        ADDRPOOL_TRY(take(KeySource::from_extended_key(account_key, loaded->network()), keys));
+        ADDRPOOL_TRY(check_depth(keys.account_public_key()->depth(), loaded->type()));
+        // Checked against the path relative to the key (network family,
+        // a private key for absent_hardened), not the file's base path:
+        // addrpool.h promises that a key of another account is reported
+        // by the first derivation.
+        const PoolType t = loaded->type();
+        ADDRPOOL_TRY(take(keys.check_pool(pool_base_path(DerivationPath{}, t), t, loaded->network())));
+    }
+    return new_pool(std::move(*loaded), std::move(keys), out);
+}
+
+addrpool_status deserialize_pool(const std::uint8_t* bytes, std::size_t len, PoolOptions options,
+                                 addrpool_pool** out) {
+    const std::string_view view(bytes != nullptr ? reinterpret_cast<const char*>(bytes) : "", len);
+    auto loaded = AddressPool::deserialize(view, std::move(options));
+    if (!loaded) return fail(loaded.error());
+    ADDRPOOL_TRY(check_loaded(*loaded));
+    return new_pool(std::move(*loaded), KeySource::none(), out);
+}
+
+}  // namespace addrpool::detail::capi
+
 extern "C" {
 
 addrpool_status addrpool_save(const addrpool_pool* pool, const char* path) {
@@ -36,21 +67,7 @@ addrpool_status addrpool_load(const char* path, const char* account_key, addrpoo
         ADDRPOOL_REQUIRE(out);
         *out = nullptr;
         ADDRPOOL_REQUIRE(path);
-        auto loaded = AddressPool::load(std::filesystem::path(path));
-        if (!loaded) return fail(loaded.error());
-        ADDRPOOL_TRY(check_loaded(*loaded));
-        KeySource keys = KeySource::none();
-        if (account_key != nullptr) {
-            ADDRPOOL_TRY(take(KeySource::from_extended_key(account_key, loaded->network()), keys));
-            ADDRPOOL_TRY(check_depth(keys.account_public_key()->depth(), loaded->type()));
-            // Checked against the path relative to the key (network family,
-            // a private key for absent_hardened), not the file's base path:
-            // addrpool.h promises that a key of another account is reported
-            // by the first derivation.
-            const PoolType t = loaded->type();
-            ADDRPOOL_TRY(take(keys.check_pool(pool_base_path(DerivationPath{}, t), t, loaded->network())));
-        }
-        return new_pool(std::move(*loaded), std::move(keys), out);
+        return load_pool(path, account_key, PoolOptions{}, out);
     });
 }
 
@@ -78,11 +95,7 @@ addrpool_status addrpool_deserialize(const uint8_t* bytes, size_t len, addrpool_
         ADDRPOOL_REQUIRE(out);
         *out = nullptr;
         if (bytes == nullptr && len != 0) return null_arg("bytes");
-        const std::string_view view(bytes != nullptr ? reinterpret_cast<const char*>(bytes) : "", len);
-        auto loaded = AddressPool::deserialize(view);
-        if (!loaded) return fail(loaded.error());
-        ADDRPOOL_TRY(check_loaded(*loaded));
-        return new_pool(std::move(*loaded), KeySource::none(), out);
+        return deserialize_pool(bytes, len, PoolOptions{}, out);
     });
 }
 

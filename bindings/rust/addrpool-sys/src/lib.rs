@@ -26,6 +26,8 @@ pub const ADDRPOOL_ADDRESS_MAX: usize = 64;
 pub const ADDRPOOL_MAX_LOOKAHEAD: u32 = 65536;
 /// The largest gap limit the C ABI creates or loads pools with (2^20).
 pub const ADDRPOOL_MAX_GAP_LIMIT: u32 = 1048576;
+/// The most threads `addrpool_pool_options_ex.derive_threads` may name.
+pub const ADDRPOOL_MAX_DERIVE_THREADS: u32 = 256;
 
 /// `addrpool_status`: 0 = OK; 1..27 mirror `addrpool::Errc`; 100.. are C-only.
 pub type addrpool_status = c_int;
@@ -121,6 +123,27 @@ pub struct addrpool_pool_options {
     pub lookahead: u32,
     pub gap_policy: addrpool_gap_policy,
     pub format: addrpool_address_format,
+}
+
+/// `addrpool_pool_options_ex`: fill with [`addrpool_pool_options_ex_init`]
+/// first (it sets `size`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct addrpool_pool_options_ex {
+    pub size: u32,
+    pub lookahead: u32,
+    pub gap_policy: addrpool_gap_policy,
+    pub format: addrpool_address_format,
+    pub derive_threads: u32,
+}
+
+/// `addrpool_script_match`: one match of [`addrpool_mark_scripts_used`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct addrpool_script_match {
+    pub position: usize,
+    pub index: u32,
+    pub newly_used: bool,
 }
 
 /// The opaque `addrpool_pool`.
@@ -320,6 +343,54 @@ extern "C" {
     // ---- sync side
     pub fn addrpool_mark_used(pool: *mut addrpool_pool, address: *const c_char, changed: *mut bool) -> addrpool_status;
     pub fn addrpool_mark_index_used(pool: *mut addrpool_pool, index: u32, changed: *mut bool) -> addrpool_status;
+
+    // ---- start-up and sync
+    pub fn addrpool_mark_index_used_with(
+        pool: *mut addrpool_pool,
+        keys: *const addrpool_key_source,
+        index: u32,
+        changed: *mut bool,
+    ) -> addrpool_status;
+    pub fn addrpool_mark_scripts_used(
+        pool: *mut addrpool_pool,
+        keys: *const addrpool_key_source,
+        scripts: *const *const u8,
+        script_lens: *const usize,
+        count: usize,
+        matches: *mut addrpool_script_match,
+        matches_len: usize,
+        match_count: *mut usize,
+    ) -> addrpool_status;
+    pub fn addrpool_restore_reservation(
+        pool: *mut addrpool_pool,
+        keys: *const addrpool_key_source,
+        index: u32,
+        age_ms: u64,
+        ticket: *mut u64,
+        address: *mut c_char,
+        address_len: usize,
+    ) -> addrpool_status;
+    pub fn addrpool_pool_options_ex_init(options: *mut addrpool_pool_options_ex) -> addrpool_status;
+    pub fn addrpool_pool_new_keyless_ex(
+        base_path: *const c_char,
+        pool_type: addrpool_pool_type,
+        gap_limit: u32,
+        network: addrpool_network,
+        options: *const addrpool_pool_options_ex,
+        out: *mut *mut addrpool_pool,
+    ) -> addrpool_status;
+    pub fn addrpool_load_ex(
+        path: *const c_char,
+        account_key: *const c_char,
+        options: *const addrpool_pool_options_ex,
+        out: *mut *mut addrpool_pool,
+    ) -> addrpool_status;
+    pub fn addrpool_deserialize_ex(
+        bytes: *const u8,
+        len: usize,
+        options: *const addrpool_pool_options_ex,
+        out: *mut *mut addrpool_pool,
+    ) -> addrpool_status;
 
     // ---- queries
     pub fn addrpool_stats(pool: *const addrpool_pool, out: *mut addrpool_pool_stats) -> addrpool_status;

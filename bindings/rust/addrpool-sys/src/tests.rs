@@ -53,6 +53,26 @@ fn wallets_match_has_the_layout_addrpool_h_documents() {
 }
 
 #[test]
+fn the_sync_structs_have_the_layout_addrpool_h_documents() {
+    // The same numbers test_sync.c checks with sizeof/offsetof.
+    assert_eq!((size_of::<addrpool_script_match>(), align_of::<addrpool_script_match>()), (16, 8));
+    assert_eq!(offset!(addrpool_script_match, position), 0);
+    assert_eq!(offset!(addrpool_script_match, index), 8);
+    assert_eq!(offset!(addrpool_script_match, newly_used), 12);
+    assert_eq!((size_of::<addrpool_pool_options_ex>(), align_of::<addrpool_pool_options_ex>()), (20, 4));
+    assert_eq!(offset!(addrpool_pool_options_ex, size), 0);
+    assert_eq!(offset!(addrpool_pool_options_ex, lookahead), 4);
+    assert_eq!(offset!(addrpool_pool_options_ex, gap_policy), 8);
+    assert_eq!(offset!(addrpool_pool_options_ex, format), 12);
+    assert_eq!(offset!(addrpool_pool_options_ex, derive_threads), 16);
+
+    let mut o = addrpool_pool_options_ex { size: 0, lookahead: 7, gap_policy: 9, format: 9, derive_threads: 3 };
+    // SAFETY: a valid, writable options struct.
+    assert_eq!(unsafe { addrpool_pool_options_ex_init(&mut o) }, ADDRPOOL_OK);
+    assert_eq!(o, addrpool_pool_options_ex { size: 20, ..addrpool_pool_options_ex::default() });
+}
+
+#[test]
 fn the_library_fills_the_structs_it_is_given() {
     let mut o = addrpool_pool_options { lookahead: 7, gap_policy: 9, format: 9 };
     // SAFETY: a valid, writable options struct.

@@ -44,6 +44,7 @@ mod error;
 mod guard;
 mod key_source;
 mod pool;
+mod sync;
 mod text;
 mod types;
 mod wallet;
@@ -53,8 +54,10 @@ pub use error::{Error, ErrorCode};
 pub use guard::ReservationGuard;
 pub use key_source::{KeyKind, KeySource};
 pub use pool::{AddressPool, Reservation};
+pub use sync::ScriptMatch;
 pub use types::{
-    AddressFormat, AddressState, GapPolicy, Network, PoolOptions, PoolStats, PoolType, MAX_GAP_LIMIT, MAX_LOOKAHEAD,
+    AddressFormat, AddressState, GapPolicy, Network, PoolOptions, PoolStats, PoolType, MAX_DERIVE_THREADS,
+    MAX_GAP_LIMIT, MAX_LOOKAHEAD,
 };
 pub use wallet::{Account, WalletMatch, WalletSet};
 

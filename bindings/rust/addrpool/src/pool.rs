@@ -80,7 +80,7 @@ impl Drop for AddressPool {
 }
 
 /// A pool from a constructor's out pointer.
-fn adopt<F>(create: F) -> Result<AddressPool, Error>
+pub(crate) fn adopt<F>(create: F) -> Result<AddressPool, Error>
 where
     F: FnOnce(*mut *mut sys::addrpool_pool) -> sys::addrpool_status,
 {
@@ -127,10 +127,11 @@ impl AddressPool {
     }
 
     /// As [`new`](AddressPool::new), with options (lookahead, gap policy,
-    /// address format).
+    /// address format, derive threads).
     ///
     /// Errors: as `new`, and `InvalidArgument` for a lookahead above
-    /// [`MAX_LOOKAHEAD`](crate::MAX_LOOKAHEAD).
+    /// [`MAX_LOOKAHEAD`](crate::MAX_LOOKAHEAD) or derive threads above
+    /// [`MAX_DERIVE_THREADS`](crate::MAX_DERIVE_THREADS).
     ///
     /// ```
     /// use addrpool::{AddressFormat, AddressPool, Network, PoolOptions, PoolType};
@@ -147,10 +148,10 @@ impl AddressPool {
         options: &PoolOptions,
     ) -> Result<AddressPool, Error> {
         let path = CText::new(base_path, ErrorCode::InvalidPath, "the base path")?;
-        let options = options.raw();
+        let options = options.raw_ex();
         // SAFETY: a NUL-terminated path, a valid options struct and out pointer.
         adopt(|out| unsafe {
-            sys::addrpool_pool_new_keyless(path.as_ptr(), pool_type.raw(), gap_limit, network.raw(), &options, out)
+            sys::addrpool_pool_new_keyless_ex(path.as_ptr(), pool_type.raw(), gap_limit, network.raw(), &options, out)
         })
     }
 
@@ -623,6 +624,11 @@ impl AddressPool {
     /// ```
     pub fn format(&self) -> AddressFormat {
         self.describe().format
+    }
+
+    /// The C handle, for the other modules of this crate.
+    pub(crate) fn raw_pool(&self) -> *mut sys::addrpool_pool {
+        self.raw.as_ptr()
     }
 
     fn describe(&self) -> Described {

@@ -194,12 +194,21 @@ impl AddressFormat {
     }
 }
 
-/// Optional pool settings for [`AddressPool::with_options`](crate::AddressPool::with_options).
+/// The most threads [`PoolOptions::derive_threads`] may name.
+///
+/// ```
+/// assert_eq!(addrpool::MAX_DERIVE_THREADS, 256);
+/// ```
+pub const MAX_DERIVE_THREADS: u32 = sys::ADDRPOOL_MAX_DERIVE_THREADS;
+
+/// Optional pool settings for [`AddressPool::with_options`](crate::AddressPool::with_options),
+/// [`load_with_options`](crate::AddressPool::load_with_options) and
+/// [`deserialize_with_options`](crate::AddressPool::deserialize_with_options).
 ///
 /// ```
 /// use addrpool::{AddressFormat, GapPolicy, PoolOptions};
 /// let o = PoolOptions { gap_policy: GapPolicy::Error, ..PoolOptions::default() };
-/// assert_eq!((o.lookahead, o.format), (0, AddressFormat::Base58Check));
+/// assert_eq!((o.lookahead, o.format, o.derive_threads), (0, AddressFormat::Base58Check, 0));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct PoolOptions {
@@ -208,19 +217,25 @@ pub struct PoolOptions {
     pub lookahead: u32,
     /// What a hand-out beyond the gap window does.
     pub gap_policy: GapPolicy,
-    /// How the pool writes its addresses.
+    /// How the pool writes its addresses (a loaded pool keeps its file's).
     pub format: AddressFormat,
+    /// Threads that derive large counts (a window or block sync of more than
+    /// 256 addresses); 0 = the hardware's thread count; at most
+    /// [`MAX_DERIVE_THREADS`].
+    pub derive_threads: u32,
 }
 
 impl PoolOptions {
-    pub(crate) fn raw(&self) -> sys::addrpool_pool_options {
-        sys::addrpool_pool_options {
+    pub(crate) fn raw_ex(&self) -> sys::addrpool_pool_options_ex {
+        sys::addrpool_pool_options_ex {
+            size: std::mem::size_of::<sys::addrpool_pool_options_ex>() as u32,
             lookahead: self.lookahead,
             gap_policy: match self.gap_policy {
                 GapPolicy::Unbounded => sys::ADDRPOOL_GAP_UNBOUNDED,
                 GapPolicy::Error => sys::ADDRPOOL_GAP_ERROR,
             },
             format: self.format.raw(),
+            derive_threads: self.derive_threads,
         }
     }
 }

@@ -251,7 +251,12 @@ fn addresses_parse_compare_and_hash_by_their_text() {
 #[test]
 fn options_set_the_format_the_gap_policy_and_the_lookahead_cap() {
     let keys = KeySource::from_xpub(TPUB).unwrap();
-    let o = PoolOptions { gap_policy: GapPolicy::Error, format: AddressFormat::Platform, lookahead: 4 };
+    let o = PoolOptions {
+        gap_policy: GapPolicy::Error,
+        format: AddressFormat::Platform,
+        lookahead: 4,
+        ..PoolOptions::default()
+    };
     let pool = AddressPool::with_options("m/44'/1'/0'/0", PoolType::External, 2, Network::Testnet, &o).unwrap();
     let a = pool.next_unused_and_reserve(&keys, true).unwrap();
     assert!(a.as_str().starts_with("tdash1k"), "{}", a);
