@@ -89,12 +89,19 @@ impl Account {
 
     /// As [`bip44`](Account::bip44), with options for both pools.
     ///
+    /// Errors: those of [`bip44`](Account::bip44), and `InvalidArgument` if
+    /// `options.derive_threads` is not 0 (an account's pools derive on the
+    /// hardware's threads; the C ABI's account options have no such field).
+    ///
     /// ```
     /// use addrpool::{Account, AddressFormat, KeySource, Network, PoolOptions};
     /// let keys = KeySource::from_xpub("tpubDC5FSnBiZDMmhiuCmWAYsLwgLYrrT9rAqvTySfuCCrgsWz8wxMXUS9Tb9iVMvcRbvFcAHGkMD5Kx8koh4GquNGNTfohfk7pgjhaPCdXpoba")?;
     /// let o = PoolOptions { format: AddressFormat::Platform, ..PoolOptions::default() };
     /// let account = Account::bip44_with_options(&keys, "m/44'/1'/0'", Network::Testnet, 20, &o)?;
     /// assert!(account.next_receive_address()?.address.as_str().starts_with("tdash1k"));
+    /// let threads = PoolOptions { derive_threads: 2, ..PoolOptions::default() };
+    /// let e = Account::bip44_with_options(&keys, "m/44'/1'/0'", Network::Testnet, 20, &threads).unwrap_err();
+    /// assert_eq!(e.code(), addrpool::ErrorCode::InvalidArgument);
     /// # Ok::<(), addrpool::Error>(())
     /// ```
     pub fn bip44_with_options(
@@ -104,6 +111,14 @@ impl Account {
         gap_limit: u32,
         options: &PoolOptions,
     ) -> Result<Account, Error> {
+        if options.derive_threads != 0 {
+            // addrpool_wallets_account_new takes addrpool_pool_options, which
+            // has no derive_threads: say so rather than drop it silently.
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                "an account's pools derive on the hardware's threads: derive_threads must be 0",
+            ));
+        }
         let path = CText::new(account_path, ErrorCode::InvalidPath, "the account path")?;
         let o = options.raw();
         let mut raw: *mut sys::addrpool_wallets_account = std::ptr::null_mut();
