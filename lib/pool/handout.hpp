@@ -69,11 +69,12 @@ Result<Claimed> claim(Env& env, bool add_to_state) {
     std::uint64_t stamp = env.now_ms();
     for (;;) {
         std::uint64_t f = free_index::frontier(env.store());  // (F0)
-        const std::uint32_t b = free_index::lowest<G, FP>(env.store(), f);  // (F2)
+        decltype(env.store().at(0)) where{};  // b's positions, filled by lowest()
+        const std::uint32_t b = free_index::lowest<G, FP>(env.store(), f, where);  // (F2)
         std::uint32_t i;
         if (b != free_index::kNone) {
             if (!env.within_gap(b)) return env.gap_error(b);
-            if (!free_index::take<G, FP>(env.store(), b)) continue;  // (F3) another hand-out took it
+            if (!free_index::take<G, FP>(env.store(), b, where)) continue;  // (F3) another hand-out took it
             i = b;
         } else {
             if (f >= env.index_limit()) return env.full_error();
