@@ -59,8 +59,8 @@ std::int64_t coarse_resolution_ns() noexcept {
 
 std::uint64_t ceil_ms(std::int64_t ns) noexcept {
     if (ns <= 0) return 0;
-    const auto u = static_cast<std::uint64_t>(ns);
-    return u / 1'000'000 + (u % 1'000'000 != 0 ? 1 : 0);
+    // ns < 2^63: the sum cannot wrap.
+    return (static_cast<std::uint64_t>(ns) + 999'999) / 1'000'000;
 }
 
 }  // namespace
@@ -111,8 +111,16 @@ detail::LookupIndex& AddressPool::Impl::lookup() { return make_once(lookup_ptr);
 AddressPool::Impl::Labels& AddressPool::Impl::labels() { return make_once(labels_ptr); }
 detail::SaveOrder& AddressPool::Impl::save_order() { return make_once(save_order_ptr); }
 
+namespace {
+// A stamp from PoolOptions::clock (out of line: the hand-out's common path
+// is the default clock).
+[[gnu::noinline]] std::uint64_t option_clock_stamp(const AddressPool::Impl& p) {
+    return ceil_ms(std::chrono::duration_cast<std::chrono::nanoseconds>(p.options.clock() - p.epoch).count());
+}
+}  // namespace
+
 std::uint64_t AddressPool::Impl::stamp_ms() const {
-    if (options.clock) return ceil_ms(std::chrono::duration_cast<std::chrono::nanoseconds>(options.clock() - epoch).count());
+    if (options.clock) [[unlikely]] return option_clock_stamp(*this);
     // The coarse clock lags the monotonic clock by at most its resolution:
     // adding it (coarse_offset_ns) keeps every stamp at or after the true
     // time of the hand-out, so a reservation is never freed before it is ttl old.
