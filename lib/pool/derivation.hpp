@@ -63,9 +63,9 @@ std::optional<std::uint32_t> derived_index_of(const Impl& p, const Hash160& h);
 // key, an invalid child, out of memory) leaves the rest to later hand-outs,
 // which derive what they need themselves.
 void refill(Impl& p, const KeySource& ks, std::uint64_t frontier) noexcept;
-inline void maybe_refill(Impl& p, const KeySource& ks, std::uint64_t frontier) noexcept {
+inline void maybe_refill(Impl& p, const Hot& h, const KeySource& ks, std::uint64_t frontier) noexcept {
     // relaxed: only a trigger; the refiller re-reads it after (R1).
-    const std::uint64_t have = p.hot_or_null()->derived_end.load(boost::memory_order_relaxed);
+    const std::uint64_t have = h.derived_end.load(boost::memory_order_relaxed);
     if (p.lookahead != 0 && frontier + 1 + p.lookahead / 2 >= have) refill(p, ks, frontier);
 }
 

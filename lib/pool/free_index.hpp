@@ -36,8 +36,10 @@
 // and every RMW is a locked instruction anyway):
 //   (F1) mark_free(i): after a transition made slot i unused (release,
 //        sweep, reset): set i's leaf bit (fetch_or), then every summary bit
-//        above it, level by level up to the root, each by a CAS that also
-//        adds 1 to the word's version — also when the bit is already set.
+//        above it, level by level up to the root level it read, each by a
+//        CAS that also adds 1 to the word's version — also when the bit is
+//        already set; then read the root level again and go on with the
+//        levels it grew by, until a re-read finds no new level.
 //   (F2) lowest(limit): descend from the root, taking the lowest set bit at
 //        each level; the leaf line's lowest set bit is the candidate if it
 //        is below `limit` (the frontier the caller read). A summary bit whose
@@ -68,12 +70,16 @@
 // on w comes after the clearer's load, so either the clearer's CAS fails (w
 // is no longer v) or the setter sets c again after it. Versions are 32 bits:
 // a clearer would have to stall across 2^32 sets of one word for its CAS to
-// succeed on a stale value. Root growth: a setter reads the root level
-// again after each level it sets (seq_cst) and goes on while the root is
-// higher; a grower set the new root's bit 0 before publishing it, and a
-// clearer that reads the new root and clears that bit must, in the total
-// order, load the old root word after any setter's CAS that read the old
-// root level — so it sees that setter's bit.
+// succeed on a stale value. Root growth: a setter sets the levels up to
+// the root it read, then reads the root level again (seq_cst) and goes on
+// while the root is higher, so each of its CASes precedes a root read that
+// returned that level or a higher one; a grower set the new root's bit 0
+// before publishing it, and a clearer that reads the new root (before any
+// load of its words) and clears that bit must, in the total order, load the
+// old root word after the last root read of any setter that stopped at the
+// old root level, so after that setter's CAS on it — it sees that bit. A
+// clearer reads the root once: the root only grows, so an old value only
+// makes it stop early.
 //
 // Why it is O(log N): a hand-out reads one word per level (root() is
 // O(log max index)) and the 8 words of one leaf line; a stale summary bit
@@ -87,7 +93,10 @@
 #include <boost/atomic.hpp>
 
 #include <bit>
+#include <cstddef>
 #include <cstdint>
+#include <type_traits>
+#include <utility>
 
 namespace addrpool::detail::free_index {
 
@@ -115,6 +124,7 @@ struct Sound {
     static constexpr bool leaf_before_summary = true;       // (F1) leaf bit first
     static constexpr bool bump_version = true;              // (F1) version + 1 on every set
     static constexpr bool grow_sets_old_root = true;        // (F5) bit 0 before the new root is published
+    static constexpr bool reread_root = true;               // (F1) follow a root that grew meanwhile
 };
 
 template <class G>
@@ -143,7 +153,11 @@ struct Geometry {
 
 // The words live in a Store, which maps positions to atomics (the pool's
 // segmented storage, or the model's small arrays):
-//   A* line(std::uint32_t line)               the kLineWords words of leaf line `line`
+//   Path at(std::uint32_t i)                  the positions that cover index
+//                                              i, resolved once: p.line (A*,
+//                                              i's leaf line of kLineWords
+//                                              words) and p.l1 (A*, i's
+//                                              level-1 word)
 //   A& summary(unsigned level, std::uint32_t w)  word w of level `level`
 //   A& root()                                  the root level, 1..kMaxLevel
 //   A& frontier()                              F
@@ -152,47 +166,64 @@ struct Geometry {
 //                                              observation hook for the model
 // Every position the protocol reaches exists: a bit is set only for an
 // index whose slot exists, and its store (with the leaf line and summary
-// words that cover it) is allocated with the slot.
+// words that cover it) is allocated with the slot. Each operation resolves
+// its positions once (one at() per index it touches) and reads the root
+// level once, plus one re-read where (F1) follows a growth.
 
-template <class G, class Store, class A>
-bool child_empty(Store& s, unsigned level, std::uint32_t i, A* line) {
-    using Geo = Geometry<G>;
-    if (level == 0) {
-        auto* words = line != nullptr ? line : s.line(Geo::line_of(i));
-        for (unsigned k = 0; k < Geo::kLineWords; ++k) {
-            if (words[k].load(boost::memory_order_seq_cst) != 0) return false;  // seq_cst: see (F6)
-        }
-        return true;
-    }
-    // seq_cst: see (F6)
-    return (s.summary(level, Geo::word_at(level, i)).load(boost::memory_order_seq_cst) & kBitsMask) == 0;
+// The leaf line's words, loaded in order up to the first non-zero one
+// (unrolled: a line is one cache line). Returns its position in the line,
+// with its value in `v`, or kLineWords if every word is zero.
+template <class A, std::size_t... K>
+unsigned first_nonzero(A* words, Word& v, std::index_sequence<K...>) {
+    unsigned k = sizeof...(K);
+    // seq_cst: see (F2) and (F6).
+    (void)(... || ((v = words[K].load(boost::memory_order_seq_cst)) != 0 && (k = K, true)));
+    return k;
+}
+// True if every word of the leaf line is zero (all eight loaded, unrolled).
+template <class A, std::size_t... K>
+bool line_empty(A* words, std::index_sequence<K...>) {
+    return (... | words[K].load(boost::memory_order_seq_cst)) == 0;  // seq_cst: see (F6)
+}
+template <class G, class A>
+unsigned first_nonzero(A* words, Word& v) {
+    return first_nonzero(words, v, std::make_index_sequence<Geometry<G>::kLineWords>{});
 }
 
 // (F6) Clears the bit of i's child in its level-`level` word if that child is
-// empty, then the parent's bit if the word became empty, and so on up to the
-// root. Never clears a bit whose child is not empty at the moment its CAS
-// replaces the value it read before checking the child (see the argument at
-// the top).
-// `line`: i's leaf line if the caller has it at hand, else nullptr.
-template <class G, class P = Sound, class Store, class A>
-void clear_up(Store& s, unsigned level, std::uint32_t i, A* line) {
+// empty, then the parent's bit if the word became empty, and so on up to
+// level `root` (a root level this thread read: the root only grows, so an
+// old value only stops the clearing early, leaving a stale bit that a
+// descent clears). Never clears a bit whose child is not empty at the
+// moment its CAS replaces the value it read before checking the child (see
+// the argument at the top). `p`: the positions that cover i; `level` is 1
+// or more (the caller found the child at level - 1 empty).
+template <class G, class P = Sound, class Store, class Path>
+void clear_up(Store& s, const Path& p, std::uint32_t i, unsigned level, unsigned root) {
     using Geo = Geometry<G>;
-    for (;; ++level) {
-        // seq_cst: the root level read pairs with (F5).
-        if (level > s.root().load(boost::memory_order_seq_cst)) return;
-        auto& w = s.summary(level, Geo::word_at(level, i));
+    using A = std::remove_pointer_t<decltype(p.line)>;
+    // The child's word; nullptr: the leaf line.
+    A* child = level == 1 ? nullptr : level == 2 ? p.l1 : &s.summary(level - 1, Geo::word_at(level - 1, i));
+    for (; level <= root; ++level) {
+        A& w = level == 1 ? *p.l1 : s.summary(level, Geo::word_at(level, i));
         const Word bit = Geo::child_bit(level, i);
         // seq_cst: the load of the Dekker pair with (F1)'s CAS; the child is
         // loaded after it.
         Word v = w.load(boost::memory_order_seq_cst);
         for (;;) {
             if ((v & bit) == 0) return;  // already clear
-            if (P::check_child_before_clear && !child_empty<G>(s, level - 1, i, line)) return;
+            if (P::check_child_before_clear) {
+                const bool empty = child == nullptr ? line_empty(p.line, std::make_index_sequence<Geo::kLineWords>{})
+                                                    // seq_cst: see (F6)
+                                                    : (child->load(boost::memory_order_seq_cst) & kBitsMask) == 0;
+                if (!empty) return;
+            }
             // seq_cst: replaces exactly the value read before the child was
             // found empty; fails if any setter (F1) touched the word since.
             if (w.compare_exchange_weak(v, v & ~bit, boost::memory_order_seq_cst, boost::memory_order_seq_cst)) break;
         }
         if (((v & ~bit) & kBitsMask) != 0) return;  // other children remain
+        child = &w;
     }
 }
 
@@ -207,14 +238,17 @@ void set_summary(A& w, Word bit) {
     }
 }
 
-// (F5) Makes the root cover index i.
+// (F5) Makes the root cover index i; returns the root level it read last
+// (one that covers i).
 template <class G, class P = Sound, class Store>
-void ensure_root_covers(Store& s, std::uint32_t i) {
+unsigned ensure_root_covers(Store& s, std::uint32_t i) {
     using Geo = Geometry<G>;
     for (;;) {
         // seq_cst: pairs with the setters' and clearers' reads of the root level.
         Word r = s.root().load(boost::memory_order_seq_cst);
-        if (r >= G::kMaxLevel || (std::uint64_t{i} >> Geo::cover_bits(static_cast<unsigned>(r))) == 0) return;
+        if (r >= G::kMaxLevel || (std::uint64_t{i} >> Geo::cover_bits(static_cast<unsigned>(r))) == 0) {
+            return static_cast<unsigned>(r);
+        }
         // Bit 0 of the next level's word 0 stands for the whole old root:
         // set it before the new root is published, so no bit below the old
         // root is hidden by the growth.
@@ -230,81 +264,107 @@ void ensure_root_covers(Store& s, std::uint32_t i) {
 template <class G, class P = Sound, class Store>
 void mark_free(Store& s, std::uint32_t i) {
     using Geo = Geometry<G>;
-    ensure_root_covers<G, P>(s, i);
-    auto& leaf = s.line(Geo::line_of(i))[Geo::word_in_line(i)];
+    unsigned root = ensure_root_covers<G, P>(s, i);
+    const auto p = s.at(i);
+    auto& leaf = p.line[Geo::word_in_line(i)];
     // seq_cst: the child write of the Dekker pair with (F6); comes before
     // the summary CASes below.
     if (P::leaf_before_summary) leaf.fetch_or(Geo::leaf_bit(i), boost::memory_order_seq_cst);
-    // Level by level, re-reading the root each time: a root that grew while
-    // we set the levels below it is followed up (F5).
-    for (unsigned level = 1; level <= s.root().load(boost::memory_order_seq_cst); ++level) {  // seq_cst: (F5)
-        set_summary<P>(s.summary(level, Geo::word_at(level, i)), Geo::child_bit(level, i));
+    // Level by level up to the root read above; then the root is read again
+    // and a root that grew meanwhile is followed up (F5), until a re-read
+    // finds no new level: every CAS here precedes a root read that returned
+    // its level or a higher one.
+    for (unsigned level = 1;;) {
+        for (; level <= root; ++level) {
+            set_summary<P>(level == 1 ? *p.l1 : s.summary(level, Geo::word_at(level, i)), Geo::child_bit(level, i));
+        }
+        if (!P::reread_root) break;
+        const auto now = static_cast<unsigned>(s.root().load(boost::memory_order_seq_cst));  // seq_cst: (F5)
+        if (now == root) break;
+        root = now;
     }
     if (!P::leaf_before_summary) leaf.fetch_or(Geo::leaf_bit(i), boost::memory_order_seq_cst);
 }
 
 // (F2) The descent, when the root word has a bit set (see lowest()).
-template <class G, class P = Sound, class Store>
-std::uint32_t lowest_descend(Store& s, std::uint64_t limit, unsigned root) {
+template <class G, class P = Sound, class Store, class Path>
+std::uint32_t lowest_descend(Store& s, std::uint64_t limit, unsigned root, Path& where) {
     using Geo = Geometry<G>;
     for (bool first = true;; first = false) {
         if (!first) root = static_cast<unsigned>(s.root().load(boost::memory_order_seq_cst));  // seq_cst: (F5)
         std::uint64_t base = 0;  // first index covered by the current word
-        bool stale = false;
         unsigned level = root;
-        for (; level >= 1; --level) {
+        for (; level >= 2; --level) {
             // seq_cst: a descent that starts after a mark_free returned sees
             // its bits (the setter's CASes precede it in the total order).
             const Word bits = s.summary(level, Geo::word_at(level, static_cast<std::uint32_t>(base)))
                                   .load(boost::memory_order_seq_cst) &
                               kBitsMask;
-            if (bits == 0) {
-                if (level == root) return kNone;
-                stale = true;  // the parent's bit promised a non-empty child
-                break;
-            }
+            if (bits == 0) break;
             base += std::uint64_t{static_cast<unsigned>(std::countr_zero(bits))} << Geo::cover_bits(level - 1);
             if (base >= limit) return kNone;  // every set bit below here is at or past the limit
         }
-        if (!stale) {
-            auto* words = s.line(Geo::line_of(static_cast<std::uint32_t>(base)));
-            for (unsigned k = 0; k < Geo::kLineWords; ++k) {
-                const Word v = words[k].load(boost::memory_order_seq_cst);  // seq_cst: as above
-                if (v != 0) {
-                    const std::uint64_t i = base + (std::uint64_t{k} << G::kWordBits) +
-                                            static_cast<unsigned>(std::countr_zero(v));
-                    return i < limit ? static_cast<std::uint32_t>(i) : kNone;
-                }
-            }
-            level = 0;  // the line is empty: its level-1 bit is stale
+        if (level >= 2) {  // an empty word at `level`
+            if (level == root) return kNone;
+            // The parent's bit promised a non-empty child: it is stale.
+            const auto b = static_cast<std::uint32_t>(base);
+            clear_up<G, P>(s, s.at(b), b, level + 1, root);
+            continue;
         }
-        clear_up<G, P>(s, level + 1, static_cast<std::uint32_t>(base), static_cast<decltype(s.line(0))>(nullptr));
+        // Level 1, then the leaf line below it.
+        auto p = s.at(static_cast<std::uint32_t>(base));
+        const Word bits = p.l1->load(boost::memory_order_seq_cst) & kBitsMask;  // seq_cst: as above
+        if (bits != 0) {
+            const std::uint64_t line_base =
+                base + (std::uint64_t{static_cast<unsigned>(std::countr_zero(bits))} << Geo::cover_bits(0));
+            if (line_base >= limit) return kNone;
+            p = s.at(static_cast<std::uint32_t>(line_base));
+            Word v = 0;
+            const unsigned k = first_nonzero<G>(p.line, v);  // seq_cst loads: as above
+            if (k != Geo::kLineWords) {
+                const std::uint64_t i =
+                    line_base + (std::uint64_t{k} << G::kWordBits) + static_cast<unsigned>(std::countr_zero(v));
+                if (i >= limit) return kNone;
+                where = p;
+                return static_cast<std::uint32_t>(i);
+            }
+            // The line is empty: its level-1 bit is stale.
+            clear_up<G, P>(s, p, static_cast<std::uint32_t>(line_base), 1, root);
+        } else {
+            if (root == 1) return kNone;
+            // The level-2 bit is stale.
+            clear_up<G, P>(s, p, static_cast<std::uint32_t>(base), 2, root);
+        }
     }
 }
 
-// (F2) The lowest index below `limit` whose free bit is set, or kNone. An
-// empty bitmap (a pool nobody released into) costs two loads.
-template <class G, class P = Sound, class Store>
-inline std::uint32_t lowest(Store& s, std::uint64_t limit) {
+// (F2) The lowest index below `limit` whose free bit is set, or kNone; then
+// `where` holds its positions (s.at() of it), for take(). An empty bitmap (a
+// pool nobody released into) costs two loads.
+template <class G, class P = Sound, class Store, class Path>
+inline std::uint32_t lowest(Store& s, std::uint64_t limit, Path& where) {
     const auto root = static_cast<unsigned>(s.root().load(boost::memory_order_seq_cst));  // seq_cst: (F5)
     // seq_cst: as in the descent.
     if ((s.summary(root, 0).load(boost::memory_order_seq_cst) & kBitsMask) == 0) return kNone;
-    return lowest_descend<G, P>(s, limit, root);
+    return lowest_descend<G, P>(s, limit, root, where);
 }
 
-// (F3) Takes index b's free bit. True if this thread cleared it: then it
-// alone may claim slot b from the bitmap (or find it taken and move on).
-template <class G, class P = Sound, class Store>
-bool take(Store& s, std::uint32_t b) {
+// (F3) Takes index b's free bit; `p`: b's positions, as lowest() left them.
+// True if this thread cleared it: then it alone may claim slot b from the
+// bitmap (or find it taken and move on).
+template <class G, class P = Sound, class Store, class Path>
+bool take(Store& s, std::uint32_t b, const Path& p) {
     using Geo = Geometry<G>;
     const Word bit = Geo::leaf_bit(b);
     // seq_cst: orders this clear against the setters (F1) and clearers (F6)
     // of the same line; the slot claim that follows is after it.
-    auto* line = s.line(Geo::line_of(b));
-    const Word old = line[Geo::word_in_line(b)].fetch_and(~bit, boost::memory_order_seq_cst);
+    const Word old = p.line[Geo::word_in_line(b)].fetch_and(~bit, boost::memory_order_seq_cst);
     if ((old & bit) == 0) return false;  // another hand-out took it
     s.on_token(b);
-    if ((old & ~bit) == 0) clear_up<G, P>(s, 1, b, line);  // our word is empty; clear_up checks the whole line
+    if ((old & ~bit) == 0) {  // our word is empty; clear_up checks the whole line
+        const auto root = static_cast<unsigned>(s.root().load(boost::memory_order_seq_cst));  // seq_cst: (F5)
+        clear_up<G, P>(s, p, b, 1, root);
+    }
     return true;
 }
 

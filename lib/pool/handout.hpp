@@ -60,20 +60,23 @@ struct Claimed {
     std::uint64_t stamp;  // its stamp, after any re-stamp (C2)
 };
 
+// `first_frontier`: the frontier (F0) the caller read at the start of this
+// hand-out, used by the first round instead of a fresh read; null: read it.
 template <class Env>
-Result<Claimed> claim(Env& env, bool add_to_state) {
+Result<Claimed> claim(Env& env, bool add_to_state, const std::uint64_t* first_frontier = nullptr) {
     using G = typename Env::Geometry;
     using FP = typename Env::FreePolicy;
     using AP = typename Env::AnnouncePolicy;
     using CP = typename Env::ClaimPolicy;
     std::uint64_t stamp = env.now_ms();
-    for (;;) {
-        std::uint64_t f = free_index::frontier(env.store());  // (F0)
-        const std::uint32_t b = free_index::lowest<G, FP>(env.store(), f);  // (F2)
+    for (bool first = true;; first = false) {
+        std::uint64_t f = first && first_frontier != nullptr ? *first_frontier : free_index::frontier(env.store());  // (F0)
+        decltype(env.store().at(0)) where;  // b's positions: lowest() fills them when it finds b
+        const std::uint32_t b = free_index::lowest<G, FP>(env.store(), f, where);  // (F2)
         std::uint32_t i;
         if (b != free_index::kNone) {
             if (!env.within_gap(b)) return env.gap_error(b);
-            if (!free_index::take<G, FP>(env.store(), b)) continue;  // (F3) another hand-out took it
+            if (!free_index::take<G, FP>(env.store(), b, where)) continue;  // (F3) another hand-out took it
             i = b;
         } else {
             if (f >= env.index_limit()) return env.full_error();

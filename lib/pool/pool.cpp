@@ -59,8 +59,8 @@ std::int64_t coarse_resolution_ns() noexcept {
 
 std::uint64_t ceil_ms(std::int64_t ns) noexcept {
     if (ns <= 0) return 0;
-    const auto u = static_cast<std::uint64_t>(ns);
-    return u / 1'000'000 + (u % 1'000'000 != 0 ? 1 : 0);
+    // ns < 2^63: the sum cannot wrap.
+    return (static_cast<std::uint64_t>(ns) + 999'999) / 1'000'000;
 }
 
 }  // namespace
@@ -111,8 +111,16 @@ detail::LookupIndex& AddressPool::Impl::lookup() { return make_once(lookup_ptr);
 AddressPool::Impl::Labels& AddressPool::Impl::labels() { return make_once(labels_ptr); }
 detail::SaveOrder& AddressPool::Impl::save_order() { return make_once(save_order_ptr); }
 
+namespace {
+// A stamp from PoolOptions::clock (out of line: the hand-out's common path
+// is the default clock).
+[[gnu::noinline]] std::uint64_t option_clock_stamp(const AddressPool::Impl& p) {
+    return ceil_ms(std::chrono::duration_cast<std::chrono::nanoseconds>(p.options.clock() - p.epoch).count());
+}
+}  // namespace
+
 std::uint64_t AddressPool::Impl::stamp_ms() const {
-    if (options.clock) return ceil_ms(std::chrono::duration_cast<std::chrono::nanoseconds>(options.clock() - epoch).count());
+    if (options.clock) [[unlikely]] return option_clock_stamp(*this);
     // The coarse clock lags the monotonic clock by at most its resolution:
     // adding it (coarse_offset_ns) keeps every stamp at or after the true
     // time of the hand-out, so a reservation is never freed before it is ttl old.
@@ -225,12 +233,14 @@ struct HandoutEnv : PoolEnv {
     const KeySource& ks;
     // The slot last looked up: prepare() finds the frontier slot, the claim
     // then uses it, and reserve() reads its hash — one lookup, not three.
+    // The claim's last slot(i) is for the index it returns, so reserve()
+    // takes `last` as it is.
     Slot* last = nullptr;
-    std::uint32_t last_index = 0;
+    std::uint32_t last_index = kMaxIndex;  // no index: `last` is not set
     HandoutEnv(Impl& pool, Hot& hot, const KeySource& key_source) : PoolEnv(pool, hot), ks(key_source) {}
 
     Slot& slot_of(std::uint32_t i) {
-        if (last == nullptr || last_index != i) {
+        if (last_index != i) {
             last = h.slots.find(i);
             last_index = i;
         }
@@ -317,10 +327,11 @@ Result<Reservation> AddressPool::reserve(const KeySource& key_source, bool add_t
     Hot& h = p.hot();
     HandoutEnv env(p, h, key_source);
     // Before the clock is read: a bounded batch of derivations, if due.
-    detail::maybe_refill(p, key_source, free_index::frontier(env.store()));
-    auto c = detail::handout::claim(env, add_to_state);
+    const std::uint64_t f = free_index::frontier(env.store());  // (F0), for the refill and the claim's first round
+    detail::maybe_refill(p, h, key_source, f);
+    auto c = detail::handout::claim(env, add_to_state, &f);
     if (!c) return std::move(c).error();
-    const Slot& s = env.slot_of(c->index);
+    const Slot& s = *env.last;  // the slot of the claim's last env.slot(i): c->index
     if (!s.derived()) std::abort();  // (D3): every claimable index is published first; a pool bug otherwise
     return Reservation{c->index, p.address_from(s.load_hash()), p.ticket(c->index, c->gen), p.time_of(c->stamp)};
 }

@@ -72,7 +72,8 @@ Result<void> scan_unused(Impl& p, const KeySource& ks, Accept&& accept) {
     Hot& h = p.hot();
     auto st = h.free_store();
     const std::uint64_t f = free_index::frontier(st);
-    const std::uint32_t b = free_index::lowest<detail::FreeGeometry>(st, f);
+    detail::SlotArray::FreeStore::Path where{};  // unused here
+    const std::uint32_t b = free_index::lowest<detail::FreeGeometry>(st, f, where);
     for (std::uint64_t i = b != free_index::kNone ? b : f;; ++i) {
         if (i >= kMaxIndex) return make_error(Errc::index_out_of_range, "every index below 2^31 is used or reserved");
         const auto ii = static_cast<std::uint32_t>(i);

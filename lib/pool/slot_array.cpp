@@ -71,17 +71,6 @@ unsigned char* ensure_entry(boost::atomic<unsigned char*>& entry, Alloc&& alloc)
 
 }  // namespace
 
-// The chunk directory and the summary words of levels 2..4 other than
-// word 0 (which lives in FreeCore). Level 5 has only word 0.
-struct SlotArray::BigDirectory {
-    static constexpr std::uint32_t kL2 = static_cast<std::uint32_t>((std::uint64_t{1} << 31) / FreeGeo::cover(2));  // 4096
-    static constexpr std::uint32_t kL3 = static_cast<std::uint32_t>((std::uint64_t{1} << 31) / FreeGeo::cover(3));  // 128
-    static constexpr std::uint32_t kL4 = static_cast<std::uint32_t>((std::uint64_t{1} << 31) / FreeGeo::cover(4));  // 4
-    std::array<boost::atomic<unsigned char*>, kChunks> chunks;
-    std::array<AtomicWord, kL2> l2;
-    std::array<AtomicWord, kL3> l3;
-    std::array<AtomicWord, kL4> l4;
-};
 static_assert(FreeGeometry::kMaxLevel == 5, "BigDirectory holds levels 2..4; level 5 is one word");
 // Blocks are used as atomics straight from zeroed memory (slot_array.hpp).
 static_assert(sizeof(AtomicWord) == 8 && sizeof(boost::atomic<unsigned char*>) == sizeof(void*) &&
@@ -99,20 +88,6 @@ SlotArray::~SlotArray() {
         for (auto& c : d->chunks) free_block(c.load(boost::memory_order_relaxed), chunk_bytes);  // relaxed: as above
         free_block(reinterpret_cast<unsigned char*>(d), sizeof(BigDirectory));
     }
-}
-
-const SlotArray::BigDirectory* SlotArray::big() const noexcept {
-    // (A3) acquire: pairs with (A2) in ensure(): the directory's zeroed words are visible.
-    unsigned char* d = big_.load(boost::memory_order_acquire);
-    return d == nullptr || d == kAllocating ? nullptr : reinterpret_cast<const BigDirectory*>(d);
-}
-
-SlotArray::Block SlotArray::chunk_of(std::uint32_t i) const noexcept {
-    if (i >= kMaxIndex) return {nullptr, i, 1};  // no such index
-    const std::uint32_t c = i >> kChunkBits;
-    const BigDirectory* d = big();
-    unsigned char* p = d == nullptr ? nullptr : d->chunks[c].load(boost::memory_order_acquire);  // (A3)
-    return {p == kAllocating ? nullptr : p, c << kChunkBits, 1u << kChunkBits};
 }
 
 Slot& SlotArray::ensure(std::uint32_t i) {
@@ -133,21 +108,7 @@ Slot& SlotArray::ensure(std::uint32_t i) {
     return reinterpret_cast<Slot*>(p)[position(1u << kChunkBits, i - base)];
 }
 
-AtomicWord* SlotArray::FreeStore::line_in_block(std::uint32_t line) const noexcept {
-    const std::uint32_t i = line << FreeGeo::kLineBits;
-    const Block b = array_.block_of(i);
-    // A block's leaf lines follow its slots (layout()).
-    auto* words = reinterpret_cast<AtomicWord*>(b.data + std::size_t{b.size} * sizeof(Slot));
-    return words + ((i - b.base) >> FreeGeo::kLineBits) * FreeGeo::kLineWords;
-}
-
-AtomicWord& SlotArray::FreeStore::summary_in_block(unsigned level, std::uint32_t w) const noexcept {
-    if (level == 1) {
-        const auto i = static_cast<std::uint32_t>(w * FreeGeo::cover(1));
-        const Block b = array_.block_of(i);
-        auto* words = reinterpret_cast<AtomicWord*>(b.data + layout(b.base, b.size).l1_offset);
-        return words[(i - b.base) / FreeGeo::cover(1)];
-    }
+AtomicWord& SlotArray::FreeStore::upper_summary(unsigned level, std::uint32_t w) const noexcept {
     // Levels 2..4 (level 5 has only word 0): a word w >= 1 covers indices
     // >= 2^19, so some chunk exists and with it the directory.
     BigDirectory* d = const_cast<BigDirectory*>(array_.big());

@@ -173,23 +173,40 @@ public:
     Slot& ensure(std::uint32_t i);
 
     // Free-index store (free_index.hpp) over this array and `core`. Every
-    // position asked for exists (see the contract there).
+    // position asked for exists (see the contract there). Inline: each
+    // operation resolves the block of the index it touches once.
     class FreeStore {
     public:
+        struct Path {
+            AtomicWord* line;  // the index's leaf line
+            AtomicWord* l1;    // the level-1 word that covers it
+        };
         FreeStore(const SlotArray& a, FreeCore& c) noexcept : array_(a), core_(c) {}
-        AtomicWord* line(std::uint32_t line) const noexcept {
-            return line == 0 ? core_.leaf0.data() : line_in_block(line);
+        Path at(std::uint32_t i) const noexcept {
+            if (i < (1u << FreeGeo::kLineBits)) return {core_.leaf0.data(), &core_.summary0[1]};
+            // A block's leaf lines follow its slots, its level-1 words its
+            // leaf lines (layout(): a block at base >= 512 holds size / 512
+            // lines, one at base >= 2^14 also size / 2^14 level-1 words).
+            const Block b = array_.block_of(i);
+            auto* lines = reinterpret_cast<AtomicWord*>(b.data + std::size_t{b.size} * sizeof(Slot));
+            const std::uint32_t off = i - b.base;
+            AtomicWord* line = lines + std::size_t{off >> FreeGeo::kLineBits} * FreeGeo::kLineWords;
+            if (i < FreeGeo::cover(1)) return {line, &core_.summary0[1]};
+            return {line, lines + std::size_t{b.size >> FreeGeo::kLineBits} * FreeGeo::kLineWords +
+                              (off >> FreeGeo::cover_bits(1))};
         }
         AtomicWord& summary(unsigned level, std::uint32_t w) const noexcept {
-            return w == 0 ? core_.summary0[level] : summary_in_block(level, w);
+            if (w == 0) return core_.summary0[level];
+            if (level == 1) return *at(static_cast<std::uint32_t>(w * FreeGeo::cover(1))).l1;
+            return upper_summary(level, w);
         }
         AtomicWord& root() const noexcept { return core_.root; }
         AtomicWord& frontier() const noexcept { return core_.frontier; }
         static void on_token(std::uint32_t) noexcept {}
 
     private:
-        AtomicWord* line_in_block(std::uint32_t line) const noexcept;
-        AtomicWord& summary_in_block(unsigned level, std::uint32_t w) const noexcept;
+        // Word w >= 1 of level 2..4: only pools past index 2^19 reach them.
+        AtomicWord& upper_summary(unsigned level, std::uint32_t w) const noexcept;
         const SlotArray& array_;
         FreeCore& core_;
     };
@@ -209,7 +226,17 @@ private:
         unsigned char* data;
         std::uint32_t base, size;
     };
-    struct BigDirectory;  // the chunk directory and the level 2..4 summary words
+    // The chunk directory and the summary words of levels 2..4 other than
+    // word 0 (which lives in FreeCore). Level 5 has only word 0.
+    struct BigDirectory {
+        static constexpr std::uint32_t kL2 = static_cast<std::uint32_t>((std::uint64_t{1} << 31) / FreeGeo::cover(2));  // 4096
+        static constexpr std::uint32_t kL3 = static_cast<std::uint32_t>((std::uint64_t{1} << 31) / FreeGeo::cover(3));  // 128
+        static constexpr std::uint32_t kL4 = static_cast<std::uint32_t>((std::uint64_t{1} << 31) / FreeGeo::cover(4));  // 4
+        std::array<boost::atomic<unsigned char*>, kChunks> chunks;
+        std::array<AtomicWord, kL2> l2;
+        std::array<AtomicWord, kL3> l3;
+        std::array<AtomicWord, kL4> l4;
+    };
 
     Block block_of(std::uint32_t i) const noexcept {
         if (i < (1u << kSmallBits)) {
@@ -219,8 +246,18 @@ private:
         }
         return chunk_of(i);
     }
-    Block chunk_of(std::uint32_t i) const noexcept;
-    const BigDirectory* big() const noexcept;
+    Block chunk_of(std::uint32_t i) const noexcept {
+        if (i >= kMaxIndex) return {nullptr, i, 1};  // no such index
+        const std::uint32_t c = i >> kChunkBits;
+        const BigDirectory* d = big();
+        unsigned char* p = d == nullptr ? nullptr : d->chunks[c].load(boost::memory_order_acquire);  // (A3)
+        return {p == allocating() ? nullptr : p, c << kChunkBits, 1u << kChunkBits};
+    }
+    const BigDirectory* big() const noexcept {
+        // (A3) acquire: pairs with (A2) in ensure(): the directory's zeroed words are visible.
+        unsigned char* d = big_.load(boost::memory_order_acquire);
+        return d == nullptr || d == allocating() ? nullptr : reinterpret_cast<const BigDirectory*>(d);
+    }
     // A directory entry that a thread is allocating right now (A1).
     static unsigned char* allocating() noexcept { return reinterpret_cast<unsigned char*>(std::uintptr_t{1}); }
 

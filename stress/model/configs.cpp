@@ -37,6 +37,8 @@ std::vector<Config> configs() {
          {{{O::release_slot, 0}, {O::release_slot, 1}}, {{O::claim}}}},
         {"grow-root-2x4", kPlain, kAll, 4, {R, R, R, R}, 4,
          {{{O::release_slot, 3}}, {{O::release_slot, 0}, {O::claim}}}},
+        {"grow-vs-clear-2x4", kPlain, kAll, 4, {R, R, R, R}, 4,
+         {{{O::release_slot, 0}, {O::claim}}, {{O::release_slot, 2}, {O::claim}}}},
         {"clear-vs-set-2x4", kPlain, kBounded, 4, {R, R, R, R}, 4,
          {{{O::release_slot, 2}, {O::claim}}, {{O::release_slot, 3}, {O::claim}}}},
         {"taken-bit-2x2", kPlain, kAll, 2, {R, R}, 2,

@@ -6,7 +6,7 @@
 // threads (world.hpp, configs.cpp), against the specification in spec.hpp.
 //
 //   addrpool-model [--random N [--seed S] | --preemptions K] [--limit N] [--config NAME] [--two-threads]
-//                  [--mutant 1..14] [--replay "THREAD THREAD ..."]
+//                  [--mutant 1..15] [--replay "THREAD THREAD ..."]
 // Default: every interleaving of every exhaustive configuration.
 // --preemptions K: every interleaving with at most K preemptions (a switch
 //   away from a thread that could go on), for every configuration, the
@@ -101,6 +101,7 @@ bool run_mutant(int m, const Args& a) {
         case 12: return run_all<mu::PrefixIgnoresEpoch>(a);
         case 13: return run_all<mu::PrefixRestartFirst>(a);
         case 14: return run_all<mu::PrefixWithoutEpoch>(a);
+        case 15: return run_all<mu::NoRootReread>(a);
     }
     return false;
 }

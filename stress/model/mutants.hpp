@@ -96,7 +96,17 @@ struct PrefixWithoutEpoch : Sound {
     };
 };
 
-inline constexpr int kCount = 14;
+// 15: a release sets the levels up to the root it read first and never
+// reads the root again (F1): a root that grew meanwhile, and a descent that
+// cleared the new root's bit 0 before the release set the old root's word,
+// hide the freed index.
+struct NoRootReread : Sound {
+    struct Free : free_index::Sound {
+        static constexpr bool reread_root = false;
+    };
+};
+
+inline constexpr int kCount = 15;
 
 }  // namespace model::mutants
 

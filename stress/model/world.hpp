@@ -106,7 +106,11 @@ private:
 
     struct Store {
         World* w;
-        StepAtomic* line(std::uint32_t l) const { return &w->leaf_[l]; }
+        struct Path {
+            StepAtomic* line;
+            StepAtomic* l1;
+        };
+        Path at(std::uint32_t i) const { return {&w->leaf_[Geo::line_of(i)], &w->l1_[Geo::word_at(1, i)]}; }
         StepAtomic& summary(unsigned level, std::uint32_t i) const { return level == 1 ? w->l1_[i] : w->l2_; }
         StepAtomic& root() const { return w->root_; }
         StepAtomic& frontier() const { return w->frontier_; }
