@@ -1,5 +1,6 @@
-/* The C tests' tiny harness, shared by test_c_api.c (which defines the
- * state below and runs everything from its main) and test_sync.c.
+/* The C tests' tiny harness, shared by test_c_api.c (whose main also runs
+ * test_sync.c's tests) and test_wallets.c; harness.c defines the state and
+ * keys below and is linked into both programs.
  *
  * CHECK(cond) counts a failure; EXPECT(call, status) checks a call's status
  * and that its last-error message is "" exactly on success, and records the
@@ -15,7 +16,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
-/* Keys and addresses (defined in test_c_api.c): the BIP44 "abandon ... about"
+/* Keys and addresses (defined in harness.c): the BIP44 "abandon ... about"
  * testnet account m/44'/1'/0' and its first receive addresses, BIP32 vector
  * 1's master tpub, and a key at depth 255. */
 extern const char *const MNEMONIC;

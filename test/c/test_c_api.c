@@ -45,16 +45,6 @@
 /* ---- keys and addresses (BIP32 vector 1 re-versioned for testnet; the
  * BIP44 "abandon ... about" wallet of test/data/dash_bip44.json) ---------- */
 
-const char *const MNEMONIC =
-    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
-const char *const ACCOUNT_PATH = "m/44'/1'/0'";
-const char *const ACCOUNT_TPRV =
-    "tprv8fPDJN9UQqg6pFsQsrVxTwHZmXLvHpfGGcsCA9rtnatUgVtBKxhtFeqiyaYKSWydunKpjhvgJf6PwTwgirwuCbFq8YKgpQiaVJf3JCrNmkR";
-const char *const ACCOUNT_TPUB =
-    "tpubDC5FSnBiZDMmhiuCmWAYsLwgLYrrT9rAqvTySfuCCrgsWz8wxMXUS9Tb9iVMvcRbvFcAHGkMD5Kx8koh4GquNGNTfohfk7pgjhaPCdXpoba";
-const char *const EXTERNAL_0 = "yRd4FhXfVGHXpsuZXPNkMrfD9GVj46pnjt";
-const char *const EXTERNAL_1 = "yfd64jEpzzTLrHnR1wq3iiYXh68AiU8mcw";
-const char *const EXTERNAL_2 = "yTGFWr27HBYsb8tkLbGdxLxuKbspamdbnG";
 static const char *const INTERNAL_0 = "yNwHG9D2rnrJRQ8j7TG6xnWfbr8D634HeM";
 static const char *const MAINNET_0 = "XoJA8qE3N2Y3jMLEtZ3vcN42qseZ8LvFf5";
 static const char *const TESTNET_P2SH = "8eRUv6F6pmr7sCiCXf3UoopN4GdSSt6SgR";
@@ -63,8 +53,6 @@ static const char *const BITCOIN_P2PKH = "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2";
 /* BIP32 vector 1 master key (depth 0). */
 static const char *const MASTER_TPRV =
     "tprv8ZgxMBicQKsPeDgjzdC36fs6bMjGApWDNLR9erAXMs5skhMv36j9MV5ecvfavji5khqjWaWSFhN3YcCUUdiKH6isR4Pwy3U5y5egddBr16m";
-const char *const MASTER_TPUB =
-    "tpubD6NzVbkrYhZ4XgiXtGrdW5XDAPFCL9h7we1vwNCpn8tGbBcgfVYjXyhWo4E1xkh56hjod1RhGjxbaTLV3X4FyWuejifB9jusQ46QzG87VKp";
 static const char *const MASTER_XPRV =
     "xprv9s21ZrQH143K3QTDL4LXw2F7HEK3wJUD2nW2nRk4stbPy6cq3jPPqjiChkVvvNKmPGJxWUtg6LnF5kejMRNNU3TGtRBeJgk33yuGBxrMPHi";
 /* Crafted: each breaks exactly one rule of BIP32 serialization. */
@@ -78,32 +66,11 @@ static const char *const KEY_BAD_PRIVATE = /* secret = the group order n */
     "tprv8ZgxMBicQKsPeDgjzdC36fs6bMjGApWDNLR9erAXMs5skhMv36j9MV5ecvqjiAHFzzosQeFcRr8Jw3ymf8SC1QZQ53mr4aXkqBrmE1P3h6Z";
 static const char *const KEY_BAD_METADATA = /* depth 0, parent fingerprint 01020304 */
     "tprv8ZhPGZfso7zAb55gGvRJzr2DQGZK3fRcYz5RWQ77Wv1ypgiUECQAeG71XYNvumdr7RqgML8fT5vyzEsKBccLnnzJhCWr5HbUJZfFdCuMgJU";
-const char *const KEY_DEPTH_255 =
-    "tprvGqWw9gfCtpSYi8CMmHQjnjT1EJFXH4fHGwRR4PUcBPE6TyFbeqJJ7uoA4W1KbMQn3X5L8zLfxdQirK2nqKERAq82vTaeZJno1cDRTGDwwBr";
 static const char *const KEY_BAD_CHECKSUM =
     "tpubD6NzVbkrYhZ4XgiXtGrdW5XDAPFCL9h7we1vwNCpn8tGbBcgfVYjXyhWo4E1xkh56hjod1RhGjxbaTLV3X4FyWuejifB9jusQ46QzG87VK2";
 
-/* ---- a tiny harness (harness.h; shared with test_sync.c, linked into this program) ---- */
-
-atomic_int failures;
-int produced[ADDRPOOL_E_INTERNAL + 1];
-char tmpdir[256];
-
-void expect_status(addrpool_status got, addrpool_status want, const char *what, const char *file, int line) {
-    const char *msg = addrpool_last_error();
-    if (got != want) {
-        fprintf(stderr, "%s:%d: %s returned %s (%d), expected %s (%d); last error: \"%s\"\n", file, line, what,
-                addrpool_status_name(got), (int)got, addrpool_status_name(want), (int)want, msg);
-        atomic_fetch_add(&failures, 1);
-        return;
-    }
-    if ((got == ADDRPOOL_OK) != (msg[0] == '\0')) {
-        fprintf(stderr, "%s:%d: %s: status %s but last error \"%s\"\n", file, line, what, addrpool_status_name(got),
-                msg);
-        atomic_fetch_add(&failures, 1);
-    }
-    if ((int)got >= 0 && (int)got <= ADDRPOOL_E_INTERNAL) produced[got] = 1;
-}
+/* The harness and the shared keys (MNEMONIC, ACCOUNT_*, MASTER_TPUB,
+ * KEY_DEPTH_255, EXTERNAL_0..2) are in harness.c. */
 
 /* A testnet pool over the BIP44 account key: indices give EXTERNAL_n. */
 static addrpool_pool *new_account_pool(addrpool_pool_type type, uint32_t gap_limit) {

@@ -3,10 +3,12 @@
  * widening), sweep, incremental saves and load with a key callback, every
  * error each function documents, the struct layout, and threads released
  * together that find and hand out while another adds and removes.
- * Includes only <addrpool/addrpool.h> and C / POSIX headers. */
+ * Includes only <addrpool/addrpool.h>, harness.h and C / POSIX headers. */
 #define _GNU_SOURCE 1
 
 #include <addrpool/addrpool.h>
+
+#include "harness.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -18,51 +20,9 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The BIP44 testnet accounts 0 and 1 of the "abandon ... about" mnemonic. */
-static const char *const MNEMONIC =
-    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
-static const char *const EXTERNAL_0 = "yRd4FhXfVGHXpsuZXPNkMrfD9GVj46pnjt";
-static const char *const EXTERNAL_1 = "yfd64jEpzzTLrHnR1wq3iiYXh68AiU8mcw";
+/* Accounts 0 and 1 of harness.h's MNEMONIC; INTERNAL_0 is account 0's first
+ * change address. */
 static const char *const INTERNAL_0 = "yNwHG9D2rnrJRQ8j7TG6xnWfbr8D634HeM";
-static const char *const ACCOUNT_TPUB =
-    "tpubDC5FSnBiZDMmhiuCmWAYsLwgLYrrT9rAqvTySfuCCrgsWz8wxMXUS9Tb9iVMvcRbvFcAHGkMD5Kx8koh4GquNGNTfohfk7pgjhaPCdXpoba";
-
-static atomic_int failures;
-static char tmpdir[256];
-
-#define CHECK(cond)                                                                                   \
-    do {                                                                                              \
-        if (!(cond)) {                                                                                \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed; last error: \"%s\"\n", __FILE__, __LINE__, #cond, \
-                    addrpool_last_error());                                                           \
-            atomic_fetch_add(&failures, 1);                                                           \
-        }                                                                                             \
-    } while (0)
-
-#define EXPECT(call, want) expect_status((call), (want), #call, __FILE__, __LINE__)
-
-static void expect_status(addrpool_status got, addrpool_status want, const char *what, const char *file, int line) {
-    const char *msg = addrpool_last_error();
-    if (got != want) {
-        fprintf(stderr, "%s:%d: %s returned %s (%d), expected %s (%d); last error: \"%s\"\n", file, line, what,
-                addrpool_status_name(got), (int)got, addrpool_status_name(want), (int)want, msg);
-        atomic_fetch_add(&failures, 1);
-        return;
-    }
-    if ((got == ADDRPOOL_OK) != (msg[0] == '\0')) {
-        fprintf(stderr, "%s:%d: %s: status %s but last error \"%s\"\n", file, line, what, addrpool_status_name(got),
-                msg);
-        atomic_fetch_add(&failures, 1);
-    }
-}
-
-#define TEST(name) static void name(void)
-#define RUN(name)                                                                      \
-    do {                                                                               \
-        const int before = atomic_load(&failures);                                     \
-        name();                                                                        \
-        printf("%s %s\n", atomic_load(&failures) == before ? "ok  " : "FAIL", #name); \
-    } while (0)
 
 /* Key sources of accounts 0 and 1 (from the mnemonic once: PBKDF2). */
 static addrpool_key_source *keys[2];
