@@ -15,6 +15,8 @@
 // with the kernel does not).
 #include <addrpool/addrpool.hpp>
 
+#include "kill_support.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -35,25 +37,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void say(int fd, const std::string& line) {
-    // One write() of at most PIPE_BUF bytes: the parent never sees half a line.
-    const char* p = line.data();
-    std::size_t left = line.size();
-    while (left > 0) {
-        const ssize_t n = ::write(fd, p, left);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            ::_exit(5);
-        }
-        p += n;
-        left -= static_cast<std::size_t>(n);
-    }
-}
-
-[[noreturn]] void child_fail(int fd, const std::string& what) {
-    say(fd, "E " + what + "\n");
-    ::_exit(3);
-}
+using kill_support::child_fail;
+using kill_support::say;
 
 [[noreturn]] void child(const fs::path& file, const KeySource& ks, int out, std::uint64_t seed) {
     std::mt19937_64 rng(seed);
@@ -107,16 +92,7 @@ void fail(Totals& t, int round, const std::string& what) {
     std::fprintf(stderr, "FAIL round %d: %s\n", round, what.c_str());
 }
 
-std::uint64_t parse_u64(const char* s, const char* what) {
-    char* end = nullptr;
-    errno = 0;
-    const unsigned long long v = std::strtoull(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0') {
-        std::fprintf(stderr, "stress-kill: %s must be a decimal number\n", what);
-        std::exit(2);
-    }
-    return v;
-}
+std::uint64_t parse_u64(const char* s, const char* what) { return kill_support::parse_u64("stress-kill", s, what); }
 
 }  // namespace
 
@@ -162,41 +138,15 @@ int main(int argc, char** argv) {
     std::set<std::string> temp_seen;  // temporary files left by killed saves
     const auto started = std::chrono::steady_clock::now();
     for (int round = 0; round < static_cast<int>(kills) && t.failures <= 20; ++round) {
-        int fds[2];
-        if (::pipe(fds) != 0) {
-            std::perror("pipe");
-            return 1;
-        }
         const std::uint64_t child_seed = rng();
         // A save takes ~1-30 ms (two fsyncs): mostly within a few saves, sometimes
         // almost at once (during the child's start or load).
         const auto delay = std::chrono::microseconds(rng() % 8 == 0 ? rng() % 500 : rng() % 60'000);
-        std::fflush(nullptr);
-        const pid_t pid = ::fork();
-        if (pid < 0) {
-            std::perror("fork");
-            return 1;
-        }
-        if (pid == 0) {
-            ::close(fds[0]);
-            child(file, ks, fds[1], child_seed);
-        }
-        ::close(fds[1]);
-        std::this_thread::sleep_for(delay);
-        ::kill(pid, SIGKILL);
-        int status = 0;
-        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
+        const auto killed = kill_support::run_and_kill(delay, [&](int out) { child(file, ks, out, child_seed); });
+        if (!killed) return 1;
+        const int status = killed->status;
+        const std::string& text = killed->text;
         ++t.kills;
-
-        std::string text;
-        char buf[4096];
-        for (;;) {
-            const ssize_t n = ::read(fds[0], buf, sizeof buf);
-            if (n > 0) text.append(buf, static_cast<std::size_t>(n));
-            else if (n == 0 || errno != EINTR) break;
-        }
-        ::close(fds[0]);
         for (std::size_t pos = 0; pos < text.size();) {
             const std::size_t nl = text.find('\n', pos);
             const std::string line = text.substr(pos, nl - pos);

@@ -15,6 +15,8 @@
 // the kernel does not).
 #include <addrpool/addrpool.hpp>
 
+#include "kill_support.hpp"
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,24 +45,8 @@ std::vector<KeySource> g_keys;  // per account number, made in the parent (child
 
 std::string wallet_of(std::uint32_t n) { return "w" + std::to_string(n); }
 
-void say(int fd, const std::string& line) {
-    const char* p = line.data();
-    std::size_t left = line.size();
-    while (left > 0) {
-        const ssize_t n = ::write(fd, p, left);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            ::_exit(5);
-        }
-        p += static_cast<std::size_t>(n);
-        left -= static_cast<std::size_t>(n);
-    }
-}
-
-[[noreturn]] void child_fail(int fd, const std::string& what) {
-    say(fd, "E " + what + "\n");
-    ::_exit(3);
-}
+using kill_support::child_fail;
+using kill_support::say;
 
 std::shared_ptr<Account> new_account(std::uint32_t n) {
     auto a = Account::bip44(g_keys[n], DerivationPath({44 | hardened_bit, 1 | hardened_bit, n | hardened_bit}),
@@ -151,16 +137,7 @@ State state_of(const WalletSet& set) {
     return s;
 }
 
-std::uint64_t parse_u64(const char* s, const char* what) {
-    char* end = nullptr;
-    errno = 0;
-    const unsigned long long v = std::strtoull(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0') {
-        std::fprintf(stderr, "stress-kill-wallets: %s must be a decimal number\n", what);
-        std::exit(2);
-    }
-    return v;
-}
+std::uint64_t parse_u64(const char* s, const char* what) { return kill_support::parse_u64("stress-kill-wallets", s, what); }
 
 }  // namespace
 
@@ -211,37 +188,12 @@ int main(int argc, char** argv) {
     };
     const auto started = std::chrono::steady_clock::now();
     for (int round = 0; round < static_cast<int>(kills) && failures <= 20; ++round) {
-        int fds[2];
-        if (::pipe(fds) != 0) {
-            std::perror("pipe");
-            return 1;
-        }
         const std::uint64_t child_seed = rng();
         const auto delay = std::chrono::microseconds(rng() % 8 == 0 ? rng() % 500 : rng() % 50'000);
-        std::fflush(nullptr);
-        const pid_t pid = ::fork();
-        if (pid < 0) {
-            std::perror("fork");
-            return 1;
-        }
-        if (pid == 0) {
-            ::close(fds[0]);
-            child(dir, fds[1], child_seed);
-        }
-        ::close(fds[1]);
-        std::this_thread::sleep_for(delay);
-        ::kill(pid, SIGKILL);
-        int status = 0;
-        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
-        std::string text;
-        char buf[4096];
-        for (;;) {
-            const ssize_t n = ::read(fds[0], buf, sizeof buf);
-            if (n > 0) text.append(buf, static_cast<std::size_t>(n));
-            else if (n == 0 || errno != EINTR) break;
-        }
-        ::close(fds[0]);
+        const auto killed = kill_support::run_and_kill(delay, [&](int out) { child(dir, out, child_seed); });
+        if (!killed) return 1;
+        const int status = killed->status;
+        const std::string& text = killed->text;
         if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
             fail(round, "the child ended before the kill (status " + std::to_string(status) + ")");
         }
