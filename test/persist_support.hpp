@@ -5,6 +5,8 @@
 
 #include <addrpool/addrpool.hpp>
 
+#include "test_support.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -53,26 +55,11 @@ inline AddressPool external_pool(std::uint32_t gap = 20, PoolOptions opts = {}) 
 }
 
 // A fresh directory under the system temp dir, removed at scope exit.
-struct TempDir {
-    fs::path dir;
-    TempDir() {
-        std::random_device rd;
-        dir = fs::temp_directory_path() / ("addrpool-persist-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-        fs::create_directories(dir);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::vector<std::string> entries() const {
-        std::vector<std::string> names;
-        for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-        std::sort(names.begin(), names.end());
-        return names;
-    }
+// A throw-away directory named addrpool-persist-<pid>-<random>.
+struct TempDir : addrpool_test::TempDir {
+    TempDir() : addrpool_test::TempDir("addrpool-persist") {}
 };
+using addrpool_test::test_seed;
 
 inline std::string read_file(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);

@@ -59,21 +59,6 @@ AddressPool loaded(const fs::path& file) {
     return std::move(back).value();
 }
 
-// ADDRPOOL_TEST_SEED replays a randomized test; otherwise a fresh seed,
-// printed on stderr at once (a sanitizer report may end the process before
-// Catch2 prints anything) and attached to every failure.
-std::uint64_t test_seed(const char* test) {
-    std::uint64_t seed = 0;
-    if (const char* s = std::getenv("ADDRPOOL_TEST_SEED")) {
-        seed = std::strtoull(s, nullptr, 10);
-    } else {
-        std::random_device rd;
-        seed = (std::uint64_t{rd()} << 32) | rd();
-    }
-    std::fprintf(stderr, "%s: replay with ADDRPOOL_TEST_SEED=%llu\n", test, static_cast<unsigned long long>(seed));
-    return seed;
-}
-
 // ---- the seam: faults at each step of save ---------------------------------------
 
 enum class Step { create, write, fsync_file, rename, open_dir, fsync_dir, read };

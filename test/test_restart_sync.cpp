@@ -37,24 +37,11 @@ using persist_test::external_pool;
 using persist_test::path;
 using persist_test::private_source;
 using persist_test::TempDir;
+using persist_test::test_seed;
 
 namespace {
 
 using Script = std::vector<std::uint8_t>;
-
-// ADDRPOOL_TEST_SEED replays a randomized test; otherwise a fresh seed. Printed
-// at once (a sanitizer report may end the process before Catch2 prints).
-std::uint64_t test_seed(const char* test) {
-    std::uint64_t seed = 0;
-    if (const char* s = std::getenv("ADDRPOOL_TEST_SEED")) {
-        seed = std::strtoull(s, nullptr, 10);
-    } else {
-        std::random_device rd;
-        seed = (std::uint64_t{rd()} << 32) | rd();
-    }
-    std::fprintf(stderr, "%s: replay with ADDRPOOL_TEST_SEED=%llu\n", test, static_cast<unsigned long long>(seed));
-    return seed;
-}
 
 KeySource public_source() { return KeySource::from_public(account_key().to_public()); }
 

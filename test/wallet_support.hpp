@@ -5,6 +5,8 @@
 
 #include <addrpool/addrpool.hpp>
 
+#include "test_support.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -71,33 +73,11 @@ inline std::vector<std::uint8_t> foreign_script(std::uint8_t tag) {
     return Address(Network::testnet, AddressKind::p2pkh, h).script_pubkey();
 }
 
-// ADDRPOOL_TEST_SEED replays a randomized test; otherwise a fresh seed,
-// printed at once (a sanitizer report may end the process first).
-inline std::uint64_t test_seed(const char* test) {
-    std::uint64_t seed = 0;
-    if (const char* s = std::getenv("ADDRPOOL_TEST_SEED")) {
-        seed = std::strtoull(s, nullptr, 10);
-    } else {
-        std::random_device rd;
-        seed = (std::uint64_t{rd()} << 32) | rd();
-    }
-    std::fprintf(stderr, "%s: replay with ADDRPOOL_TEST_SEED=%llu\n", test, static_cast<unsigned long long>(seed));
-    return seed;
-}
+using addrpool_test::test_seed;
 
-struct TempDir {
-    fs::path dir;
-    TempDir() {
-        std::random_device rd;
-        dir = fs::temp_directory_path() / ("addrpool-wallet-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-        fs::create_directories(dir);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
+// A throw-away directory named addrpool-wallet-<pid>-<random>.
+struct TempDir : addrpool_test::TempDir {
+    TempDir() : addrpool_test::TempDir("addrpool-wallet") {}
 };
 
 }  // namespace wallet_test
