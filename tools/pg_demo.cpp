@@ -243,7 +243,7 @@ bool number(const char* s, unsigned lo, unsigned hi, unsigned& out) {
 
 int main(int argc, char** argv) {
     Config c;
-    for (int i = 1; i < argc; ++i) {
+    for (int i = 1; i < argc; i += 2) {  // every option takes a value
         const std::string a = argv[i];
         const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
         unsigned n = 0;
@@ -261,7 +261,6 @@ int main(int argc, char** argv) {
                        stderr);
             return 2;
         }
-        ++i;
     }
     if (c.addresses < c.processes) {
         std::fputs("addrpool-pg-demo: --addresses must be at least --processes\n", stderr);
