@@ -47,12 +47,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # ---- reading the results ------------------------------------------------------------
 
 class Results:
-    def __init__(self, path):
+    """Medians of a Google Benchmark JSON file (or the single run of a benchmark
+    without repetitions), by run name; errors by run name. missing_ok: a
+    missing file reads as no results instead of an error."""
+
+    def __init__(self, path, missing_ok=False):
+        self.context = {}
+        self.median = {}
+        self.errors = {}
+        if missing_ok and not os.path.exists(path):
+            return
         with open(path) as f:
             data = json.load(f)
         self.context = data.get("context", {})
-        self.median = {}
-        self.errors = {}
         for b in data.get("benchmarks", []):
             name = b.get("run_name", b["name"])
             if b.get("error_occurred"):

@@ -4,68 +4,27 @@ and verdicts from bench/results/wallet.json (Google Benchmark JSON of the
 report.py merges values() into the template's values; the prose is the
 "Wallet sets" section of bench/performance.md.in. Standard library only.
 """
-import json
 import os
 import re
-
-UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
-
-
-class WalletResults:
-    """Medians (or the single run) of wallet.json, by run name."""
-
-    def __init__(self, path):
-        self.median = {}
-        self.context = {}
-        if not os.path.exists(path):
-            return
-        with open(path) as f:
-            data = json.load(f)
-        self.context = data.get("context", {})
-        for b in data.get("benchmarks", []):
-            if b.get("error_occurred"):
-                continue
-            name = b.get("run_name", b["name"])
-            agg = b.get("aggregate_name")
-            if agg in (None, "", "median") and (agg == "median" or name not in self.median):
-                self.median[name] = b
-
-    def find(self, pattern):
-        rx = re.compile(pattern + "$")
-        for name, b in self.median.items():
-            if rx.match(name):
-                return b
-        return None
-
-    def rate(self, pattern):
-        b = self.find(pattern)
-        return None if b is None else b.get("items_per_second")
-
-    def cpu_ns(self, pattern):
-        b = self.find(pattern)
-        return None if b is None else b["cpu_time"] * UNIT_NS[b.get("time_unit", "ns")]
-
-    def counter(self, pattern, key):
-        b = self.find(pattern)
-        return None if b is None else b.get(key)
 
 
 def values(results_dir):
     """The template values of the wallet-set section."""
-    from report import fmt_ns, fmt_rate, fmt_x, ratio, table  # report.py's helpers (it imports this module)
+    from report import Results, fmt_ns, fmt_rate, fmt_x, ratio, table  # report.py's (it imports this module)
 
-    r = WalletResults(os.path.join(results_dir, "wallet.json"))
+    r = Results(os.path.join(results_dir, "wallet.json"), missing_ok=True)
     v = {"have_wallet": bool(r.median)}
     match, block_cpu = {}, {}
     patterns = {"one": r"wallet_match/set/accounts:1", "many": r"wallet_match/set/accounts:\d\d+",
                 "mutex_map": r"wallet_match/mutex_map"}
     for t in (1, 2):
         for k, p in patterns.items():
-            match[(k, t)] = r.rate(rf"{p}/real_time/threads:{t}")
-            block_cpu[(k, t)] = r.cpu_ns(rf"{p}/real_time/threads:{t}")
+            match[(k, t)] = r.value(rf"{p}/real_time/threads:{t}", "items_per_second")
+            block_cpu[(k, t)] = r.ns(rf"{p}/real_time/threads:{t}")
     many = r.find(r"wallet_match/set/accounts:(\d\d+)/real_time/threads:1")
     accounts = int(re.search(r"accounts:(\d+)", many["run_name"]).group(1)) if many else 0
-    handout = {k: r.rate(rf"wallet_handout/{k}/real_time/threads:8") for k in ("set", "shared_mutex_map")}
+    handout = {k: r.value(rf"wallet_handout/{k}/real_time/threads:8", "items_per_second")
+               for k in ("set", "shared_mutex_map")}
     mem = r.find(r"wallet_memory/accounts:\d+/iterations:1(/repeats:1)?")
 
     # Targets. Matching rates are scripts per second: the 10k-account set's
@@ -117,7 +76,8 @@ def values(results_dir):
     v["wallet_match_table"] = table(
         ["", "set of 1 account", f"set of {accounts:,} accounts", "mutex + unordered_map",
          f"set of {accounts:,} / mutex map"], match_rows)
-    find = {k: r.rate(rf"wallet_find/{k}/real_time/threads:8") for k in ("set", "shared_mutex_map")}
+    find = {k: r.value(rf"wallet_find/{k}/real_time/threads:8", "items_per_second")
+            for k in ("set", "shared_mutex_map")}
     v["wallet_handout_table"] = table(
         ["registry (8 threads)", "find + reserve + release per second", "find alone per second"],
         [["WalletSet::find (lock-free)", fmt_rate(handout["set"]), fmt_rate(find["set"])],
