@@ -116,6 +116,8 @@ addrpool_status to_format(const addrpool_address_format& in, AddressFormat& out)
 // NULL options = the defaults.
 addrpool_status to_pool_options(const addrpool_pool_options* in, PoolOptions& out);
 addrpool_status to_path(const char* text, DerivationPath& out);
+// A pool's stats as the C struct (an absent highest_* is -1).
+addrpool_pool_stats to_c_stats(const PoolStats& s) noexcept;
 
 // A Result's value into `out`, or its error as the status.
 template <class T>

@@ -130,4 +130,12 @@ addrpool_status new_key_source(KeySource keys, addrpool_key_source** out) {
     return ADDRPOOL_OK;
 }
 
+addrpool_pool_stats to_c_stats(const PoolStats& s) noexcept {
+    auto opt = [](const std::optional<std::uint32_t>& v) -> std::int64_t { return v ? std::int64_t{*v} : -1; };
+    return addrpool_pool_stats{s.generated,        s.used,
+                               s.reserved,         s.unused,
+                               s.gap_limit,        opt(s.highest_used),
+                               opt(s.highest_reserved), opt(s.highest_generated)};
+}
+
 }  // namespace addrpool::detail::capi

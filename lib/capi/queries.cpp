@@ -38,12 +38,7 @@ addrpool_status addrpool_stats(const addrpool_pool* pool, addrpool_pool_stats* o
         if (out != nullptr) *out = addrpool_pool_stats{0, 0, 0, 0, 0, -1, -1, -1};
         ADDRPOOL_REQUIRE(pool);
         ADDRPOOL_REQUIRE(out);
-        const PoolStats s = pool->pool.stats();
-        auto opt = [](const std::optional<std::uint32_t>& v) -> std::int64_t { return v ? std::int64_t{*v} : -1; };
-        *out = addrpool_pool_stats{s.generated,        s.used,
-                                   s.reserved,         s.unused,
-                                   s.gap_limit,        opt(s.highest_used),
-                                   opt(s.highest_reserved), opt(s.highest_generated)};
+        *out = to_c_stats(pool->pool.stats());
         return ADDRPOOL_OK;
     });
 }

@@ -198,10 +198,7 @@ addrpool_status addrpool_wallets_account_stats(const addrpool_wallets_account* a
         ADDRPOOL_REQUIRE(out);
         unsigned c = 0;
         ADDRPOOL_TRY(to_chain(chain, c));
-        const PoolStats s = pool_of(*account, c).stats();
-        auto opt = [](const std::optional<std::uint32_t>& v) { return v ? static_cast<int64_t>(*v) : int64_t{-1}; };
-        *out = addrpool_pool_stats{s.generated,       s.used, s.reserved, s.unused, s.gap_limit, opt(s.highest_used),
-                                   opt(s.highest_reserved), opt(s.highest_generated)};
+        *out = to_c_stats(pool_of(*account, c).stats());
         return ADDRPOOL_OK;
     });
 }
