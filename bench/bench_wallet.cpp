@@ -298,18 +298,31 @@ const std::vector<std::string>& names() {
     return n;
 }
 
+// Each thread's own xorshift* sequence of account numbers in [0, count).
+class RandomAccount {
+public:
+    RandomAccount(int thread, std::size_t count)
+        : x_(0x2545f4914f6cdd1dull * (static_cast<std::uint64_t>(thread) + 1)), count_(static_cast<std::uint32_t>(count)) {}
+    std::uint32_t next() {
+        x_ ^= x_ >> 12;
+        x_ ^= x_ << 25;
+        x_ ^= x_ >> 27;
+        return static_cast<std::uint32_t>((x_ * 0x2545f4914f6cdd1dull >> 32) % count_);
+    }
+
+private:
+    std::uint64_t x_;
+    std::uint32_t count_;
+};
+
 template <bool kSet>
 void BM_FindReserve(benchmark::State& st) {
     World& w = world();
     if constexpr (!kSet) (void)registry();
     const auto& nm = names();
-    std::uint64_t x = 0x2545f4914f6cdd1dull * (static_cast<std::uint64_t>(st.thread_index()) + 1);
-    const auto count = static_cast<std::uint32_t>(nm.size());
+    RandomAccount pick(st.thread_index(), nm.size());
     for (auto _ : st) {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        const auto n = static_cast<std::uint32_t>((x * 0x2545f4914f6cdd1dull >> 32) % count);
+        const std::uint32_t n = pick.next();
         std::shared_ptr<Account> a = kSet ? w.big.find(nm[n], n) : registry().find(nm[n], n);
         auto r = a->next_receive_address();
         if (!r) {
@@ -327,13 +340,9 @@ void BM_Find(benchmark::State& st) {
     World& w = world();
     if constexpr (!kSet) (void)registry();
     const auto& nm = names();
-    std::uint64_t x = 0x2545f4914f6cdd1dull * (static_cast<std::uint64_t>(st.thread_index()) + 1);
-    const auto count = static_cast<std::uint32_t>(nm.size());
+    RandomAccount pick(st.thread_index(), nm.size());
     for (auto _ : st) {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        const auto n = static_cast<std::uint32_t>((x * 0x2545f4914f6cdd1dull >> 32) % count);
+        const std::uint32_t n = pick.next();
         std::shared_ptr<Account> a = kSet ? w.big.find(nm[n], n) : registry().find(nm[n], n);
         benchmark::DoNotOptimize(a.get());
     }
