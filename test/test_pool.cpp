@@ -757,10 +757,10 @@ TEST_CASE("internal pools derive chain 1", "[pool][types]") {
 TEST_CASE("per-index state stays within 16 bytes and the slot word is a lock-free 64-bit atomic", "[pool][shape]") {
     using detail::Slot;
     using detail::SlotArray;
-    CHECK(sizeof(Slot::word) + sizeof(Slot::meta) <= 16);
-    CHECK(sizeof(Slot::word) == 8);
-    CHECK(sizeof(Slot) == 32);
-    CHECK(alignof(Slot) == 32);  // never straddles a cache line
+    CHECK(sizeof(detail::AtomicWord) + sizeof(detail::SlotInfo::meta) <= 16);
+    CHECK(sizeof(detail::AtomicWord) == 8);  // the dense word array: 8 bytes per index
+    CHECK(sizeof(detail::SlotInfo) == 24);   // hash160 and flags beside it
+    CHECK(Slot::kBytes == 32);
     CHECK(boost::atomic<std::uint64_t>::is_always_lock_free);
     // Small segments: [0, 32), then [2^(k+4), 2^(k+5)) up to 2^16.
     CHECK(SlotArray::segment_of(0) == 0);
@@ -900,7 +900,7 @@ TEST_CASE("after reset_usage the sweep no longer skips indices that were once a 
 
 TEST_CASE("the interleaved slot layout is a bijection and spreads neighbours over line pairs", "[pool][shape]") {
     using detail::SlotArray;
-    for (std::uint32_t n : {32u, 64u, 1024u, 65536u}) {
+    for (std::uint32_t n : {32u, 64u, 128u, 1024u, 65536u}) {
         std::vector<bool> seen(n, false);
         for (std::uint32_t off = 0; off < n; ++off) {
             const std::uint32_t pos = SlotArray::position(n, off);
@@ -908,11 +908,20 @@ TEST_CASE("the interleaved slot layout is a bijection and spreads neighbours ove
             REQUIRE_FALSE(seen[pos]);
             seen[pos] = true;
         }
-        // 8 consecutive offsets land in 8 different 128-byte (4-slot) groups.
+        if (n < 128) continue;  // a lane of a small segment is shorter than a line pair
         for (std::uint32_t base : {0u, 8u, n - 8}) {
-            std::set<std::uint32_t> groups;
-            for (std::uint32_t off = base; off < base + 8; ++off) groups.insert(SlotArray::position(n, off) / 4);
-            CHECK(groups.size() == 8);
+            // 8 consecutive offsets have their words (8 bytes each) in 8
+            // different 128-byte line pairs...
+            std::set<std::uint32_t> pairs;
+            // ...and in 8 different L1 sets (64-byte lines, 4 KiB per way).
+            std::set<std::uint32_t> sets;
+            for (std::uint32_t off = base; off < base + 8; ++off) {
+                const std::uint32_t byte = SlotArray::position(n, off) * 8;
+                pairs.insert(byte / 128);
+                sets.insert((byte / 64) % 64);
+            }
+            CHECK(pairs.size() == 8);
+            CHECK(sets.size() == 8);
         }
     }
 }

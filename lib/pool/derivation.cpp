@@ -64,8 +64,8 @@ Result<void> check_account(Impl& p, const KeySource& ks) {
 }
 
 bool is_derived(const Impl& p, std::uint32_t i) noexcept {
-    const Slot* s = p.find_slot(i);
-    return s != nullptr && s->derived();  // (D3)
+    const std::optional<Slot> s = p.find_slot(i);
+    return s && s->derived();  // (D3)
 }
 
 std::optional<std::uint32_t> derived_index_of(const Impl& p, const Hash160& h) {
@@ -99,7 +99,7 @@ Result<std::optional<Hash160>> derive_if_free(Impl& p, const KeySource& ks, std:
         return make_error(Errc::hardened_from_public, "an absent_hardened pool needs a private key source");
     }
     if (auto ok = check_account(p, ks); !ok) return std::move(ok).error();
-    Slot& s = p.hot().slots.ensure(i);
+    const Slot s = p.hot().slots.ensure(i);
     if (s.derived()) return std::optional<Hash160>(s.load_hash());  // (D3)
     // relaxed: kDeriving only elects who computes; the result is published by (D2).
     const std::uint32_t prior = s.meta.fetch_or(Slot::kDeriving, boost::memory_order_relaxed);
@@ -110,7 +110,7 @@ Result<std::optional<Hash160>> derive_if_free(Impl& p, const KeySource& ks, std:
     // Ours. If anything below fails (an invalid child, bad_alloc), give the
     // index back so a waiter can derive it.
     struct GiveBack {
-        Slot& slot;
+        const Slot slot;
         bool armed = true;
         ~GiveBack() {
             // relaxed: as the fetch_or above.
@@ -132,8 +132,8 @@ bool help_ahead(Impl& p, const KeySource& ks, std::uint32_t busy) {
         std::min<std::uint64_t>(std::uint64_t{busy} + 1 + std::max(p.lookahead, 1u) + 4, kMaxIndex);
     for (std::uint64_t j = std::uint64_t{busy} + 1; j < end; ++j) {
         const auto jj = static_cast<std::uint32_t>(j);
-        const Slot* s = p.find_slot(jj);
-        if (s != nullptr &&
+        const std::optional<Slot> s = p.find_slot(jj);
+        if (s &&
             (s->derived() || (s->meta.load(boost::memory_order_relaxed) & Slot::kDeriving))) {  // relaxed: a hint
             continue;
         }

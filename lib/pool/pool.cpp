@@ -161,7 +161,7 @@ void AddressPool::Impl::raise(boost::atomic<std::uint32_t>& counter, std::uint32
 
 void AddressPool::Impl::publish(std::uint32_t i, const Hash160& h) {
     detail::Hot& hb = hot();
-    Slot& s = hb.slots.ensure(i);
+    const Slot s = hb.slots.ensure(i);
     raise(hb.touched_end, i + 1);  // before any claim of i can make its word non-zero
     if (s.derived()) return;       // (D3) already published by someone
     // Every deriver of i stores the same bytes and registers the same entry,
@@ -235,14 +235,15 @@ struct HandoutEnv : PoolEnv {
     // then uses it, and reserve() reads its hash — one lookup, not three.
     // The claim's last slot(i) is for the index it returns, so reserve()
     // takes `last` as it is.
-    Slot* last = nullptr;
+    std::optional<Slot> last;
     std::uint32_t last_index = kMaxIndex;  // no index: `last` is not set
     HandoutEnv(Impl& pool, Hot& hot, const KeySource& key_source) : PoolEnv(pool, hot), ks(key_source) {}
 
-    Slot& slot_of(std::uint32_t i) {
+    const Slot& slot_of(std::uint32_t i) {
         if (last_index != i) {
-            last = h.slots.find(i);
+            last.emplace(*h.slots.find(i));
             last_index = i;
+            last->prefetch_info();  // the hash reserve() returns if this claim succeeds
         }
         return *last;
     }
@@ -258,9 +259,9 @@ struct HandoutEnv : PoolEnv {
     }
     // The frontier index is claimable once derived; deriving it takes time.
     Result<bool> prepare(std::uint32_t f) {
-        Slot* s = h.slots.find(f);
-        if (s != nullptr && s->derived()) {  // (D3)
-            last = s;
+        const std::optional<Slot> s = h.slots.find(f);
+        if (s && s->derived()) {  // (D3)
+            last.emplace(*s);
             last_index = f;
             return true;
         }
@@ -285,7 +286,7 @@ struct SweepEnv : PoolEnv {
     template <class F>
     void for_each_slot(std::uint32_t from, F&& visit) {
         const std::uint32_t end = h.touched_end.load(boost::memory_order_acquire);  // (T2) acquire: pairs with (T1)
-        h.slots.for_each(from, end, [&](std::uint32_t i, Slot& s) { visit(i, s.word); });
+        h.slots.for_each(from, end, [&](std::uint32_t i, const Slot& s) { visit(i, s.word); });
     }
     static void on_announced() noexcept {}
     static void on_freed(std::uint32_t, slot::Word) noexcept {}
@@ -373,8 +374,8 @@ Result<Reservation> AddressPool::restore_reservation(std::uint32_t index, std::c
 // ===========================================================================
 
 bool AddressPool::release_reservation(std::uint32_t index) {
-    Slot* s = impl_->find_slot(index);
-    if (s == nullptr || !slot::release(s->word)) return false;  // (S2)
+    const std::optional<Slot> s = impl_->find_slot(index);
+    if (!s || !slot::release(s->word)) return false;  // (S2)
     mark_free(*impl_->hot_or_null(), index);
     return true;
 }
@@ -384,8 +385,8 @@ bool AddressPool::release_reservation(const Reservation& reservation) {
     if (reservation.index >= kMaxIndex || slot::ticket_tag(reservation.ticket) != p.ticket_tag(reservation.index)) {
         return false;  // a ticket of another index, another pool, or this pool before a reload
     }
-    Slot* s = p.find_slot(reservation.index);
-    if (s == nullptr || !slot::release_ticket(s->word, slot::ticket_gen(reservation.ticket))) return false;  // (S3)
+    const std::optional<Slot> s = p.find_slot(reservation.index);
+    if (!s || !slot::release_ticket(s->word, slot::ticket_gen(reservation.ticket))) return false;  // (S3)
     mark_free(*p.hot_or_null(), reservation.index);
     return true;
 }
@@ -413,9 +414,9 @@ std::size_t AddressPool::sweep_expired_reservations(std::chrono::nanoseconds ttl
 // ===========================================================================
 
 bool AddressPool::mark_index_used(std::uint32_t index) {
-    Slot* s = impl_->find_slot(index);
+    const std::optional<Slot> s = impl_->find_slot(index);
     // Materializing needs the address: every known slot has it published.
-    if (s == nullptr || !s->derived()) return false;
+    if (!s || !s->derived()) return false;
     if (!slot::mark_used(s->word, /*require_known=*/true)) return false;  // (S5)
     Impl::raise(impl_->hot_or_null()->used_end, index + 1);
     return true;

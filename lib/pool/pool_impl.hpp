@@ -130,9 +130,10 @@ struct AddressPool::Impl {
         return lookup_ptr.load(boost::memory_order_acquire);  // (K3) acquire: pairs with (K2)
     }
     // The slot of index i if its block exists.
-    detail::Slot* find_slot(std::uint32_t i) const noexcept {
+    std::optional<detail::Slot> find_slot(std::uint32_t i) const noexcept {
         const detail::Hot* h = hot_or_null();
-        return h == nullptr ? nullptr : h->slots.find(i);
+        if (h == nullptr) return std::nullopt;
+        return h->slots.find(i);
     }
 
     // The clock: stamps (rounded up) and sweep readings (rounded down), in
@@ -163,9 +164,12 @@ struct AddressPool::Impl {
 namespace detail {
 
 // The published hash of a slot, if any (D3).
-inline std::optional<Hash160> published_hash(const Slot* s) {
-    if (s == nullptr || !s->derived()) return std::nullopt;
-    return s->load_hash();
+inline std::optional<Hash160> published_hash(const Slot& s) {
+    if (!s.derived()) return std::nullopt;
+    return s.load_hash();
+}
+inline std::optional<Hash160> published_hash(const std::optional<Slot>& s) {
+    return s ? published_hash(*s) : std::nullopt;
 }
 
 }  // namespace detail

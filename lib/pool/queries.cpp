@@ -51,7 +51,7 @@ std::vector<Address> collect(const Impl& p, Pred pred) {
     h->slots.for_each(0, touched_end(*h), [&](std::uint32_t, const Slot& s) {
         const slot::Word w = slot::load(s.word);
         if (!slot::is_generated(w) || !pred(w)) return;
-        if (auto hash = detail::published_hash(&s)) out.push_back(p.address_from(*hash));
+        if (auto hash = detail::published_hash(s)) out.push_back(p.address_from(*hash));
     });
     return out;
 }
@@ -77,8 +77,8 @@ Result<void> scan_unused(Impl& p, const KeySource& ks, Accept&& accept) {
     for (std::uint64_t i = b != free_index::kNone ? b : f;; ++i) {
         if (i >= kMaxIndex) return make_error(Errc::index_out_of_range, "every index below 2^31 is used or reserved");
         const auto ii = static_cast<std::uint32_t>(i);
-        const Slot* s = p.find_slot(ii);
-        if (s != nullptr && !slot::is_unused(slot::load(s->word))) continue;
+        const std::optional<Slot> s = p.find_slot(ii);
+        if (s && !slot::is_unused(slot::load(s->word))) continue;
         if (outside_gap(p, h, ii)) {
             return make_error(Errc::gap_limit_reached,
                               "index " + std::to_string(i) + " is outside the gap window (gap limit " +
@@ -94,13 +94,13 @@ Result<void> scan_unused(Impl& p, const KeySource& ks, Accept&& accept) {
 }  // namespace
 
 AddressState AddressPool::state(std::uint32_t index) const {
-    const Slot* s = impl_->find_slot(index);
+    const std::optional<Slot> s = impl_->find_slot(index);
     return static_cast<AddressState>(slot::state(s ? slot::load(s->word) : 0));
 }
 
 std::optional<Address> AddressPool::address_at(std::uint32_t index) const {
-    const Slot* s = impl_->find_slot(index);
-    if (s == nullptr || !slot::is_generated(slot::load(s->word))) return std::nullopt;
+    const std::optional<Slot> s = impl_->find_slot(index);
+    if (!s || !slot::is_generated(slot::load(s->word))) return std::nullopt;
     auto h = detail::published_hash(s);
     if (!h) return std::nullopt;
     return impl_->address_from(*h);
@@ -109,8 +109,8 @@ std::optional<Address> AddressPool::address_at(std::uint32_t index) const {
 std::optional<std::uint32_t> AddressPool::index_of(const Address& address) const {
     auto i = detail::derived_index_of(*impl_, address);
     if (!i) return std::nullopt;
-    const Slot* s = impl_->find_slot(*i);
-    if (s == nullptr || !slot::is_generated(slot::load(s->word))) return std::nullopt;
+    const std::optional<Slot> s = impl_->find_slot(*i);
+    if (!s || !slot::is_generated(slot::load(s->word))) return std::nullopt;
     return i;
 }
 
@@ -157,7 +157,7 @@ Result<Address> AddressPool::next_unused(const KeySource& key_source, bool add_t
         std::optional<Address> found;
         bool retry = false;
         auto r = scan_unused(p, key_source, [&](std::uint32_t i, const Hash160& hash) {
-            Slot& s = *p.find_slot(i);
+            const Slot s = *p.find_slot(i);
             // materialize() is false when the entry was generated already or
             // stopped being unused; only the latter sends us round again.
             if (add_to_state && !slot::materialize(s.word, /*only_if_unused=*/true) &&
@@ -226,8 +226,8 @@ Result<std::vector<Address>> AddressPool::maintain_gap_limit(const KeySource& ke
     // below it is, so only [from, end) can need work.
     std::uint32_t from = 0;
     while (from < end) {
-        const Slot* s = p.find_slot(from);
-        if (s == nullptr || !slot::is_generated(slot::load(s->word))) break;
+        const std::optional<Slot> s = p.find_slot(from);
+        if (!s || !slot::is_generated(slot::load(s->word))) break;
         ++from;
     }
     // Derive everything first, so a failure leaves the durable state alone.
@@ -279,7 +279,7 @@ std::uint32_t AddressPool::prune_unused() {
     // Never below the scan window: a payment to any index a restore from the
     // seed would watch must stay recognised.
     std::uint32_t dropped = 0;
-    h->slots.for_each(window_end(p), touched_end(*h), [&](std::uint32_t, Slot& s) {
+    h->slots.for_each(window_end(p), touched_end(*h), [&](std::uint32_t, const Slot& s) {
         if (slot::unmaterialize_unused(s.word)) ++dropped;  // (S7)
     });
     return dropped;
@@ -290,7 +290,7 @@ void AddressPool::reset_usage() {
     Hot* h = p.hot_or_null();
     if (h == nullptr) return;
     auto st = h->free_store();
-    h->slots.for_each(0, touched_end(*h), [&](std::uint32_t i, Slot& s) {
+    h->slots.for_each(0, touched_end(*h), [&](std::uint32_t i, const Slot& s) {
         if (slot::reset(s.word)) free_index::mark_free<detail::FreeGeometry>(st, i);  // (S8), then (F1)
     });
     // relaxed: reset_usage is documented as not concurrent with marks; the

@@ -90,13 +90,13 @@ SlotArray::~SlotArray() {
     }
 }
 
-Slot& SlotArray::ensure(std::uint32_t i) {
+Slot SlotArray::ensure(std::uint32_t i) {
     if (i >= kMaxIndex) std::abort();  // a caller bug: every index is checked against 2^31 first
     if (i < (1u << kSmallBits)) {
         const unsigned k = segment_of(i);
         const Layout l = layout(segment_base(k), segment_size(k));
         unsigned char* p = ensure_entry(small_[k], [&] { return allocate_zeroed(l.bytes); });
-        return reinterpret_cast<Slot*>(p)[position(segment_size(k), i - segment_base(k))];
+        return slot_in(p, segment_size(k), position(segment_size(k), i - segment_base(k)));
     }
     // (A1)/(A2) for the directory too: allocated like a block, once.
     auto* d = reinterpret_cast<BigDirectory*>(
@@ -105,7 +105,7 @@ Slot& SlotArray::ensure(std::uint32_t i) {
     const std::uint32_t base = c << kChunkBits;
     const Layout l = layout(base, 1u << kChunkBits);
     unsigned char* p = ensure_entry(d->chunks[c], [&] { return allocate_zeroed(l.bytes); });
-    return reinterpret_cast<Slot*>(p)[position(1u << kChunkBits, i - base)];
+    return slot_in(p, 1u << kChunkBits, position(1u << kChunkBits, i - base));
 }
 
 AtomicWord& SlotArray::FreeStore::upper_summary(unsigned level, std::uint32_t w) const noexcept {

@@ -1,7 +1,7 @@
 // Internal: where a pool's per-index state lives — slots and the free-index
 // words (free_index.hpp) — allocated on demand, published once, never moved,
-// freed only by the destructor. A Slot* stays valid for the pool's life, so
-// no reclamation scheme is needed.
+// freed only by the destructor. A Slot (a handle on one index's words) stays
+// valid for the pool's life, so no reclamation scheme is needed.
 //
 // Geometry:
 //   small segments  segment 0 = [0, 32), segment k >= 1 = [2^(k+4), 2^(k+5)),
@@ -13,9 +13,15 @@
 //                   Touching index 2^31 - 1 costs that directory (about
 //                   290 KiB of address space) and one chunk (about 2 MiB),
 //                   not a 32 GiB segment.
-//   a block         (a segment or a chunk) holds its slots, then the leaf
+//   a block         (a segment or a chunk) of n indices holds n state words
+//                   (8 bytes each, a dense array), then n infos (SlotInfo:
+//                   hash and derivation flags, 24 bytes each), then the leaf
 //                   lines of the free bits that cover only its indices, then
-//                   the level-1 summary words that do. Leaf line 0 and word 0
+//                   the level-1 summary words that do. The state words are
+//                   what a release or a claim touches at random: dense, so
+//                   100,000 of them take 800 KB (they stay in a 2 MiB L2),
+//                   and the hash is read only by the hand-out that returns
+//                   it, with a plain load. Leaf line 0 and word 0
 //                   of every summary level cover several small segments and
 //                   live in the pool's hot block (Core).
 // Blocks of 64 KiB and more are anonymous mappings: their pages cost memory
@@ -28,11 +34,14 @@
 // never in a hand-out of a derived index.
 //
 // Inside a block, offsets are 8-way interleaved (offset o in lane o % 8, at
-// lane · n/8 + (o / 8 + 2 · lane) mod n/8): the consecutive indices that
-// concurrent hand-outs claim at the same moment sit on different 128-byte
+// position lane · n/8 + (o / 8 + 8 · lane) mod n/8, in both arrays): in a
+// block of 128 indices or more the consecutive indices that concurrent
+// hand-outs claim at the same moment have their words on different 128-byte
 // line pairs, each lane is still a sequential stream for a single thread's
-// prefetcher, and the skew of two slots per lane keeps the eight hot slots
-// out of one L1 set. Slots are 32-byte aligned: none straddles two lines.
+// prefetcher, and the skew of one line of words per lane keeps the eight
+// hot words out of one L1 set. Every atomic is naturally aligned, so none
+// straddles two lines (an info, 24 bytes, may span two; it is read once per
+// hand-out).
 #ifndef ADDRPOOL_LIB_POOL_SLOT_ARRAY_HPP
 #define ADDRPOOL_LIB_POOL_SLOT_ARRAY_HPP
 
@@ -61,9 +70,12 @@ using FreeGeometry = free_index::PoolGeometry;
 using FreeGeo = free_index::Geometry<FreeGeometry>;
 using AtomicWord = boost::atomic<std::uint64_t>;
 
-// One index: 32 bytes, 32-byte aligned (never straddles a cache line).
-struct alignas(32) Slot {
-    AtomicWord word{0};  // the state machine word, slot.hpp
+// What a block keeps of one index besides its state word: the hash160 and
+// the derivation flags. 24 bytes; the words of a block sit in their own dense
+// array before these (see the layout at the top), so the words a release or
+// a claim touches at random are 8 bytes apart, as dense as a plain array of
+// states.
+struct SlotInfo {
     // The hash160, as three atomics (8 + 8 + 4 bytes) so racing derivers may
     // store it concurrently. relaxed stores and loads: the values are
     // identical and ordered for readers by kDerived (D2)/(D3).
@@ -78,24 +90,38 @@ struct alignas(32) Slot {
     // has published before it returns: no caller ever holds an index whose
     // address the pool cannot show yet.
     boost::atomic<std::uint32_t> meta{0};
+};
+static_assert(sizeof(SlotInfo) == 24 && alignof(SlotInfo) == 8, "an index's info is 24 bytes, 8 per word");
+
+// One index, as a handle: its state word (slot.hpp) and its info, each in
+// its block's array at the same position. Copied freely; valid for the
+// pool's life (blocks never move).
+class Slot {
+public:
+    Slot(AtomicWord& w, SlotInfo& i) noexcept : word(w), meta(i.meta), info_(&i) {}
+
+    AtomicWord& word;                     // the state machine word, slot.hpp
+    boost::atomic<std::uint32_t>& meta;  // kDerived | kDeriving
 
     static constexpr std::uint32_t kDerived = 1;
     static constexpr std::uint32_t kDeriving = 2;
+    // Bytes per index: the word and the info.
+    static constexpr std::size_t kBytes = sizeof(AtomicWord) + sizeof(SlotInfo);
 
-    void store_hash(const Hash160& h) noexcept {
+    void store_hash(const Hash160& h) const noexcept {
         std::uint64_t a, b;
         std::uint32_t c;
         std::memcpy(&a, h.data(), 8);
         std::memcpy(&b, h.data() + 8, 8);
         std::memcpy(&c, h.data() + 16, 4);
-        hash_a.store(a, boost::memory_order_relaxed);  // relaxed: see above
-        hash_b.store(b, boost::memory_order_relaxed);  // relaxed: see above
-        hash_c.store(c, boost::memory_order_relaxed);  // relaxed: see above
+        info_->hash_a.store(a, boost::memory_order_relaxed);  // relaxed: see SlotInfo
+        info_->hash_b.store(b, boost::memory_order_relaxed);  // relaxed: see SlotInfo
+        info_->hash_c.store(c, boost::memory_order_relaxed);  // relaxed: see SlotInfo
     }
     Hash160 load_hash() const noexcept {
-        const std::uint64_t a = hash_a.load(boost::memory_order_relaxed);  // relaxed: see above
-        const std::uint64_t b = hash_b.load(boost::memory_order_relaxed);  // relaxed: see above
-        const std::uint32_t c = hash_c.load(boost::memory_order_relaxed);  // relaxed: see above
+        const std::uint64_t a = info_->hash_a.load(boost::memory_order_relaxed);  // relaxed: see SlotInfo
+        const std::uint64_t b = info_->hash_b.load(boost::memory_order_relaxed);  // relaxed: see SlotInfo
+        const std::uint32_t c = info_->hash_c.load(boost::memory_order_relaxed);  // relaxed: see SlotInfo
         Hash160 h;
         std::memcpy(h.data(), &a, 8);
         std::memcpy(h.data() + 8, &b, 8);
@@ -105,8 +131,14 @@ struct alignas(32) Slot {
     // (D3) acquire: pairs with the release fetch_or (D2) in publication, so
     // the hash stored before it is visible.
     bool derived() const noexcept { return (meta.load(boost::memory_order_acquire) & kDerived) != 0; }
+    // Starts loading the info's line (a hint, no access): a hand-out calls it
+    // before its claim, so that the hash it returns arrives while the claim
+    // runs instead of after it.
+    void prefetch_info() const noexcept { __builtin_prefetch(info_); }
+
+private:
+    SlotInfo* info_;
 };
-static_assert(sizeof(Slot) == 32 && alignof(Slot) == 32, "a slot is 32 bytes, 32-byte aligned");
 static_assert(boost::atomic<std::uint32_t>::is_always_lock_free);
 static_assert(AtomicWord::is_always_lock_free, "hot-path words must be lock-free 64-bit atomics");
 
@@ -136,7 +168,7 @@ public:
     static constexpr Layout layout(std::uint32_t base, std::uint32_t n) noexcept {
         const std::uint32_t lines = base >= (1u << FreeGeo::kLineBits) ? n >> FreeGeo::kLineBits : 0;
         const std::uint32_t l1 = base >= FreeGeo::cover(1) ? static_cast<std::uint32_t>(n / FreeGeo::cover(1)) : 0;
-        const std::size_t leaf_off = std::size_t{n} * sizeof(Slot);
+        const std::size_t leaf_off = std::size_t{n} * Slot::kBytes;
         const std::size_t l1_off = leaf_off + std::size_t{lines} * FreeGeo::kLineWords * sizeof(AtomicWord);
         return {leaf_off, l1_off, l1_off + std::size_t{l1} * sizeof(AtomicWord), lines, l1};
     }
@@ -154,7 +186,7 @@ public:
         constexpr std::uint32_t kInterleave = 8;
         const std::uint32_t lane_size = n / kInterleave;
         const std::uint32_t lane = off % kInterleave;
-        return lane * lane_size + ((off / kInterleave + 2 * lane) & (lane_size - 1));
+        return lane * lane_size + ((off / kInterleave + kInterleave * lane) & (lane_size - 1));
     }
 
     SlotArray() = default;
@@ -162,15 +194,23 @@ public:
     SlotArray& operator=(const SlotArray&) = delete;
     ~SlotArray();
 
-    // The slot, or nullptr if its block was never allocated. Lock-free.
-    Slot* find(std::uint32_t i) const noexcept {
+    // The slot, or nothing if its block was never allocated. Lock-free.
+    std::optional<Slot> find(std::uint32_t i) const noexcept {
         const Block b = block_of(i);
-        return b.data == nullptr ? nullptr : reinterpret_cast<Slot*>(b.data) + position(b.size, i - b.base);
+        if (b.data == nullptr) return std::nullopt;
+        return slot_in(b.data, b.size, position(b.size, i - b.base));
     }
     // The slot, allocating its block if needed (blocking while another
     // thread allocates that block). Requires i < 2^31. Throws std::bad_alloc
     // when memory or address space runs out (nothing is published then).
-    Slot& ensure(std::uint32_t i);
+    Slot ensure(std::uint32_t i);
+
+    // The slot at position `pos` of a block of n slots at `data`: its word
+    // in the block's word array, its info in the info array after it.
+    static Slot slot_in(unsigned char* data, std::uint32_t n, std::uint32_t pos) noexcept {
+        return Slot(reinterpret_cast<AtomicWord*>(data)[pos],
+                    reinterpret_cast<SlotInfo*>(data + std::size_t{n} * sizeof(AtomicWord))[pos]);
+    }
 
     // Free-index store (free_index.hpp) over this array and `core`. Every
     // position asked for exists (see the contract there). Inline: each
@@ -188,7 +228,7 @@ public:
             // leaf lines (layout(): a block at base >= 512 holds size / 512
             // lines, one at base >= 2^14 also size / 2^14 level-1 words).
             const Block b = array_.block_of(i);
-            auto* lines = reinterpret_cast<AtomicWord*>(b.data + std::size_t{b.size} * sizeof(Slot));
+            auto* lines = reinterpret_cast<AtomicWord*>(b.data + std::size_t{b.size} * Slot::kBytes);
             const std::uint32_t off = i - b.base;
             AtomicWord* line = lines + std::size_t{off >> FreeGeo::kLineBits} * FreeGeo::kLineWords;
             if (i < FreeGeo::cover(1)) return {line, &core_.summary0[1]};
@@ -274,8 +314,7 @@ void SlotArray::for_each(std::uint32_t from, std::uint32_t end, F&& visit) const
         const std::uint64_t block_end = std::uint64_t{b.base} + b.size;
         const auto stop = static_cast<std::uint32_t>(std::min<std::uint64_t>(block_end, end));
         if (b.data != nullptr) {
-            auto* slots = reinterpret_cast<Slot*>(b.data);
-            for (; i < stop; ++i) visit(i, slots[position(b.size, i - b.base)]);
+            for (; i < stop; ++i) visit(i, slot_in(b.data, b.size, position(b.size, i - b.base)));
         }
         i = static_cast<std::uint32_t>(std::min<std::uint64_t>(block_end, kMaxIndex));
     }
@@ -288,9 +327,8 @@ std::optional<std::uint32_t> SlotArray::highest(std::uint32_t floor, std::uint32
         const Block b = block_of(i - 1);
         const std::uint32_t stop = std::max(b.base, floor);
         if (b.data != nullptr) {
-            const auto* slots = reinterpret_cast<const Slot*>(b.data);
             for (; i > stop; --i) {
-                if (pred(slots[position(b.size, i - 1 - b.base)])) return i - 1;
+                if (pred(slot_in(b.data, b.size, position(b.size, i - 1 - b.base)))) return i - 1;
             }
         }
         i = stop;
