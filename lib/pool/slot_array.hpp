@@ -19,7 +19,7 @@
 //                   lines of the free bits that cover only its indices, then
 //                   the level-1 summary words that do. The state words are
 //                   what a release or a claim touches at random: dense, so
-//                   100,000 of them take 800 KB (they stay in a 2 MiB L2),
+//                   100,000 of them take 800 KB (within a 1 MiB L2),
 //                   and the hash is read only by the hand-out that returns
 //                   it, with a plain load. Leaf line 0 and word 0
 //                   of every summary level cover several small segments and
