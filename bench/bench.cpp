@@ -588,7 +588,7 @@ void BM_MemoryPool(benchmark::State& st) {
         auto arr = std::make_unique<detail::SlotArray>();
         for (std::uint32_t i = 0; i < n; ++i) {
             const detail::Slot slot = arr->ensure(i);
-            slot.meta.store(detail::Slot::kDerived, boost::memory_order_relaxed);  // relaxed: one thread
+            slot.meta().store(detail::Slot::kDerived, boost::memory_order_relaxed);  // relaxed: one thread
             slot.word.store(1, boost::memory_order_relaxed);                        // relaxed: one thread
         }
         report_memory(st, static_cast<double>(memory_bytes() - before), n);

@@ -102,7 +102,7 @@ Result<std::optional<Hash160>> derive_if_free(Impl& p, const KeySource& ks, std:
     const Slot s = p.hot().slots.ensure(i);
     if (s.derived()) return std::optional<Hash160>(s.load_hash());  // (D3)
     // relaxed: kDeriving only elects who computes; the result is published by (D2).
-    const std::uint32_t prior = s.meta.fetch_or(Slot::kDeriving, boost::memory_order_relaxed);
+    const std::uint32_t prior = s.meta().fetch_or(Slot::kDeriving, boost::memory_order_relaxed);
     if (prior & Slot::kDeriving) {
         if (s.derived()) return std::optional<Hash160>(s.load_hash());  // (D3)
         return std::optional<Hash160>();  // busy: someone else computes it
@@ -114,7 +114,7 @@ Result<std::optional<Hash160>> derive_if_free(Impl& p, const KeySource& ks, std:
         bool armed = true;
         ~GiveBack() {
             // relaxed: as the fetch_or above.
-            if (armed) slot.meta.fetch_and(~Slot::kDeriving, boost::memory_order_relaxed);
+            if (armed) slot.meta().fetch_and(~Slot::kDeriving, boost::memory_order_relaxed);
         }
     } give_back{s};
     auto h = ks.derive_hash160(p.type, i);
@@ -134,7 +134,7 @@ bool help_ahead(Impl& p, const KeySource& ks, std::uint32_t busy) {
         const auto jj = static_cast<std::uint32_t>(j);
         const std::optional<Slot> s = p.find_slot(jj);
         if (s &&
-            (s->derived() || (s->meta.load(boost::memory_order_relaxed) & Slot::kDeriving))) {  // relaxed: a hint
+            (s->derived() || (s->meta().load(boost::memory_order_relaxed) & Slot::kDeriving))) {  // relaxed: a hint
             continue;
         }
         auto r = derive_if_free(p, ks, jj);

@@ -175,7 +175,7 @@ void AddressPool::Impl::publish(std::uint32_t i, const Hash160& h) {
     // (D2) release: publishes the hash stored above to every (D3) that sees
     // kDerived. seq_cst: also the write of the Dekker pair with
     // attach_sink's scan (I1), before the re-check below.
-    s.meta.fetch_or(Slot::kDerived, boost::memory_order_seq_cst);
+    s.meta().fetch_or(Slot::kDerived, boost::memory_order_seq_cst);
     // A sink attached after we looked (and whose backfill may have read our
     // slot before kDerived): register there too.
     if (sink == nullptr) {
@@ -198,7 +198,7 @@ void AddressPool::Impl::attach_sink(std::unique_ptr<detail::IndexSink> sink) {
     const std::uint32_t end = h->touched_end.load(boost::memory_order_acquire);  // (T2) acquire: pairs with (T1)
     h->slots.for_each(0, end, [&](std::uint32_t i, const Slot& s) {
         // seq_cst: the read of the Dekker pair with publish()'s (D2).
-        if (s.meta.load(boost::memory_order_seq_cst) & Slot::kDerived) k->insert(s.load_hash(), i);
+        if (s.meta().load(boost::memory_order_seq_cst) & Slot::kDerived) k->insert(s.load_hash(), i);
     });
 }
 

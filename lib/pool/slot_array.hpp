@@ -98,10 +98,11 @@ static_assert(sizeof(SlotInfo) == 24 && alignof(SlotInfo) == 8, "an index's info
 // pool's life (blocks never move).
 class Slot {
 public:
-    Slot(AtomicWord& w, SlotInfo& i) noexcept : word(w), meta(i.meta), info_(&i) {}
+    Slot(AtomicWord& w, SlotInfo& i) noexcept : word(w), info_(&i) {}
 
-    AtomicWord& word;                     // the state machine word, slot.hpp
-    boost::atomic<std::uint32_t>& meta;  // kDerived | kDeriving
+    AtomicWord& word;  // the state machine word, slot.hpp
+    // kDerived | kDeriving (SlotInfo::meta).
+    boost::atomic<std::uint32_t>& meta() const noexcept { return info_->meta; }
 
     static constexpr std::uint32_t kDerived = 1;
     static constexpr std::uint32_t kDeriving = 2;
@@ -130,7 +131,7 @@ public:
     }
     // (D3) acquire: pairs with the release fetch_or (D2) in publication, so
     // the hash stored before it is visible.
-    bool derived() const noexcept { return (meta.load(boost::memory_order_acquire) & kDerived) != 0; }
+    bool derived() const noexcept { return (meta().load(boost::memory_order_acquire) & kDerived) != 0; }
     // Starts loading the info's line (a hint, no access): a hand-out calls it
     // before its claim, so that the hash it returns arrives while the claim
     // runs instead of after it.
@@ -161,16 +162,18 @@ public:
     static constexpr std::uint32_t kChunks = std::uint32_t{1} << (31 - kChunkBits);  // 32768; chunk 0 unused
 
     // Where block data starts, for a block of n slots at `base`.
+    // (The state words start at offset 0.)
     struct Layout {
-        std::size_t leaf_offset, l1_offset, bytes;
+        std::size_t info_offset, leaf_offset, l1_offset, bytes;
         std::uint32_t leaf_lines, l1_words;
     };
+    static constexpr std::size_t info_offset(std::uint32_t n) noexcept { return std::size_t{n} * sizeof(AtomicWord); }
+    static constexpr std::size_t leaf_offset(std::uint32_t n) noexcept { return std::size_t{n} * Slot::kBytes; }
     static constexpr Layout layout(std::uint32_t base, std::uint32_t n) noexcept {
         const std::uint32_t lines = base >= (1u << FreeGeo::kLineBits) ? n >> FreeGeo::kLineBits : 0;
         const std::uint32_t l1 = base >= FreeGeo::cover(1) ? static_cast<std::uint32_t>(n / FreeGeo::cover(1)) : 0;
-        const std::size_t leaf_off = std::size_t{n} * Slot::kBytes;
-        const std::size_t l1_off = leaf_off + std::size_t{lines} * FreeGeo::kLineWords * sizeof(AtomicWord);
-        return {leaf_off, l1_off, l1_off + std::size_t{l1} * sizeof(AtomicWord), lines, l1};
+        const std::size_t l1_off = leaf_offset(n) + std::size_t{lines} * FreeGeo::kLineWords * sizeof(AtomicWord);
+        return {info_offset(n), leaf_offset(n), l1_off, l1_off + std::size_t{l1} * sizeof(AtomicWord), lines, l1};
     }
     static constexpr unsigned segment_of(std::uint32_t i) noexcept {
         return i < (1u << kFirstBits) ? 0u : static_cast<unsigned>(std::bit_width(i)) - kFirstBits;
@@ -209,7 +212,7 @@ public:
     // in the block's word array, its info in the info array after it.
     static Slot slot_in(unsigned char* data, std::uint32_t n, std::uint32_t pos) noexcept {
         return Slot(reinterpret_cast<AtomicWord*>(data)[pos],
-                    reinterpret_cast<SlotInfo*>(data + std::size_t{n} * sizeof(AtomicWord))[pos]);
+                    reinterpret_cast<SlotInfo*>(data + info_offset(n))[pos]);
     }
 
     // Free-index store (free_index.hpp) over this array and `core`. Every
@@ -228,7 +231,7 @@ public:
             // leaf lines (layout(): a block at base >= 512 holds size / 512
             // lines, one at base >= 2^14 also size / 2^14 level-1 words).
             const Block b = array_.block_of(i);
-            auto* lines = reinterpret_cast<AtomicWord*>(b.data + std::size_t{b.size} * Slot::kBytes);
+            auto* lines = reinterpret_cast<AtomicWord*>(b.data + leaf_offset(b.size));
             const std::uint32_t off = i - b.base;
             AtomicWord* line = lines + std::size_t{off >> FreeGeo::kLineBits} * FreeGeo::kLineWords;
             if (i < FreeGeo::cover(1)) return {line, &core_.summary0[1]};
