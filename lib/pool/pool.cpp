@@ -231,8 +231,9 @@ struct PoolEnv {
 
 struct HandoutEnv : PoolEnv {
     const KeySource& ks;
-    // The slot last looked up: prepare() finds the frontier slot, the claim
-    // then uses it, and reserve() reads its hash — one lookup, not three.
+    // The slot last looked up: prepare() (a frontier index) or candidate()
+    // (a free bit) finds the slot, the claim then uses it, and reserve()
+    // reads its hash — one lookup, not three.
     // The claim's last slot(i) is for the index it returns, so reserve()
     // takes `last` as it is.
     std::optional<Slot> last;
@@ -248,6 +249,8 @@ struct HandoutEnv : PoolEnv {
         return *last;
     }
     detail::AtomicWord& slot(std::uint32_t i) { return slot_of(i).word; }
+    // Before the take (F3) and its clears: the hash's load overlaps them.
+    void candidate(std::uint32_t b) { slot_of(b); }
 
     std::uint64_t now_ms() const { return p.stamp_ms(); }
     static std::uint64_t index_limit() { return kMaxIndex; }

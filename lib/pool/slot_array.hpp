@@ -133,8 +133,8 @@ public:
     // the hash stored before it is visible.
     bool derived() const noexcept { return (meta().load(boost::memory_order_acquire) & kDerived) != 0; }
     // Starts loading the info's line (a hint, no access): a hand-out calls it
-    // before its claim, so that the hash it returns arrives while the claim
-    // runs instead of after it.
+    // before its take and claim, so that the hash it returns arrives while
+    // they run instead of after them.
     void prefetch_info() const noexcept { __builtin_prefetch(info_); }
 
 private:
