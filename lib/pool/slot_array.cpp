@@ -81,10 +81,10 @@ SlotArray::~SlotArray() {
     // relaxed throughout: no concurrent users in a destructor.
     for (unsigned k = 0; k < kSmallSegments; ++k) {
         free_block(small_[k].load(boost::memory_order_relaxed),
-                   layout(segment_base(k), segment_size(k)).bytes);
+                   block_bytes(segment_base(k), segment_size(k)));
     }
     if (auto* d = reinterpret_cast<BigDirectory*>(big_.load(boost::memory_order_relaxed))) {  // relaxed: as above
-        const std::size_t chunk_bytes = layout(1u << kChunkBits, 1u << kChunkBits).bytes;
+        const std::size_t chunk_bytes = block_bytes(1u << kChunkBits, 1u << kChunkBits);
         for (auto& c : d->chunks) free_block(c.load(boost::memory_order_relaxed), chunk_bytes);  // relaxed: as above
         free_block(reinterpret_cast<unsigned char*>(d), sizeof(BigDirectory));
     }
@@ -94,8 +94,8 @@ Slot SlotArray::ensure(std::uint32_t i) {
     if (i >= kMaxIndex) std::abort();  // a caller bug: every index is checked against 2^31 first
     if (i < (1u << kSmallBits)) {
         const unsigned k = segment_of(i);
-        const Layout l = layout(segment_base(k), segment_size(k));
-        unsigned char* p = ensure_entry(small_[k], [&] { return allocate_zeroed(l.bytes); });
+        const std::size_t bytes = block_bytes(segment_base(k), segment_size(k));
+        unsigned char* p = ensure_entry(small_[k], [&] { return allocate_zeroed(bytes); });
         return slot_in(p, segment_size(k), position(segment_size(k), i - segment_base(k)));
     }
     // (A1)/(A2) for the directory too: allocated like a block, once.
@@ -103,8 +103,8 @@ Slot SlotArray::ensure(std::uint32_t i) {
         ensure_entry(big_, [] { return allocate_zeroed(sizeof(BigDirectory)); }));
     const std::uint32_t c = i >> kChunkBits;
     const std::uint32_t base = c << kChunkBits;
-    const Layout l = layout(base, 1u << kChunkBits);
-    unsigned char* p = ensure_entry(d->chunks[c], [&] { return allocate_zeroed(l.bytes); });
+    const std::size_t bytes = block_bytes(base, 1u << kChunkBits);
+    unsigned char* p = ensure_entry(d->chunks[c], [&] { return allocate_zeroed(bytes); });
     return slot_in(p, 1u << kChunkBits, position(1u << kChunkBits, i - base));
 }
 

@@ -165,19 +165,20 @@ public:
     static constexpr unsigned kChunkBits = 16;
     static constexpr std::uint32_t kChunks = std::uint32_t{1} << (31 - kChunkBits);  // 32768; chunk 0 unused
 
-    // Where block data starts, for a block of n slots at `base`.
-    // (The state words start at offset 0.)
-    struct Layout {
-        std::size_t info_offset, leaf_offset, l1_offset, bytes;
-        std::uint32_t leaf_lines, l1_words;
-    };
+    // Where a block of n slots at `base` keeps its parts: its state words at
+    // offset 0, then its infos, then the leaf lines (a block at base >= 512:
+    // n / 512 of them), then the level-1 words (a block at base >= 2^14:
+    // n / 2^14 of them).
     static constexpr std::size_t info_offset(std::uint32_t n) noexcept { return std::size_t{n} * sizeof(AtomicWord); }
     static constexpr std::size_t leaf_offset(std::uint32_t n) noexcept { return std::size_t{n} * Slot::kBytes; }
-    static constexpr Layout layout(std::uint32_t base, std::uint32_t n) noexcept {
+    // For a block at base >= 2^14 (which holds all n / 512 leaf lines).
+    static constexpr std::size_t l1_offset(std::uint32_t n) noexcept {
+        return leaf_offset(n) + std::size_t{n >> FreeGeo::kLineBits} * FreeGeo::kLineWords * sizeof(AtomicWord);
+    }
+    static constexpr std::size_t block_bytes(std::uint32_t base, std::uint32_t n) noexcept {
         const std::uint32_t lines = base >= (1u << FreeGeo::kLineBits) ? n >> FreeGeo::kLineBits : 0;
         const std::uint32_t l1 = base >= FreeGeo::cover(1) ? static_cast<std::uint32_t>(n / FreeGeo::cover(1)) : 0;
-        const std::size_t l1_off = leaf_offset(n) + std::size_t{lines} * FreeGeo::kLineWords * sizeof(AtomicWord);
-        return {info_offset(n), leaf_offset(n), l1_off, l1_off + std::size_t{l1} * sizeof(AtomicWord), lines, l1};
+        return leaf_offset(n) + (std::size_t{lines} * FreeGeo::kLineWords + l1) * sizeof(AtomicWord);
     }
     static constexpr unsigned segment_of(std::uint32_t i) noexcept {
         return i < (1u << kFirstBits) ? 0u : static_cast<unsigned>(std::bit_width(i)) - kFirstBits;
@@ -231,16 +232,14 @@ public:
         FreeStore(const SlotArray& a, FreeCore& c) noexcept : array_(a), core_(c) {}
         Path at(std::uint32_t i) const noexcept {
             if (i < (1u << FreeGeo::kLineBits)) return {core_.leaf0.data(), &core_.summary0[1]};
-            // A block's leaf lines follow its slots, its level-1 words its
-            // leaf lines (layout(): a block at base >= 512 holds size / 512
-            // lines, one at base >= 2^14 also size / 2^14 level-1 words).
+            // The block's own leaf lines and level-1 words (see
+            // info_offset() and the offsets after it).
             const Block b = array_.block_of(i);
-            auto* lines = reinterpret_cast<AtomicWord*>(b.data + leaf_offset(b.size));
             const std::uint32_t off = i - b.base;
-            AtomicWord* line = lines + std::size_t{off >> FreeGeo::kLineBits} * FreeGeo::kLineWords;
+            AtomicWord* line = reinterpret_cast<AtomicWord*>(b.data + leaf_offset(b.size)) +
+                               std::size_t{off >> FreeGeo::kLineBits} * FreeGeo::kLineWords;
             if (i < FreeGeo::cover(1)) return {line, &core_.summary0[1]};
-            return {line, lines + std::size_t{b.size >> FreeGeo::kLineBits} * FreeGeo::kLineWords +
-                              (off >> FreeGeo::cover_bits(1))};
+            return {line, reinterpret_cast<AtomicWord*>(b.data + l1_offset(b.size)) + (off >> FreeGeo::cover_bits(1))};
         }
         AtomicWord& summary(unsigned level, std::uint32_t w) const noexcept {
             if (w == 0) return core_.summary0[level];
