@@ -66,7 +66,8 @@ void refill(Impl& p, const KeySource& ks, std::uint64_t frontier) noexcept;
 inline void maybe_refill(Impl& p, const Hot& h, const KeySource& ks, std::uint64_t frontier) noexcept {
     // relaxed: only a trigger; the refiller re-reads it after (R1).
     const std::uint64_t have = h.derived_end.load(boost::memory_order_relaxed);
-    if (p.lookahead != 0 && frontier + 1 + p.lookahead / 2 >= have) refill(p, ks, frontier);
+    // frontier + 1 + lookahead / 2 >= have, with both below 2^32 (no overflow).
+    if (static_cast<std::int64_t>(have - frontier) <= p.refill_margin) refill(p, ks, frontier);
 }
 
 // The hashes of [from, to), in order, deriving what is missing — on

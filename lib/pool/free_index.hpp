@@ -172,32 +172,53 @@ struct Geometry {
 
 // The leaf line's words, loaded in order up to the first non-zero one
 // (unrolled: a line is one cache line). Returns its position in the line,
-// with its value in `v`, or kLineWords if every word is zero.
+// with its value in `v`, or kLineWords if every word is zero. Always
+// inlined: lowest() uses it twice, and g++ 12 then calls it, at 16 to 19
+// instructions a churn step (callgrind).
 template <class A, std::size_t... K>
-unsigned first_nonzero(A* words, Word& v, std::index_sequence<K...>) {
+[[gnu::always_inline]] inline unsigned first_nonzero(A* words, Word& v, std::index_sequence<K...>) {
     unsigned k = sizeof...(K);
     // seq_cst: see (F2) and (F6).
     (void)(... || ((v = words[K].load(boost::memory_order_seq_cst)) != 0 && (k = K, true)));
     return k;
 }
 // True if every word of the leaf line is zero (all eight loaded, unrolled).
+// (Always inlined, as first_nonzero.)
 template <class A, std::size_t... K>
-bool line_empty(A* words, std::index_sequence<K...>) {
+[[gnu::always_inline]] inline bool line_empty(A* words, std::index_sequence<K...>) {
     return (... | words[K].load(boost::memory_order_seq_cst)) == 0;  // seq_cst: see (F6)
 }
 template <class G, class A>
-unsigned first_nonzero(A* words, Word& v) {
+[[gnu::always_inline]] inline unsigned first_nonzero(A* words, Word& v) {
     return first_nonzero(words, v, std::make_index_sequence<Geometry<G>::kLineWords>{});
+}
+
+// (F6) at one level: clears `bit` in summary word w if the child it stands
+// for is empty (child_empty(), called after w was loaded). Returns false if
+// the bit was clear already or the child is not empty; true if this thread
+// cleared it, with `v` the word's value before its CAS. Never clears a bit
+// whose child is not empty at the moment its CAS replaces the value it read
+// before checking the child (see the argument at the top).
+template <class P, class A, class Empty>
+[[gnu::always_inline]] inline bool clear_bit(A& w, Word bit, Empty child_empty, Word& v) {
+    // seq_cst: the load of the Dekker pair with (F1)'s CAS; the child is
+    // loaded after it.
+    v = w.load(boost::memory_order_seq_cst);
+    for (;;) {
+        if ((v & bit) == 0) return false;                               // already clear
+        if (P::check_child_before_clear && !child_empty()) return false;  // the child has a bit
+        // seq_cst: replaces exactly the value read before the child was
+        // found empty; fails if any setter (F1) touched the word since.
+        if (w.compare_exchange_weak(v, v & ~bit, boost::memory_order_seq_cst, boost::memory_order_seq_cst)) return true;
+    }
 }
 
 // (F6) Clears the bit of i's child in its level-`level` word if that child is
 // empty, then the parent's bit if the word became empty, and so on up to
 // level `root` (a root level this thread read: the root only grows, so an
 // old value only stops the clearing early, leaving a stale bit that a
-// descent clears). Never clears a bit whose child is not empty at the
-// moment its CAS replaces the value it read before checking the child (see
-// the argument at the top). `p`: the positions that cover i; `level` is 1
-// or more (the caller found the child at level - 1 empty).
+// descent clears). `p`: the positions that cover i; `level` is 1 or more
+// (the caller found the child at level - 1 empty).
 template <class G, class P = Sound, class Store, class Path>
 void clear_up(Store& s, const Path& p, std::uint32_t i, unsigned level, unsigned root) {
     using Geo = Geometry<G>;
@@ -207,22 +228,16 @@ void clear_up(Store& s, const Path& p, std::uint32_t i, unsigned level, unsigned
     for (; level <= root; ++level) {
         A& w = level == 1 ? *p.l1 : s.summary(level, Geo::word_at(level, i));
         const Word bit = Geo::child_bit(level, i);
-        // seq_cst: the load of the Dekker pair with (F1)'s CAS; the child is
-        // loaded after it.
-        Word v = w.load(boost::memory_order_seq_cst);
-        for (;;) {
-            if ((v & bit) == 0) return;  // already clear
-            if (P::check_child_before_clear) {
-                const bool empty = child == nullptr ? line_empty(p.line, std::make_index_sequence<Geo::kLineWords>{})
-                                                    // seq_cst: see (F6)
-                                                    : (child->load(boost::memory_order_seq_cst) & kBitsMask) == 0;
-                if (!empty) return;
-            }
-            // seq_cst: replaces exactly the value read before the child was
-            // found empty; fails if any setter (F1) touched the word since.
-            if (w.compare_exchange_weak(v, v & ~bit, boost::memory_order_seq_cst, boost::memory_order_seq_cst)) break;
-        }
-        if (((v & ~bit) & kBitsMask) != 0) return;  // other children remain
+        Word v = 0;
+        const bool cleared = clear_bit<P>(
+            w, bit,
+            [&] {
+                return child == nullptr ? line_empty(p.line, std::make_index_sequence<Geo::kLineWords>{})
+                                        // seq_cst: see (F6)
+                                        : (child->load(boost::memory_order_seq_cst) & kBitsMask) == 0;
+            },
+            v);
+        if (!cleared || ((v & ~bit) & kBitsMask) != 0) return;  // done, or other children remain
         child = &w;
     }
 }
@@ -260,9 +275,10 @@ unsigned ensure_root_covers(Store& s, std::uint32_t i) {
 }
 
 // (F1) Makes index i findable: called after a transition made slot i unused,
-// before the operation that made it returns.
+// before the operation that made it returns. Always inlined into the
+// release: the call cost about 8 instructions a churn step (callgrind).
 template <class G, class P = Sound, class Store>
-void mark_free(Store& s, std::uint32_t i) {
+[[gnu::always_inline]] inline void mark_free(Store& s, std::uint32_t i) {
     using Geo = Geometry<G>;
     unsigned root = ensure_root_covers<G, P>(s, i);
     const auto p = s.at(i);
@@ -270,14 +286,13 @@ void mark_free(Store& s, std::uint32_t i) {
     // seq_cst: the child write of the Dekker pair with (F6); comes before
     // the summary CASes below.
     if (P::leaf_before_summary) leaf.fetch_or(Geo::leaf_bit(i), boost::memory_order_seq_cst);
-    // Level by level up to the root read above; then the root is read again
-    // and a root that grew meanwhile is followed up (F5), until a re-read
-    // finds no new level: every CAS here precedes a root read that returned
-    // its level or a higher one.
-    for (unsigned level = 1;;) {
-        for (; level <= root; ++level) {
-            set_summary<P>(level == 1 ? *p.l1 : s.summary(level, Geo::word_at(level, i)), Geo::child_bit(level, i));
-        }
+    // Level by level up to the root read above (level 1, within every root,
+    // first); then the root is read again and a root that grew meanwhile is
+    // followed up (F5), until a re-read finds no new level: every CAS here
+    // precedes a root read that returned its level or a higher one.
+    set_summary<P>(*p.l1, Geo::child_bit(1, i));
+    for (unsigned level = 2;;) {
+        for (; level <= root; ++level) set_summary<P>(s.summary(level, Geo::word_at(level, i)), Geo::child_bit(level, i));
         if (!P::reread_root) break;
         const auto now = static_cast<unsigned>(s.root().load(boost::memory_order_seq_cst));  // seq_cst: (F5)
         if (now == root) break;
@@ -345,15 +360,49 @@ template <class G, class P = Sound, class Store, class Path>
 inline std::uint32_t lowest(Store& s, std::uint64_t limit, Path& where) {
     const auto root = static_cast<unsigned>(s.root().load(boost::memory_order_seq_cst));  // seq_cst: (F5)
     // seq_cst: as in the descent.
-    if ((s.summary(root, 0).load(boost::memory_order_seq_cst) & kBitsMask) == 0) return kNone;
+    const Word top = s.summary(root, 0).load(boost::memory_order_seq_cst) & kBitsMask;
+    if (top == 0) return kNone;
+    if (root <= 2) {
+        // A root at level 1 or 2 (pools below 2^19 indices): the descent's
+        // first round runs here, inline (no call on the common path), with
+        // `top` standing for its load of the root word: the same as a descent
+        // whose load came right after this one, with no other thread's step
+        // between. A stale bit (an empty child) is left to the descent, which
+        // clears it.
+        using Geo = Geometry<G>;
+        Word bits = top;  // the level-1 word's bits
+        std::uint64_t base = 0;
+        if (root == 2) {
+            base = std::uint64_t{static_cast<unsigned>(std::countr_zero(top))} << Geo::cover_bits(1);
+            if (base >= limit) return kNone;
+            // seq_cst: as in the descent.
+            bits = s.at(static_cast<std::uint32_t>(base)).l1->load(boost::memory_order_seq_cst) & kBitsMask;
+        }
+        if (bits != 0) {
+            const std::uint64_t line_base =
+                base + (std::uint64_t{static_cast<unsigned>(std::countr_zero(bits))} << Geo::cover_bits(0));
+            if (line_base >= limit) return kNone;
+            const auto p = s.at(static_cast<std::uint32_t>(line_base));
+            Word v = 0;
+            const unsigned k = first_nonzero<G>(p.line, v);  // seq_cst loads: as in the descent
+            if (k != Geo::kLineWords) {
+                const std::uint64_t i =
+                    line_base + (std::uint64_t{k} << G::kWordBits) + static_cast<unsigned>(std::countr_zero(v));
+                if (i >= limit) return kNone;
+                where = p;
+                return static_cast<std::uint32_t>(i);
+            }
+        }
+    }
     return lowest_descend<G, P>(s, limit, root, where);
 }
 
 // (F3) Takes index b's free bit; `p`: b's positions, as lowest() left them.
 // True if this thread cleared it: then it alone may claim slot b from the
-// bitmap (or find it taken and move on).
+// bitmap (or find it taken and move on). Always inlined into the hand-out
+// (g++ 12 would call it once the level-1 clear below is inline).
 template <class G, class P = Sound, class Store, class Path>
-bool take(Store& s, std::uint32_t b, const Path& p) {
+[[gnu::always_inline]] inline bool take(Store& s, std::uint32_t b, const Path& p) {
     using Geo = Geometry<G>;
     const Word bit = Geo::leaf_bit(b);
     // seq_cst: orders this clear against the setters (F1) and clearers (F6)
@@ -361,10 +410,26 @@ bool take(Store& s, std::uint32_t b, const Path& p) {
     const Word old = p.line[Geo::word_in_line(b)].fetch_and(~bit, boost::memory_order_seq_cst);
     if ((old & bit) == 0) return false;  // another hand-out took it
     s.on_token(b);
-    if ((old & ~bit) == 0) {  // our word is empty; clear_up checks the whole line
-        const auto root = static_cast<unsigned>(s.root().load(boost::memory_order_seq_cst));  // seq_cst: (F5)
+    if ((old & ~bit) != 0) return true;  // other bits remain in our word
+    // Our word is empty: (F6) from level 1, which checks the whole line.
+    const auto root = static_cast<unsigned>(s.root().load(boost::memory_order_seq_cst));  // seq_cst: (F5)
+    if (root > 2) {
         clear_up<G, P>(s, p, b, 1, root);
+        return true;
     }
+    // A root at level 1 or 2: clear_up's levels, inline (the call cost
+    // about 40 instructions a churn step).
+    Word v = 0;
+    if (!clear_bit<P>(
+            *p.l1, Geo::child_bit(1, b),
+            [&] { return line_empty(p.line, std::make_index_sequence<Geo::kLineWords>{}); }, v) ||
+        root == 1 || ((v & ~Geo::child_bit(1, b)) & kBitsMask) != 0) {
+        return true;  // done, or other lines remain
+    }
+    (void)clear_bit<P>(
+        s.summary(2, Geo::word_at(2, b)), Geo::child_bit(2, b),
+        // seq_cst: see (F6)
+        [&] { return (p.l1->load(boost::memory_order_seq_cst) & kBitsMask) == 0; }, v);
     return true;
 }
 

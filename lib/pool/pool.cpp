@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <limits>
 #include <random>
 #include <string>
 
@@ -73,6 +74,7 @@ AddressPool::Impl::Impl(DerivationPath base_path_, PoolType type_, std::uint32_t
       network(network_),
       options(std::move(options_)),
       lookahead(std::min(options.lookahead != 0 ? options.lookahead : gap_limit_, max_lookahead)),
+      refill_margin(lookahead != 0 ? std::int64_t{1} + lookahead / 2 : std::numeric_limits<std::int64_t>::min()),
       epoch((options.clock ? options.clock() : std::chrono::steady_clock::now()) - kEpochBefore),
       nonce(random_nonce()),
       coarse_offset_ns(coarse_resolution_ns() -

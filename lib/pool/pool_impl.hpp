@@ -66,6 +66,10 @@ struct AddressPool::Impl {
     Network network;
     PoolOptions options;
     std::uint32_t lookahead;  // resolved: options.lookahead or gap_limit, capped at max_lookahead
+    // maybe_refill() refills when derived_end - frontier <= refill_margin:
+    // 1 + lookahead / 2, or INT64_MIN (never) without a lookahead. One
+    // subtraction and one comparison on every hand-out.
+    std::int64_t refill_margin;
     std::chrono::steady_clock::time_point epoch;  // stamps count from here: 2^38 ms before creation (pool.cpp)
     std::uint64_t nonce;  // random per pool object: the tag of its tickets
     std::int64_t coarse_offset_ns;  // default clock: coarse resolution - epoch, in ns (stamp_ms)
