@@ -297,8 +297,9 @@ struct SweepEnv : PoolEnv {
     static void on_freed(std::uint32_t, slot::Word) noexcept {}
 };
 
-// After a transition made slot i unused: make it findable (F1).
-void mark_free(Hot& h, std::uint32_t i) {
+// After a transition made slot i unused: make it findable (F1). Inlined
+// into the releases (the call cost 5 instructions a churn step).
+[[gnu::always_inline]] inline void mark_free(Hot& h, std::uint32_t i) {
     auto st = h.free_store();
     free_index::mark_free<detail::FreeGeometry>(st, i);
 }
