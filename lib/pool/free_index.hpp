@@ -277,11 +277,11 @@ unsigned ensure_root_covers(Store& s, std::uint32_t i) {
 // (F1) Makes index i findable: called after a transition made slot i unused,
 // before the operation that made it returns. Always inlined into the
 // release: the call cost about 8 instructions a churn step (callgrind).
-template <class G, class P = Sound, class Store>
-[[gnu::always_inline]] inline void mark_free(Store& s, std::uint32_t i) {
+// `p`: i's positions (s.at(i)), which the caller may have resolved already.
+template <class G, class P = Sound, class Store, class Path>
+[[gnu::always_inline]] inline void mark_free(Store& s, std::uint32_t i, const Path& p) {
     using Geo = Geometry<G>;
     unsigned root = ensure_root_covers<G, P>(s, i);
-    const auto p = s.at(i);
     auto& leaf = p.line[Geo::word_in_line(i)];
     // seq_cst: the child write of the Dekker pair with (F6); comes before
     // the summary CASes below.
@@ -299,6 +299,10 @@ template <class G, class P = Sound, class Store>
         root = now;
     }
     if (!P::leaf_before_summary) leaf.fetch_or(Geo::leaf_bit(i), boost::memory_order_seq_cst);
+}
+template <class G, class P = Sound, class Store>
+[[gnu::always_inline]] inline void mark_free(Store& s, std::uint32_t i) {
+    mark_free<G, P>(s, i, s.at(i));
 }
 
 // (F2) The descent, when the root word has a bit set (see lowest()).

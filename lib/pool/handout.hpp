@@ -37,10 +37,13 @@
 //                                     and look again; an error fails the
 //                                     hand-out with nothing reserved
 //   Error gap_error(std::uint32_t i); Error full_error();
-//   void candidate(std::uint32_t b);  the bitmap found b and the take (F3)
-//                                     comes next: a hint with no effect on
-//                                     the protocol (the pool looks b's slot
-//                                     up and starts loading its hash)
+//   void candidate(std::uint32_t b, const Path& where);
+//                                     the bitmap found b (at `where`, its
+//                                     positions) and the take (F3) comes
+//                                     next: a hint with no effect on the
+//                                     protocol (the pool finds b's slot
+//                                     through `where` and starts loading
+//                                     its hash)
 //   void on_token_spent(std::uint32_t i, bool claimed);
 //   void on_lost(std::uint32_t i, std::uint32_t gen);
 //                                     observation hooks for the model (empty
@@ -80,7 +83,7 @@ Result<Claimed> claim(Env& env, bool add_to_state, const std::uint64_t* first_fr
         std::uint32_t i;
         if (b != free_index::kNone) {
             if (!env.within_gap(b)) return env.gap_error(b);
-            env.candidate(b);  // a hint before the take: b is most likely ours
+            env.candidate(b, where);  // a hint before the take: b is most likely ours
             if (!free_index::take<G, FP>(env.store(), b, where)) continue;  // (F3) another hand-out took it
             i = b;
         } else {

@@ -252,7 +252,16 @@ struct HandoutEnv : PoolEnv {
     }
     detail::AtomicWord& slot(std::uint32_t i) { return slot_of(i).word; }
     // Before the take (F3) and its clears: the hash's load overlaps them.
-    void candidate(std::uint32_t b) { slot_of(b); }
+    // The free index looked b's block up already (unless b < 512).
+    void candidate(std::uint32_t b, const detail::SlotArray::FreeStore::Path& where) {
+        if (where.block.data == nullptr) {
+            slot_of(b);
+            return;
+        }
+        last.emplace(detail::SlotArray::slot_of(where.block, b));
+        last_index = b;
+        last->prefetch_info();  // as in slot_of()
+    }
 
     std::uint64_t now_ms() const { return p.stamp_ms(); }
     static std::uint64_t index_limit() { return kMaxIndex; }
@@ -302,6 +311,11 @@ struct SweepEnv : PoolEnv {
 [[gnu::always_inline]] inline void mark_free(Hot& h, std::uint32_t i) {
     auto st = h.free_store();
     free_index::mark_free<detail::FreeGeometry>(st, i);
+}
+// The same, for an index whose block the caller looked up.
+[[gnu::always_inline]] inline void mark_free(Hot& h, std::uint32_t i, const detail::SlotArray::Block& b) {
+    auto st = h.free_store();
+    free_index::mark_free<detail::FreeGeometry>(st, i, st.at(i, b));
 }
 
 }  // namespace
@@ -391,9 +405,13 @@ bool AddressPool::release_reservation(const Reservation& reservation) {
     if (reservation.index >= kMaxIndex || slot::ticket_tag(reservation.ticket) != p.ticket_tag(reservation.index)) {
         return false;  // a ticket of another index, another pool, or this pool before a reload
     }
-    const std::optional<Slot> s = p.find_slot(reservation.index);
-    if (!s || !slot::release_ticket(s->word, slot::ticket_gen(reservation.ticket))) return false;  // (S3)
-    mark_free(*p.hot_or_null(), reservation.index);
+    Hot* h = p.hot_or_null();
+    if (h == nullptr) return false;  // nothing was ever reserved
+    const detail::SlotArray::Block b = h->slots.block_of(reservation.index);
+    if (b.data == nullptr) return false;  // never allocated: never reserved
+    const Slot s = detail::SlotArray::slot_of(b, reservation.index);
+    if (!slot::release_ticket(s.word, slot::ticket_gen(reservation.ticket))) return false;  // (S3)
+    mark_free(*h, reservation.index, b);  // one block lookup for the slot and its free bits
     return true;
 }
 

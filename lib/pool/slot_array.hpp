@@ -202,11 +202,31 @@ public:
     SlotArray& operator=(const SlotArray&) = delete;
     ~SlotArray();
 
+    // A block: `size` indices from `base`, at `data` (null: never allocated,
+    // or being allocated right now).
+    struct Block {
+        unsigned char* data;
+        std::uint32_t base, size;
+    };
+    // The block that holds index i (data null if it was never allocated, or
+    // if i >= 2^31). Lock-free: one or two acquire loads.
+    Block block_of(std::uint32_t i) const noexcept {
+        if (i < (1u << kSmallBits)) {
+            const unsigned k = segment_of(i);
+            unsigned char* p = small_[k].load(boost::memory_order_acquire);  // (A3) acquire: pairs with (A2)
+            return {p == allocating() ? nullptr : p, segment_base(k), segment_size(k)};
+        }
+        return chunk_of(i);
+    }
+    // Index i's slot in its block b (b.data not null).
+    static Slot slot_of(const Block& b, std::uint32_t i) noexcept {
+        return slot_in(b.data, b.size, position(b.size, i - b.base));
+    }
     // The slot, or nothing if its block was never allocated. Lock-free.
     std::optional<Slot> find(std::uint32_t i) const noexcept {
         const Block b = block_of(i);
         if (b.data == nullptr) return std::nullopt;
-        return slot_in(b.data, b.size, position(b.size, i - b.base));
+        return slot_of(b, i);
     }
     // The slot, allocating its block if needed (blocking while another
     // thread allocates that block). Requires i < 2^31. Throws std::bad_alloc
@@ -228,18 +248,28 @@ public:
         struct Path {
             AtomicWord* line;  // the index's leaf line
             AtomicWord* l1;    // the level-1 word that covers it
+            // The index's block, where at() looked it up (an index >= 512);
+            // data null for an index whose leaf line is in the core. The
+            // pool finds the index's slot through it (slot_of) instead of
+            // looking the block up again.
+            Block block;
         };
         FreeStore(const SlotArray& a, FreeCore& c) noexcept : array_(a), core_(c) {}
         Path at(std::uint32_t i) const noexcept {
-            if (i < (1u << FreeGeo::kLineBits)) return {core_.leaf0.data(), &core_.summary0[1]};
-            // The block's own leaf lines and level-1 words (see
-            // info_offset() and the offsets after it).
-            const Block b = array_.block_of(i);
+            if (i < (1u << FreeGeo::kLineBits)) return {core_.leaf0.data(), &core_.summary0[1], {nullptr, 0, 0}};
+            return at(i, array_.block_of(i));
+        }
+        // The positions of index i in its block b (b.data not null), which
+        // the caller looked up: the block's own leaf lines and level-1 words
+        // (see info_offset() and the offsets after it), or the core's.
+        Path at(std::uint32_t i, const Block& b) const noexcept {
+            if (i < (1u << FreeGeo::kLineBits)) return {core_.leaf0.data(), &core_.summary0[1], b};
             const std::uint32_t off = i - b.base;
             AtomicWord* line = reinterpret_cast<AtomicWord*>(b.data + leaf_offset(b.size)) +
                                std::size_t{off >> FreeGeo::kLineBits} * FreeGeo::kLineWords;
-            if (i < FreeGeo::cover(1)) return {line, &core_.summary0[1]};
-            return {line, reinterpret_cast<AtomicWord*>(b.data + l1_offset(b.size)) + (off >> FreeGeo::cover_bits(1))};
+            if (i < FreeGeo::cover(1)) return {line, &core_.summary0[1], b};
+            return {line, reinterpret_cast<AtomicWord*>(b.data + l1_offset(b.size)) + (off >> FreeGeo::cover_bits(1)),
+                    b};
         }
         AtomicWord& summary(unsigned level, std::uint32_t w) const noexcept {
             if (w == 0) return core_.summary0[level];
@@ -268,10 +298,6 @@ public:
     std::optional<std::uint32_t> highest(std::uint32_t floor, std::uint32_t end, F&& pred) const;
 
 private:
-    struct Block {
-        unsigned char* data;
-        std::uint32_t base, size;
-    };
     // The chunk directory and the summary words of levels 2..4 other than
     // word 0 (which lives in FreeCore). Level 5 has only word 0.
     struct BigDirectory {
@@ -284,14 +310,6 @@ private:
         std::array<AtomicWord, kL4> l4;
     };
 
-    Block block_of(std::uint32_t i) const noexcept {
-        if (i < (1u << kSmallBits)) {
-            const unsigned k = segment_of(i);
-            unsigned char* p = small_[k].load(boost::memory_order_acquire);  // (A3) acquire: pairs with (A2)
-            return {p == allocating() ? nullptr : p, segment_base(k), segment_size(k)};
-        }
-        return chunk_of(i);
-    }
     Block chunk_of(std::uint32_t i) const noexcept {
         if (i >= kMaxIndex) return {nullptr, i, 1};  // no such index
         const std::uint32_t c = i >> kChunkBits;

@@ -136,7 +136,8 @@ private:
         std::uint64_t index_limit() const { return static_cast<std::uint64_t>(w.cfg_.slots); }
         static bool within_gap(std::uint32_t) { return true; }
         static addrpool::Result<bool> prepare(std::uint32_t) { return true; }  // every model slot is derived
-        static void candidate(std::uint32_t) noexcept {}  // a hint only: nothing to model
+        template <class Path>
+        static void candidate(std::uint32_t, const Path&) noexcept {}  // a hint only: nothing to model
         static addrpool::Error gap_error(std::uint32_t) { return addrpool::make_error(addrpool::Errc::gap_limit_reached, ""); }
         static addrpool::Error full_error() { return addrpool::make_error(addrpool::Errc::index_out_of_range, ""); }
         void on_token_spent(std::uint32_t i, bool) {
