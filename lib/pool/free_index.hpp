@@ -305,6 +305,30 @@ template <class G, class P = Sound, class Store>
     mark_free<G, P>(s, i, s.at(i));
 }
 
+// lowest_in_line(): the leaf line it was sent to has no bit set.
+inline constexpr std::uint32_t kEmptyLine = kNone - 1;
+
+// (F2) The descent's last step: `bits`, the child bits of the level-1 word
+// that covers the indices from `base`, name the lowest leaf line with a
+// free bit. Returns that line's lowest set bit if it is below `limit`;
+// kNone if the line or the bit is at or past `limit`; kEmptyLine if the line
+// is empty (its level-1 bit is stale: `line_base`, its first index, is for
+// the clear). `p` is left at the line's positions (s.at() of line_base),
+// unless kNone came from the line's own index.
+template <class G, class Store, class Path>
+[[gnu::always_inline]] inline std::uint32_t lowest_in_line(Store& s, std::uint64_t base, Word bits,
+                                                           std::uint64_t limit, Path& p, std::uint64_t& line_base) {
+    using Geo = Geometry<G>;
+    line_base = base + (std::uint64_t{static_cast<unsigned>(std::countr_zero(bits))} << Geo::cover_bits(0));
+    if (line_base >= limit) return kNone;
+    p = s.at(static_cast<std::uint32_t>(line_base));
+    Word v = 0;
+    const unsigned k = first_nonzero<G>(p.line, v);  // seq_cst loads: see (F2) and (F6)
+    if (k == Geo::kLineWords) return kEmptyLine;
+    const std::uint64_t i = line_base + (std::uint64_t{k} << G::kWordBits) + static_cast<unsigned>(std::countr_zero(v));
+    return i < limit ? static_cast<std::uint32_t>(i) : kNone;
+}
+
 // (F2) The descent, when the root word has a bit set (see lowest()).
 template <class G, class P = Sound, class Store, class Path>
 std::uint32_t lowest_descend(Store& s, std::uint64_t limit, unsigned root, Path& where) {
@@ -331,24 +355,14 @@ std::uint32_t lowest_descend(Store& s, std::uint64_t limit, unsigned root, Path&
             continue;
         }
         // Level 1, then the leaf line below it.
-        auto p = s.at(static_cast<std::uint32_t>(base));
+        const auto p = s.at(static_cast<std::uint32_t>(base));
         const Word bits = p.l1->load(boost::memory_order_seq_cst) & kBitsMask;  // seq_cst: as above
         if (bits != 0) {
-            const std::uint64_t line_base =
-                base + (std::uint64_t{static_cast<unsigned>(std::countr_zero(bits))} << Geo::cover_bits(0));
-            if (line_base >= limit) return kNone;
-            p = s.at(static_cast<std::uint32_t>(line_base));
-            Word v = 0;
-            const unsigned k = first_nonzero<G>(p.line, v);  // seq_cst loads: as above
-            if (k != Geo::kLineWords) {
-                const std::uint64_t i =
-                    line_base + (std::uint64_t{k} << G::kWordBits) + static_cast<unsigned>(std::countr_zero(v));
-                if (i >= limit) return kNone;
-                where = p;
-                return static_cast<std::uint32_t>(i);
-            }
+            std::uint64_t line_base = 0;
+            const std::uint32_t i = lowest_in_line<G>(s, base, bits, limit, where, line_base);
+            if (i != kEmptyLine) return i;
             // The line is empty: its level-1 bit is stale.
-            clear_up<G, P>(s, p, static_cast<std::uint32_t>(line_base), 1, root);
+            clear_up<G, P>(s, where, static_cast<std::uint32_t>(line_base), 1, root);
         } else {
             if (root == 1) return kNone;
             // The level-2 bit is stale.
@@ -358,7 +372,8 @@ std::uint32_t lowest_descend(Store& s, std::uint64_t limit, unsigned root, Path&
 }
 
 // (F2) The lowest index below `limit` whose free bit is set, or kNone; then
-// `where` holds its positions (s.at() of it), for take(). An empty bitmap (a
+// `where` holds its positions (s.at() of it), for take() (after kNone it is
+// scratch). An empty bitmap (a
 // pool nobody released into) costs two loads.
 template <class G, class P = Sound, class Store, class Path>
 inline std::uint32_t lowest(Store& s, std::uint64_t limit, Path& where) {
@@ -383,19 +398,9 @@ inline std::uint32_t lowest(Store& s, std::uint64_t limit, Path& where) {
             bits = s.at(static_cast<std::uint32_t>(base)).l1->load(boost::memory_order_seq_cst) & kBitsMask;
         }
         if (bits != 0) {
-            const std::uint64_t line_base =
-                base + (std::uint64_t{static_cast<unsigned>(std::countr_zero(bits))} << Geo::cover_bits(0));
-            if (line_base >= limit) return kNone;
-            const auto p = s.at(static_cast<std::uint32_t>(line_base));
-            Word v = 0;
-            const unsigned k = first_nonzero<G>(p.line, v);  // seq_cst loads: as in the descent
-            if (k != Geo::kLineWords) {
-                const std::uint64_t i =
-                    line_base + (std::uint64_t{k} << G::kWordBits) + static_cast<unsigned>(std::countr_zero(v));
-                if (i >= limit) return kNone;
-                where = p;
-                return static_cast<std::uint32_t>(i);
-            }
+            std::uint64_t line_base = 0;
+            const std::uint32_t i = lowest_in_line<G>(s, base, bits, limit, where, line_base);
+            if (i != kEmptyLine) return i;
         }
     }
     return lowest_descend<G, P>(s, limit, root, where);
