@@ -242,9 +242,10 @@ struct HandoutEnv : PoolEnv {
     std::uint32_t last_index = kMaxIndex;  // no index: `last` is not set
     HandoutEnv(Impl& pool, Hot& hot, const KeySource& key_source) : PoolEnv(pool, hot), ks(key_source) {}
 
-    const Slot& slot_of(std::uint32_t i) {
+    // `block`: i's block if the caller has it (data null: look it up).
+    const Slot& slot_of(std::uint32_t i, const detail::SlotArray::Block& block = {nullptr, 0, 0}) {
         if (last_index != i) {
-            last.emplace(*h.slots.find(i));
+            last.emplace(block.data != nullptr ? detail::SlotArray::slot_of(block, i) : *h.slots.find(i));
             last_index = i;
             last->prefetch_info();  // the hash reserve() returns if this claim succeeds
         }
@@ -253,15 +254,7 @@ struct HandoutEnv : PoolEnv {
     detail::AtomicWord& slot(std::uint32_t i) { return slot_of(i).word; }
     // Before the take (F3) and its clears: the hash's load overlaps them.
     // The free index looked b's block up already (unless b < 512).
-    void candidate(std::uint32_t b, const detail::SlotArray::FreeStore::Path& where) {
-        if (where.block.data == nullptr) {
-            slot_of(b);
-            return;
-        }
-        last.emplace(detail::SlotArray::slot_of(where.block, b));
-        last_index = b;
-        last->prefetch_info();  // as in slot_of()
-    }
+    void candidate(std::uint32_t b, const detail::SlotArray::FreeStore::Path& where) { slot_of(b, where.block); }
 
     std::uint64_t now_ms() const { return p.stamp_ms(); }
     static std::uint64_t index_limit() { return kMaxIndex; }
@@ -306,16 +299,19 @@ struct SweepEnv : PoolEnv {
     static void on_freed(std::uint32_t, slot::Word) noexcept {}
 };
 
-// After a transition made slot i unused: make it findable (F1). Inlined
-// into the releases (the call cost 5 instructions a churn step).
-[[gnu::always_inline]] inline void mark_free(Hot& h, std::uint32_t i) {
-    auto st = h.free_store();
-    free_index::mark_free<detail::FreeGeometry>(st, i);
-}
-// The same, for an index whose block the caller looked up.
-[[gnu::always_inline]] inline void mark_free(Hot& h, std::uint32_t i, const detail::SlotArray::Block& b) {
-    auto st = h.free_store();
+// A release: `release` (S2 or S3) on index i's slot word; if it freed the
+// slot, makes i findable (F1). One block lookup serves both. Inlined into
+// the releases (a call cost 5 instructions a churn step).
+template <class Release>
+[[gnu::always_inline]] inline bool release_and_mark_free(const Impl& p, std::uint32_t i, Release release) {
+    Hot* h = p.hot_or_null();
+    if (h == nullptr) return false;  // nothing was ever reserved
+    const detail::SlotArray::Block b = h->slots.block_of(i);
+    if (b.data == nullptr) return false;  // never allocated (or i >= 2^31): never reserved
+    if (!release(detail::SlotArray::slot_of(b, i).word)) return false;
+    auto st = h->free_store();
     free_index::mark_free<detail::FreeGeometry>(st, i, st.at(i, b));
+    return true;
 }
 
 }  // namespace
@@ -394,10 +390,7 @@ Result<Reservation> AddressPool::restore_reservation(std::uint32_t index, std::c
 // ===========================================================================
 
 bool AddressPool::release_reservation(std::uint32_t index) {
-    const std::optional<Slot> s = impl_->find_slot(index);
-    if (!s || !slot::release(s->word)) return false;  // (S2)
-    mark_free(*impl_->hot_or_null(), index);
-    return true;
+    return release_and_mark_free(*impl_, index, [](detail::AtomicWord& w) { return slot::release(w); });  // (S2)
 }
 
 bool AddressPool::release_reservation(const Reservation& reservation) {
@@ -405,14 +398,9 @@ bool AddressPool::release_reservation(const Reservation& reservation) {
     if (reservation.index >= kMaxIndex || slot::ticket_tag(reservation.ticket) != p.ticket_tag(reservation.index)) {
         return false;  // a ticket of another index, another pool, or this pool before a reload
     }
-    Hot* h = p.hot_or_null();
-    if (h == nullptr) return false;  // nothing was ever reserved
-    const detail::SlotArray::Block b = h->slots.block_of(reservation.index);
-    if (b.data == nullptr) return false;  // never allocated: never reserved
-    const Slot s = detail::SlotArray::slot_of(b, reservation.index);
-    if (!slot::release_ticket(s.word, slot::ticket_gen(reservation.ticket))) return false;  // (S3)
-    mark_free(*h, reservation.index, b);  // one block lookup for the slot and its free bits
-    return true;
+    const std::uint32_t gen = slot::ticket_gen(reservation.ticket);
+    return release_and_mark_free(p, reservation.index,
+                                 [gen](detail::AtomicWord& w) { return slot::release_ticket(w, gen); });  // (S3)
 }
 
 std::size_t AddressPool::sweep_expired_reservations(std::chrono::nanoseconds ttl) {

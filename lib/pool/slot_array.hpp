@@ -338,7 +338,7 @@ void SlotArray::for_each(std::uint32_t from, std::uint32_t end, F&& visit) const
         const std::uint64_t block_end = std::uint64_t{b.base} + b.size;
         const auto stop = static_cast<std::uint32_t>(std::min<std::uint64_t>(block_end, end));
         if (b.data != nullptr) {
-            for (; i < stop; ++i) visit(i, slot_in(b.data, b.size, position(b.size, i - b.base)));
+            for (; i < stop; ++i) visit(i, slot_of(b, i));
         }
         i = static_cast<std::uint32_t>(std::min<std::uint64_t>(block_end, kMaxIndex));
     }
@@ -352,7 +352,7 @@ std::optional<std::uint32_t> SlotArray::highest(std::uint32_t floor, std::uint32
         const std::uint32_t stop = std::max(b.base, floor);
         if (b.data != nullptr) {
             for (; i > stop; --i) {
-                if (pred(slot_in(b.data, b.size, position(b.size, i - 1 - b.base)))) return i - 1;
+                if (pred(slot_of(b, i - 1))) return i - 1;
             }
         }
         i = stop;
