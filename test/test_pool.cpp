@@ -2,6 +2,7 @@
 #include <addrpool/addrpool.hpp>
 
 #include "json.hpp"
+#include "test_support.hpp"
 #include "pool/pool_impl.hpp"
 #include "pool/slot.hpp"
 
@@ -12,6 +13,8 @@
 #include <barrier>
 #include <chrono>
 #include <latch>
+#include <map>
+#include <random>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -327,6 +330,68 @@ TEST_CASE("a released index is handed out again before any higher one", "[pool][
     CHECK(a->index == 2);
     CHECK(b->index == 4);
     CHECK(c->index == 6);
+}
+
+// A release parks its index in the free index's spare when the spare is
+// empty, else sets its free bits (free_index.hpp (F7)); a hand-out takes
+// whichever of the two, or the frontier, is lowest (F8). Against a plain set
+// of free indices, in random release orders across two leaf lines: every
+// hand-out and every next_unused gives the lowest free index.
+TEST_CASE("the spare and the free bits together always give the lowest free index", "[pool][release]") {
+    const std::uint64_t seed = addrpool_test::test_seed("spare and free bits");
+    std::mt19937_64 rng(seed);
+    auto pool = external_pool();
+    auto ks = private_source();
+    constexpr std::uint32_t kHeld = 600;  // leaf lines of 512: the free bits span two
+    std::map<std::uint32_t, Reservation> held;
+    std::map<std::uint32_t, Address> address;
+    for (std::uint32_t i = 0; i < kHeld; ++i) {
+        auto r = pool.reserve(ks, true);
+        REQUIRE(r);
+        REQUIRE(r->index == i);
+        address.emplace(i, r->address);
+        held.emplace(i, *r);
+    }
+    std::set<std::uint32_t> free;  // the reference
+    std::uint32_t next_fresh = kHeld;
+    for (int round = 0; round < 300; ++round) {
+        INFO("round " << round << ", seed " << seed);
+        // Release a few held reservations, in random order, by ticket or by index.
+        const auto k = std::uniform_int_distribution<std::size_t>(1, 6)(rng);
+        for (std::size_t n = 0; n < k && !held.empty(); ++n) {
+            auto it = std::next(held.begin(), static_cast<std::ptrdiff_t>(
+                                                  std::uniform_int_distribution<std::size_t>(0, held.size() - 1)(rng)));
+            const bool by_ticket = (rng() & 1) != 0;
+            REQUIRE((by_ticket ? pool.release_reservation(it->second) : pool.release_reservation(it->first)));
+            free.insert(it->first);
+            held.erase(it);
+        }
+        const std::uint32_t lowest = free.empty() ? next_fresh : *free.begin();
+        auto peek = pool.next_unused(ks, false);
+        REQUIRE(peek);
+        if (lowest < next_fresh) CHECK(*peek == address.at(lowest));
+        // Take some back: each the lowest free index at that moment.
+        const auto m = std::uniform_int_distribution<std::size_t>(0, k + 1)(rng);
+        for (std::size_t n = 0; n < m; ++n) {
+            auto r = pool.reserve(ks, true);
+            REQUIRE(r);
+            const std::uint32_t want = free.empty() ? next_fresh : *free.begin();
+            CHECK(r->index == want);
+            if (free.erase(r->index) == 0) {
+                REQUIRE(r->index == next_fresh);
+                ++next_fresh;
+                address.emplace(r->index, r->address);
+            }
+            held.emplace(r->index, *r);
+        }
+    }
+    // Nothing lost: every index below the frontier is held or comes back, lowest first.
+    for (std::uint32_t want : std::vector<std::uint32_t>(free.begin(), free.end())) {
+        auto r = pool.reserve(ks, true);
+        REQUIRE(r);
+        CHECK(r->index == want);
+    }
+    CHECK(pool.stats().reserved == next_fresh);
 }
 
 TEST_CASE("release with a stale ticket leaves the new holder's reservation alone", "[pool][release]") {

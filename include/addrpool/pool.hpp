@@ -155,8 +155,9 @@ public:
     // key source (KeySource::none() included): it needs no key.
     // Lock-free when the chosen index is already derived: one clock read, a
     // descent of the free-index bitmap (O(log N) word reads whatever the
-    // order of earlier releases), one token RMW (the frontier or a free bit)
-    // and the claim CAS; no mutex, no allocation, no EC math. Otherwise the
+    // order of earlier releases) and a read of the index the last release
+    // may have parked, one token RMW (the frontier, a free bit or the parked
+    // index) and the claim CAS; no mutex, no allocation, no EC math. Otherwise the
     // calling thread derives the index itself (blocking briefly on the
     // account-binding mutex and one shard mutex of the lookup index), or, if
     // another thread is deriving that very index, waits for it while deriving
@@ -170,7 +171,10 @@ public:
     Result<Reservation> reserve(const KeySource& key_source, bool add_to_state);
 
     // Reserved → Unused. True only if it changed something (false for used,
-    // unused or unknown indices); idempotent. Lock-free.
+    // unused or unknown indices); idempotent. Lock-free: the state CAS, then
+    // the index is parked for the next hand-out (one CAS) or, if another is
+    // parked, its free bits are set (O(log N) RMWs). Once it returns, every
+    // hand-out that starts can find the index.
     bool release_reservation(std::uint32_t index);
 
     // As above, but only if the index is still reserved by *this* hand-out

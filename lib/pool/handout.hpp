@@ -7,11 +7,13 @@
 // One hand-out:
 //   1. read the clock once (the stamp; read again only after a derivation
 //      or a wait, which the environment's prepare() reports);
-//   2. read the frontier (F0) and look for the lowest free bit below it (F2);
-//   3. a free bit b: check the gap bound, take b's token (F3); or, none:
-//      check the bound and the index range, let the environment make the
-//      frontier index f claimable (derive it: the slow path), take f's
-//      token (F4);
+//   2. read the frontier (F0), look for the lowest free bit below it (F2),
+//      then read the spare (F8);
+//   3. the lowest of the three: the spare's index j (below the bit and the
+//      frontier): check the gap bound, take j's token (F8); or a free bit
+//      b: check the gap bound, take b's token (F3); or, neither: check the
+//      bound and the index range, let the environment make the frontier
+//      index f claimable (derive it: the slow path), take f's token (F4);
 //   4. claim the slot from Unused (S1); if it is taken (used, or reserved
 //      through restore_reservation) the token is spent and we start over;
 //   5. settle the stamp against sweep announcements (C2); a sweep that
@@ -80,8 +82,14 @@ Result<Claimed> claim(Env& env, bool add_to_state, const std::uint64_t* first_fr
         std::uint64_t f = first && first_frontier != nullptr ? *first_frontier : free_index::frontier(env.store());  // (F0)
         decltype(env.store().at(0)) where;  // b's positions: lowest() fills them when it finds b
         const std::uint32_t b = free_index::lowest<G, FP>(env.store(), f, where);  // (F2)
+        const std::uint64_t sp = free_index::spare<FP>(env.store());  // (F8): 0 or j + 1
         std::uint32_t i;
-        if (b != free_index::kNone) {
+        if (sp != 0 && (!FP::spare_compared || sp - 1 < (b != free_index::kNone ? std::uint64_t{b} : f))) {
+            const auto j = static_cast<std::uint32_t>(sp - 1);
+            if (!env.within_gap(j)) return env.gap_error(j);
+            if (!free_index::take_spare(env.store(), sp)) continue;  // (F8) taken, or another index parked
+            i = j;
+        } else if (b != free_index::kNone) {
             if (!env.within_gap(b)) return env.gap_error(b);
             env.candidate(b, where);  // a hint before the take: b is most likely ours
             if (!free_index::take<G, FP>(env.store(), b, where)) continue;  // (F3) another hand-out took it

@@ -300,17 +300,18 @@ struct SweepEnv : PoolEnv {
 };
 
 // A release: `release` (S2 or S3) on index i's slot word; if it freed the
-// slot, makes i findable (F1). One block lookup serves both. Inlined into
-// the releases (a call cost 5 instructions a churn step).
+// slot, makes i findable: parked in the spare, or its free bits (F7). One
+// block lookup serves both. Inlined into the releases (a call cost 5
+// instructions a churn step).
 template <class Release>
-[[gnu::always_inline]] inline bool release_and_mark_free(const Impl& p, std::uint32_t i, Release release) {
+[[gnu::always_inline]] inline bool release_and_free(const Impl& p, std::uint32_t i, Release release) {
     Hot* h = p.hot_or_null();
     if (h == nullptr) return false;  // nothing was ever reserved
     const detail::SlotArray::Block b = h->slots.block_of(i);
     if (b.data == nullptr) return false;  // never allocated (or i >= 2^31): never reserved
     if (!release(detail::SlotArray::slot_of(b, i).word)) return false;
     auto st = h->free_store();
-    free_index::mark_free<detail::FreeGeometry>(st, i, st.at(i, b));
+    free_index::mark_released<detail::FreeGeometry>(st, i, [&] { return st.at(i, b); });
     return true;
 }
 
@@ -390,7 +391,7 @@ Result<Reservation> AddressPool::restore_reservation(std::uint32_t index, std::c
 // ===========================================================================
 
 bool AddressPool::release_reservation(std::uint32_t index) {
-    return release_and_mark_free(*impl_, index, [](detail::AtomicWord& w) { return slot::release(w); });  // (S2)
+    return release_and_free(*impl_, index, [](detail::AtomicWord& w) { return slot::release(w); });  // (S2)
 }
 
 bool AddressPool::release_reservation(const Reservation& reservation) {
@@ -399,7 +400,7 @@ bool AddressPool::release_reservation(const Reservation& reservation) {
         return false;  // a ticket of another index, another pool, or this pool before a reload
     }
     const std::uint32_t gen = slot::ticket_gen(reservation.ticket);
-    return release_and_mark_free(p, reservation.index,
+    return release_and_free(p, reservation.index,
                                  [gen](detail::AtomicWord& w) { return slot::release_ticket(w, gen); });  // (S3)
 }
 

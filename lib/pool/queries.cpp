@@ -64,9 +64,9 @@ bool outside_gap(const Impl& p, const Hot& h, std::uint32_t i) {
 
 // The lowest index at or above the free index's lower bound that is unused,
 // deriving it if needed; nothing is reserved or changed. Every unused index
-// below the frontier has its free bit set (free_index.hpp (I)), so no unused
-// index lies below min(lowest free bit, frontier) — a stale bit only makes
-// the scan start early.
+// below the frontier has its free bit set or is parked in the spare
+// (free_index.hpp (I)), so no unused index lies below min(lowest free bit,
+// spare, frontier) — a stale bit only makes the scan start early.
 template <class Accept>
 Result<void> scan_unused(Impl& p, const KeySource& ks, Accept&& accept) {
     Hot& h = p.hot();
@@ -74,7 +74,10 @@ Result<void> scan_unused(Impl& p, const KeySource& ks, Accept&& accept) {
     const std::uint64_t f = free_index::frontier(st);
     detail::SlotArray::FreeStore::Path where{};  // unused here
     const std::uint32_t b = free_index::lowest<detail::FreeGeometry>(st, f, where);
-    for (std::uint64_t i = b != free_index::kNone ? b : f;; ++i) {
+    const std::uint64_t sp = free_index::spare(st);  // 0, or the parked index + 1
+    std::uint64_t start = b != free_index::kNone ? b : f;
+    if (sp != 0) start = std::min(start, sp - 1);
+    for (std::uint64_t i = start;; ++i) {
         if (i >= kMaxIndex) return make_error(Errc::index_out_of_range, "every index below 2^31 is used or reserved");
         const auto ii = static_cast<std::uint32_t>(i);
         const std::optional<Slot> s = p.find_slot(ii);

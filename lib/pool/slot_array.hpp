@@ -148,13 +148,15 @@ static_assert(boost::atomic<std::uint32_t>::is_always_lock_free);
 static_assert(AtomicWord::is_always_lock_free, "hot-path words must be lock-free 64-bit atomics");
 
 // The free-index words that cover several small segments (leaf line 0 and
-// word 0 of every summary level), the root level and the frontier: part of
-// the pool's hot block, each group on its own line pair.
+// word 0 of every summary level), the root level, the spare and the
+// frontier: part of the pool's hot block, each group on its own line pair.
+// The spare shares the summaries' line: every hand-out reads both.
 struct alignas(kFalseSharingRange) FreeCore {
     alignas(kFalseSharingRange) AtomicWord frontier{0};                           // written by fresh hand-outs
     alignas(kFalseSharingRange) std::array<AtomicWord, FreeGeo::kLineWords> leaf0{};  // indices [0, 512)
     alignas(kFalseSharingRange) std::array<AtomicWord, FreeGeo::kMaxLevel + 1> summary0{};  // [0] unused
     AtomicWord root{1};
+    AtomicWord spare{0};  // (F7)/(F8): 0, or a parked free index + 1
 };
 
 class SlotArray {
@@ -278,6 +280,7 @@ public:
         }
         AtomicWord& root() const noexcept { return core_.root; }
         AtomicWord& frontier() const noexcept { return core_.frontier; }
+        AtomicWord& spare() const noexcept { return core_.spare; }
         static void on_token(std::uint32_t) noexcept {}
 
     private:

@@ -6,7 +6,7 @@
 // threads (world.hpp, configs.cpp), against the specification in spec.hpp.
 //
 //   addrpool-model [--random N [--seed S] | --preemptions K] [--limit N] [--config NAME] [--two-threads]
-//                  [--mutant 1..15] [--replay "THREAD THREAD ..."]
+//                  [--mutant 1..18] [--replay "THREAD THREAD ..."]
 // Default: every interleaving of every exhaustive configuration.
 // --preemptions K: every interleaving with at most K preemptions (a switch
 //   away from a thread that could go on), for every configuration, the
@@ -102,6 +102,9 @@ bool run_mutant(int m, const Args& a) {
         case 13: return run_all<mu::PrefixRestartFirst>(a);
         case 14: return run_all<mu::PrefixWithoutEpoch>(a);
         case 15: return run_all<mu::NoRootReread>(a);
+        case 16: return run_all<mu::SpareIgnored>(a);
+        case 17: return run_all<mu::ParkByStore>(a);
+        case 18: return run_all<mu::SpareFirst>(a);
     }
     return false;
 }

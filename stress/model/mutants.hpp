@@ -105,8 +105,28 @@ struct NoRootReread : Sound {
         static constexpr bool reread_root = false;
     };
 };
+// 16: a hand-out never looks in the spare (F8): a parked index is skipped.
+struct SpareIgnored : Sound {
+    struct Free : free_index::Sound {
+        static constexpr bool read_spare = false;
+    };
+};
+// 17: a release parks by a plain store when it read the spare empty (F7):
+// two releases that both read it empty lose one index.
+struct ParkByStore : Sound {
+    struct Free : free_index::Sound {
+        static constexpr bool park_by_cas = false;
+    };
+};
+// 18: a hand-out takes the spare's index without comparing it with the
+// bitmap's candidate (F8): a lower free index is skipped.
+struct SpareFirst : Sound {
+    struct Free : free_index::Sound {
+        static constexpr bool spare_compared = false;
+    };
+};
 
-inline constexpr int kCount = 15;
+inline constexpr int kCount = 18;
 
 }  // namespace model::mutants
 

@@ -135,8 +135,9 @@ std::string free_bits_at_rest(const Execution& x, const Config& c) {
     const auto limit = static_cast<int>(std::min<Word>(f.frontier, static_cast<Word>(c.slots)));
     for (int j = 0; j < limit; ++j) {
         if (!slot::is_unused(x.final_words[static_cast<std::size_t>(j)])) continue;
+        if (f.spare == static_cast<Word>(j) + 1) continue;  // parked in the spare (F7)
         const std::string where = "at rest, unused slot " + std::to_string(j) + " below the frontier " +
-                                  std::to_string(f.frontier);
+                                  std::to_string(f.frontier) + ", not in the spare,";
         if ((f.leaf[static_cast<std::size_t>(j)] & 1) == 0) return where + " has no free bit";
         if ((Word{1} << f.root) <= static_cast<Word>(j)) return where + " is not covered by the root";
         if (f.root >= 1 && ((f.l1[static_cast<std::size_t>(j >> 1)] >> (j & 1)) & 1) == 0) {
@@ -229,7 +230,8 @@ std::string describe(const Execution& x, const std::vector<int>& choices, const 
     const FreeWords& f = x.final_free;
     o << "\n  free index: frontier " << f.frontier << ", root level " << f.root << ", leaf bits";
     for (int i = 0; i < c.slots; ++i) o << ' ' << f.leaf[static_cast<std::size_t>(i)];
-    o << ", level 1 0x" << std::hex << f.l1[0] << " 0x" << f.l1[1] << ", level 2 0x" << f.l2 << std::dec;
+    o << ", level 1 0x" << std::hex << f.l1[0] << " 0x" << f.l1[1] << ", level 2 0x" << f.l2 << std::dec
+      << ", spare " << (f.spare == 0 ? std::string("empty") : "slot " + std::to_string(f.spare - 1));
     o << "\n  used prefix: epoch " << used_prefix::epoch(x.final_prefix) << " bound " << used_prefix::bound(x.final_prefix)
       << "\n";
     return o.str();

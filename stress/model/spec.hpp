@@ -64,7 +64,15 @@ struct Config {
     std::vector<Word> initial;
     std::uint32_t frontier;  // initial frontier; its unused slots below start with their free bits set
     std::vector<std::vector<Instr>> threads;
+    // The spare (free_index.hpp (F7)/(F8)) starts empty: releases park. Else
+    // it starts holding kSpareHeld, an index above every slot and the
+    // frontier (so never the lowest): releases find it taken and set free
+    // bits, the path the configurations about the bitmap need.
+    bool spare_free;
 };
+
+// The index the spare holds in a configuration whose spare is not free.
+inline constexpr Word kSpareHeld = kMaxSlots;
 
 // One completed operation (a sweep contributes one entry per slot it examined).
 struct Event {
@@ -91,6 +99,7 @@ struct FreeWords {
     std::array<Word, kMaxSlots> leaf{};
     std::array<Word, 2> l1{};
     Word l2 = 0, root = 0, frontier = 0;
+    Word spare = 0;  // 0, or a parked index + 1
 };
 
 struct Execution {

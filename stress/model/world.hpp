@@ -76,6 +76,7 @@ public:
         if (o == &l2_) return "L2[0]";
         if (o == &root_) return "root";
         if (o == &frontier_) return "frontier";
+        if (o == &spare_) return "spare";
         if (o == &sweep_now_) return "sweep_now";
         if (o == &prefix_) return "prefix";
         if (o == &clock_) return "clock";
@@ -97,6 +98,7 @@ public:
         x_.final_free.l2 = l2_.v;
         x_.final_free.root = root_.v;
         x_.final_free.frontier = frontier_.v;
+        x_.final_free.spare = spare_.v;
         x_.final_prefix = prefix_.v;
         return std::move(x_);
     }
@@ -114,6 +116,7 @@ private:
         StepAtomic& summary(unsigned level, std::uint32_t i) const { return level == 1 ? w->l1_[i] : w->l2_; }
         StepAtomic& root() const { return w->root_; }
         StepAtomic& frontier() const { return w->frontier_; }
+        StepAtomic& spare() const { return w->spare_; }
         // The token RMW was this thread's last step.
         void on_token(std::uint32_t i) const {
             const int t = w->sched_.current();
@@ -192,6 +195,7 @@ private:
         l1_[0].v = l1_[1].v = l2_.v = 0;
         root_.v = 1;
         frontier_.v = cfg_.frontier;
+        spare_.v = cfg_.spare_free ? 0 : kSpareHeld + 1;
         sweep_now_.v = 0;
         prefix_.v = 0;
         clock_.v = 0;
@@ -242,6 +246,12 @@ private:
         Store st{this};
         free_index::mark_free<ModelGeometry, typename P::Free>(st, static_cast<std::uint32_t>(i));  // (F1)
     }
+    // What the pool's releases do (pool.cpp): park, or set the bits (F7).
+    void mark_released(int i) {
+        Store st{this};
+        const auto u = static_cast<std::uint32_t>(i);
+        free_index::mark_released<ModelGeometry, typename P::Free>(st, u, [&] { return st.at(u); });
+    }
 
     // The thread's program: the pool's operations, in its own words.
     void program(int t) {
@@ -287,7 +297,7 @@ private:
                     const int i = in.op == Op::release_slot ? in.arg : held[static_cast<std::size_t>(in.arg)].first;
                     begin_op(t);
                     const bool r = slot::release(words_[i]);  // (S2)
-                    if (r && P::release_marks_free) mark_free(i);
+                    if (r && P::release_marks_free) mark_released(i);
                     end_op(t, in.op, i, 0, r);
                     break;
                 }
@@ -296,7 +306,7 @@ private:
                     const auto [i, g] = held[static_cast<std::size_t>(in.arg)];
                     begin_op(t);
                     const bool r = P::ticket_checked ? slot::release_ticket(words_[i], g) : slot::release(words_[i]);  // (S3)
-                    if (r && P::release_marks_free) mark_free(i);
+                    if (r && P::release_marks_free) mark_released(i);
                     end_op(t, in.op, i, g, r);
                     break;
                 }
@@ -352,6 +362,7 @@ private:
     StepAtomic l2_;
     StepAtomic root_;
     StepAtomic frontier_;
+    StepAtomic spare_;  // (F7)/(F8)
     StepAtomic sweep_now_;
     StepAtomic prefix_;
     StepAtomic clock_;
