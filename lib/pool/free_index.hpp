@@ -45,7 +45,8 @@
 // Operations (every one seq_cst; on x86-64 a seq_cst load is a plain load
 // and every RMW is a locked instruction anyway):
 //   (F1) mark_free(i): after a transition made slot i unused (a sweep, a
-//        reset, or a release that could not park (F7)): set i's leaf bit (fetch_or), then every summary bit
+//        reset, a hand-out undoing its claim, or a release that could not
+//        park (F7)): set i's leaf bit (fetch_or), then every summary bit
 //        above it, level by level up to the root level it read, each by a
 //        CAS that also adds 1 to the word's version — also when the bit is
 //        already set; then read the root level again and go on with the
@@ -196,7 +197,7 @@ struct Geometry {
 //   A& frontier()                              F
 //   A& spare()                                 S
 //   void on_token(std::uint32_t i)             called right after this thread
-//                                              took i's token (F3)/(F4): an
+//                                              took i's token (F3)/(F4)/(F8): an
 //                                              observation hook for the model
 // Every position the protocol reaches exists: a bit is set only for an
 // index whose slot exists, and its store (with the leaf line and summary
@@ -497,8 +498,10 @@ bool take_frontier(Store& s, std::uint64_t& f) {
 template <class G, class P = Sound, class Store, class PathOf>
 [[gnu::always_inline]] inline void mark_released(Store& s, std::uint32_t i, PathOf path_of) {
     auto& spare = s.spare();
-    // seq_cst: with the hand-outs' load (F8), one order in which a hand-out
-    // either sees i here or starts after this park failed and the bits are set.
+    // seq_cst: reads the (F8) CAS that emptied S. It only decides whether to
+    // try the park (the CAS re-validates; a stale value sends i to the bits,
+    // which is always correct); seq_cst keeps it in the single total order
+    // the argument above uses, at no cost (a plain load on x86-64).
     Word v = spare.load(boost::memory_order_seq_cst);
     if (v == 0) {
         if (!P::park_by_cas) {
