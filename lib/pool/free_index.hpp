@@ -523,6 +523,14 @@ template <class P = Sound, class Store>
     return s.spare().load(boost::memory_order_seq_cst);  // seq_cst: pairs with (F7)'s CAS, as (F2)'s loads with (F1)
 }
 
+// (F8) Whether the spare's index is a hand-out's lowest candidate: `sp` is
+// the spare as read (0, or j + 1), `b` the bitmap's candidate (kNone: none),
+// `f` the frontier the hand-out read. j is taken only if it is below both.
+template <class P = Sound>
+[[gnu::always_inline]] inline bool spare_is_lowest(Word sp, std::uint32_t b, std::uint64_t f) {
+    return sp != 0 && (!P::spare_compared || sp - 1 < (b != kNone ? std::uint64_t{b} : f));
+}
+
 // (F8) Takes the spare's index: `v` is the value the hand-out read (j + 1).
 // True if this thread emptied S: then it alone may claim slot j.
 template <class Store>

@@ -84,7 +84,7 @@ Result<Claimed> claim(Env& env, bool add_to_state, const std::uint64_t* first_fr
         const std::uint32_t b = free_index::lowest<G, FP>(env.store(), f, where);  // (F2)
         const std::uint64_t sp = free_index::spare<FP>(env.store());  // (F8): 0 or j + 1
         std::uint32_t i;
-        if (sp != 0 && (!FP::spare_compared || sp - 1 < (b != free_index::kNone ? std::uint64_t{b} : f))) {
+        if (free_index::spare_is_lowest<FP>(sp, b, f)) {
             const auto j = static_cast<std::uint32_t>(sp - 1);
             if (!env.within_gap(j)) return env.gap_error(j);
             if (!free_index::take_spare(env.store(), sp)) continue;  // (F8) taken, or another index parked

@@ -75,8 +75,7 @@ Result<void> scan_unused(Impl& p, const KeySource& ks, Accept&& accept) {
     detail::SlotArray::FreeStore::Path where{};  // unused here
     const std::uint32_t b = free_index::lowest<detail::FreeGeometry>(st, f, where);
     const std::uint64_t sp = free_index::spare(st);  // 0, or the parked index + 1
-    std::uint64_t start = b != free_index::kNone ? b : f;
-    if (sp != 0) start = std::min(start, sp - 1);
+    const std::uint64_t start = free_index::spare_is_lowest(sp, b, f) ? sp - 1 : b != free_index::kNone ? b : f;
     for (std::uint64_t i = start;; ++i) {
         if (i >= kMaxIndex) return make_error(Errc::index_out_of_range, "every index below 2^31 is used or reserved");
         const auto ii = static_cast<std::uint32_t>(i);
