@@ -94,6 +94,7 @@ std::uint32_t churn_capacity(std::int64_t n) {
 
 constexpr std::size_t kHandoutBatch = 1024;  // handout/: releases happen every this many, untimed
 constexpr std::uint32_t kMaxThreads = 16;
+static_assert(kMaxThreads <= OwnerTable::kMaxWorkers, "a churn worker's id fits the owner table's byte");
 constexpr auto kPace = 50us;                 // derive_ahead: a request every 50 µs (or later: sleep slack)
 constexpr auto kRefillEvery = 2ms;
 constexpr std::uint32_t kRefillBatch = 20;
