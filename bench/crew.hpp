@@ -113,10 +113,10 @@ struct Rng {
 // Relaxed loads and stores, no RMW, one byte per index (workers < 255): the
 // check must cost the designs little and the same. At N = 100,000 a table
 // of 4-byte entries (440 KB) competed with the designs' own words for the
-// 1 MiB L2: in a simulation of this machine's caches (callgrind, the churn
-// step of bench.cpp) it cost every design about half an L2 miss per step
-// (3.23 -> 2.75 for addrpool, 3.30 -> 2.81 for the mutex + min-heap with
-// bytes). It catches a second live holder whenever the two hand-outs do
+// L2 (512 KiB per core here): in a simulation of these caches (callgrind,
+// the churn step of bench.cpp) bytes save every design about half an L2
+// miss per step (3.69 -> 3.21 for addrpool, 3.77 -> 3.29 for the mutex +
+// min-heap). It catches a second live holder whenever the two hand-outs do
 // not return within the few nanoseconds between a load and a store here.
 // (stress/ checks the pool with CAS-exact ownership and a ticket ledger.)
 class OwnerTable {
