@@ -23,6 +23,11 @@
 //   (f) MutexHeap     a mutex and a min-heap of released indices: the lowest
 //                     free index in O(log N) whatever the release order — the
 //                     textbook lock for churn. Same work per call as (c).
+//   (g) Floor         no lock, no state word, no clock: a LIFO of released
+//                     indices and a copy of the index's address — the least
+//                     a design can do per churn step, one thread only. Not a
+//                     competitor: it shows what the harness and the memory
+//                     system charge any design at each N.
 //   (c) and (f) take the clock as a parameter: SteadyStamp (steady_clock, what
 //   a locked wallet reads) or CoarseStamp (the pool's default clock).
 //   (d) WalletLocked  addrpool itself behind one wallet-wide mutex held across
@@ -33,7 +38,7 @@
 // Every design has the same interface, so one benchmark template drives all:
 //   reserve() → Result<Reservation>, release(r), mark_used(i), sweep(ttl),
 //   prefill(n) (n outstanding reservations at indices 0..n-1), reset()
-// ((f), built for the churn and streaming families only, has no mark_used or
+// ((f) and (g), built for the churn and streaming families only, have no mark_used or
 // sweep). Baselines return the same Result<Reservation> as the pool, so result
 // construction costs the same everywhere.
 #ifndef ADDRPOOL_BENCH_BASELINES_HPP
@@ -456,6 +461,39 @@ private:
     LockedWords s_;
     Stamp stamp_;
     std::vector<std::uint32_t> heap_;  // released indices, a min-heap; all below fresh_
+    std::uint32_t fresh_ = 0;          // no index at or above was ever handed out
+};
+
+// ---------------------------------------------------------------------------
+// (g) The floor of a churn step (one thread; not a lowest-free design)
+// ---------------------------------------------------------------------------
+class Floor {
+public:
+    explicit Floor(std::span<const Address> addresses) : a_(addresses) { free_.reserve(addresses.size()); }
+
+    Result<Reservation> reserve() {
+        std::uint32_t i;
+        if (!free_.empty()) {
+            i = free_.back();
+            free_.pop_back();
+        } else {
+            if (fresh_ == a_.size()) return exhausted();
+            i = fresh_++;
+        }
+        return Reservation{i, a_[i], i, {}};  // the ticket is the index: the harness only passes it back
+    }
+    bool release(const Reservation& r) {
+        if (r.index >= fresh_ || r.ticket != r.index) return false;
+        free_.push_back(r.index);
+        return true;
+    }
+    void prefill(std::uint32_t n) {
+        for (std::uint32_t i = 0; i < n; ++i) (void)reserve();
+    }
+
+private:
+    std::span<const Address> a_;
+    std::vector<std::uint32_t> free_;  // released indices, the last one on top
     std::uint32_t fresh_ = 0;          // no index at or above was ever handed out
 };
 

@@ -19,7 +19,9 @@
 //   stream/D/threads:W   back-to-back hand-outs of fresh pre-derived indices, no releases
 //
 // churn/ and stream/ compare addrpool with (f) mutex + min-heap and (c) mutex +
-// cursor, each with steady_clock and with the pool's coarse clock (…_coarse).
+// cursor, each with steady_clock and with the pool's coarse clock (…_coarse);
+// churn/floor/…/threads:1 is (g), the harness around a design that does next
+// to nothing, for what the harness and the memory system cost at each N.
 // An ownership violation in them fails the run: the benchmark reports it as
 // an error and the process exits 1.
 //
@@ -737,6 +739,7 @@ using MutexCursorCoarse = BasicMutexCursor<CoarseStamp>;
 template <> constexpr const char* kName<MutexHeapSteady> = "mutex_heap";
 template <> constexpr const char* kName<MutexHeapCoarse> = "mutex_heap_coarse";
 template <> constexpr const char* kName<MutexCursorCoarse> = "mutex_cursor_coarse";
+template <> constexpr const char* kName<Floor> = "floor";
 
 bool g_violation = false;  // a churn or streaming run broke ownership: main exits 1
 
@@ -989,6 +992,7 @@ void register_all() {
             register_churn<PoolDesign>(n, t);
             register_churn<MutexHeapSteady>(n, t);
             register_churn<MutexHeapCoarse>(n, t);
+            if (t == 1) register_churn<Floor>(n, t);  // one thread only: (g) has no lock
         }
     }
     for (auto t : sizes().churn_threads) {

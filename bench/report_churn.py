@@ -52,6 +52,8 @@ def collect(cr, cg, results_dir):
         "have": cr is not None,
         "churn": {(k, m, w): counters(bench("churn", k, f"n:{m}/threads:{w}"), churn_fields)
                   for k, _ in CHURN_DESIGNS for m in CHURN_N for w in THREADS},
+        # (g): the harness around a design that does next to nothing (one thread).
+        "floor": {m: counters(bench("churn", "floor", f"n:{m}/threads:1"), churn_fields) for m in CHURN_N},
         "stream": {(k, w): counters(bench("stream", k, f"threads:{w}"), stream_fields)
                    for k, _ in STREAM_DESIGNS for w in THREADS},
         "errors": sorted(set(f"{name}: {msg}" for name, msg in (cr.errors.items() if cr else []))),
@@ -211,6 +213,23 @@ def scaling_rows(n):
     return table(header, rows)
 
 
+def floor_note(n):
+    """One sentence on (g), the floor, beside addrpool and (f) at W = 1."""
+    f = n["floor"]
+    if any(f[m]["ns_per_step"] is None for m in CHURN_N):
+        return "(g), the floor, was not measured in this run."
+    c = n["churn"]
+    def per_n(key):
+        return " / ".join(fmt_ns(key(m)) for m in CHURN_N)
+    fg = ratio(f[100000]["ns_per_step"], f[1000]["ns_per_step"])
+    return ("(g), the floor — the same harness, one thread, around a design with no lock, no clock and no state word "
+            "(a stack of released indices and a copy of the index's address) — took "
+            f"{per_n(lambda m: f[m]['ns_per_step'])} per step at N = 1k / 10k / 100k in this run "
+            f"(100k / 1k {fmt_x(fg)}; growth {fmt_ns(f[100000]['ns_per_step'] - f[1000]['ns_per_step'])}), "
+            f"against addrpool's {per_n(lambda m: c[('addrpool', m, 1)]['ns_per_step'])} "
+            f"and (f) steady's {per_n(lambda m: c[('mutex_heap', m, 1)]['ns_per_step'])} at W = 1.")
+
+
 def stream_rows(n):
     s = n["stream"]
     rows = []
@@ -347,9 +366,11 @@ def values(n, machine, have_plot):
                 "handout_profile_table": "", "churn_profile_table": "", "have_handout_profile": False,
                 "have_churn_instructions": False,
                 "have_churn_profile": False, "churn_load": "", "churn_errors": "", "have_churn_errors": False,
+                "floor_note": "",
                 "highest_index_note": ""}
     v["churn_table"] = churn_rows(n)
     v["scaling_table"] = scaling_rows(n)
+    v["floor_note"] = floor_note(n)
     v["stream_table"] = stream_rows(n)
     v["instruction_table"] = instruction_rows(n)
     v["have_churn_instructions"] = any(x is not None for x in n["cg"].values())
