@@ -153,6 +153,30 @@ bool write_address(const std::string& text, char* address) noexcept;
 
 // A new pool handle (the allocation is the only step that can fail).
 addrpool_status new_pool(AddressPool pool, KeySource keys, addrpool_pool** out);
+
+// addrpool_pool_new_keyless and addrpool_pool_new_keyless_ex: a pool at
+// `base_path` with no key source, after the checks in the order both
+// document (out, base_path, network, type, gap limit, options, path).
+// `to_options(PoolOptions&)` translates the caller's options struct.
+template <class ToOptions>
+addrpool_status new_keyless_pool(const char* base_path, const addrpool_pool_type& type, std::uint32_t gap_limit,
+                                 const addrpool_network& network, addrpool_pool** out, ToOptions to_options) {
+    return guard([&] {
+        ADDRPOOL_REQUIRE(out);
+        *out = nullptr;
+        ADDRPOOL_REQUIRE(base_path);
+        Network net = Network::mainnet;
+        PoolType t = PoolType::external;
+        PoolOptions o;
+        ADDRPOOL_TRY(to_network(network, net));
+        ADDRPOOL_TRY(to_pool_type(type, t));
+        ADDRPOOL_TRY(check_gap_limit(gap_limit));
+        ADDRPOOL_TRY(to_options(o));
+        DerivationPath base;
+        ADDRPOOL_TRY(to_path(base_path, base));
+        return new_pool(AddressPool(std::move(base), t, gap_limit, net, std::move(o)), KeySource::none(), out);
+    });
+}
 addrpool_status new_key_source(KeySource keys, addrpool_key_source** out);
 
 // Milliseconds as the signed 64-bit nanoseconds the C++ API takes, clamped

@@ -138,17 +138,8 @@ addrpool_status addrpool_pool_new_from_seed(const uint8_t* seed, size_t seed_len
 addrpool_status addrpool_pool_new_keyless(const char* base_path, addrpool_pool_type type, uint32_t gap_limit,
                                           addrpool_network network, const addrpool_pool_options* options,
                                           addrpool_pool** out) {
-    return guard([&] {
-        ADDRPOOL_REQUIRE(out);
-        *out = nullptr;
-        ADDRPOOL_REQUIRE(base_path);
-        PoolArgs args;
-        ADDRPOOL_TRY(to_pool_args(network, type, gap_limit, options, args));
-        DerivationPath base;
-        ADDRPOOL_TRY(to_path(base_path, base));
-        return new_pool(AddressPool(std::move(base), args.type, gap_limit, args.network, std::move(args.options)),
-                        KeySource::none(), out);
-    });
+    return new_keyless_pool(base_path, type, gap_limit, network, out,
+                            [options](PoolOptions& o) { return to_pool_options(options, o); });
 }
 
 void addrpool_pool_free(addrpool_pool* pool) {

@@ -132,21 +132,8 @@ addrpool_status addrpool_pool_options_ex_init(addrpool_pool_options_ex* options)
 addrpool_status addrpool_pool_new_keyless_ex(const char* base_path, addrpool_pool_type type, uint32_t gap_limit,
                                              addrpool_network network, const addrpool_pool_options_ex* options,
                                              addrpool_pool** out) {
-    return guard([&] {
-        ADDRPOOL_REQUIRE(out);
-        *out = nullptr;
-        ADDRPOOL_REQUIRE(base_path);
-        Network net = Network::mainnet;
-        PoolType t = PoolType::external;
-        PoolOptions o;
-        ADDRPOOL_TRY(to_network(network, net));
-        ADDRPOOL_TRY(to_pool_type(type, t));
-        ADDRPOOL_TRY(check_gap_limit(gap_limit));
-        ADDRPOOL_TRY(to_pool_options_ex(options, o));
-        DerivationPath base;
-        ADDRPOOL_TRY(to_path(base_path, base));
-        return new_pool(AddressPool(std::move(base), t, gap_limit, net, std::move(o)), KeySource::none(), out);
-    });
+    return new_keyless_pool(base_path, type, gap_limit, network, out,
+                            [options](PoolOptions& o) { return to_pool_options_ex(options, o); });
 }
 
 addrpool_status addrpool_load_ex(const char* path, const char* account_key, const addrpool_pool_options_ex* options,
