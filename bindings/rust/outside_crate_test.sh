@@ -21,16 +21,8 @@ if ! command -v cargo >/dev/null 2>&1 && [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/c
 fi
 command -v cargo >/dev/null 2>&1 || { echo "skipped: cargo not found"; exit 77; }
 
-meson install -C "$build" --destdir "$dest" --no-rebuild --quiet >"$tmp/install.log" 2>&1 ||
-    { cat "$tmp/install.log" >&2; die "meson install failed"; }
-eval "$(meson introspect "$build" --buildoptions | python3 -c '
-import json, sys
-opts = {o["name"]: o["value"] for o in json.load(sys.stdin)}
-for k in ("prefix", "libdir"):
-    print("%s=%s" % (k, opts[k]))
-')"
-case $libdir in /*) ;; *) libdir="$prefix/$libdir" ;; esac
-root_lib="$dest$libdir"
+. "$src/test/install_tree.sh"
+install_tree "$build" "$dest" "$tmp/install.log"
 
 # pkg-config sees the DESTDIR as a sysroot (as test/install_test.sh does).
 system_pc=$(pkg-config --variable pc_path pkg-config) || die "pkg-config cannot tell its search path"

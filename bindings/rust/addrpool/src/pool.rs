@@ -36,6 +36,23 @@ pub struct Reservation {
     pub ticket: u64,
 }
 
+impl Reservation {
+    /// A hand-out through the C ABI: `call` gets the out-parameters every
+    /// reserving call shares (the index, the ticket, and an address buffer of
+    /// `ADDRPOOL_ADDRESS_MAX` bytes as pointer and length) and returns the
+    /// call's status.
+    pub(crate) fn from_c<F>(network: Network, call: F) -> Result<Reservation, Error>
+    where
+        F: FnOnce(&mut u32, &mut u64, *mut std::os::raw::c_char, usize) -> sys::addrpool_status,
+    {
+        let mut buf = AddressBuf::new();
+        let (mut index, mut ticket) = (0u32, 0u64);
+        let (ptr, len) = (buf.as_mut_ptr(), buf.len());
+        check(call(&mut index, &mut ticket, ptr, len))?;
+        Ok(Reservation { index, address: Address::from_library(buf.text(), network), ticket })
+    }
+}
+
 /// The addresses of one chain of one account (e.g. the receive chain
 /// m/44'/1'/0'/0), handed out to any number of threads without a lock:
 /// concurrent hand-outs always get distinct indices, the lowest free one
@@ -210,22 +227,13 @@ impl AddressPool {
     /// # Ok::<(), addrpool::Error>(())
     /// ```
     pub fn reserve(&self, key_source: &KeySource, add_to_state: bool) -> Result<Reservation, Error> {
-        let mut buf = AddressBuf::new();
-        let (mut index, mut ticket) = (0u32, 0u64);
-        // SAFETY: a live pool and key source, valid out pointers, a buffer of
-        // ADDRPOOL_ADDRESS_MAX bytes.
-        check(unsafe {
-            sys::addrpool_reserve_with(
-                self.raw.as_ptr(),
-                key_source.raw(),
-                add_to_state,
-                &mut index,
-                &mut ticket,
-                buf.as_mut_ptr(),
-                buf.len(),
-            )
-        })?;
-        Ok(Reservation { index, address: Address::from_library(buf.text(), self.network), ticket })
+        Reservation::from_c(self.network, |index, ticket, buf, len| {
+            // SAFETY: a live pool and key source, valid out pointers, a buffer
+            // of ADDRPOOL_ADDRESS_MAX bytes (from_c).
+            unsafe {
+                sys::addrpool_reserve_with(self.raw.as_ptr(), key_source.raw(), add_to_state, index, ticket, buf, len)
+            }
+        })
     }
 
     /// A materialized hand-out in a [`ReservationGuard`], which returns it

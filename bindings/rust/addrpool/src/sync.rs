@@ -6,11 +6,10 @@ use std::time::Duration;
 
 use addrpool_sys as sys;
 
-use crate::address::Address;
 use crate::error::{check, Error};
 use crate::key_source::KeySource;
 use crate::pool::{adopt, AddressPool, Reservation};
-use crate::text::{AddressBuf, CText};
+use crate::text::CText;
 use crate::types::PoolOptions;
 
 /// One match of [`AddressPool::mark_scripts_used`]: the script at
@@ -162,23 +161,16 @@ impl AddressPool {
     /// # Ok::<(), addrpool::Error>(())
     /// ```
     pub fn restore_reservation(&self, index: u32, age: Duration, key_source: &KeySource) -> Result<Reservation, Error> {
-        let mut buf = AddressBuf::new();
-        let mut ticket = 0u64;
         let age_ms = u64::try_from(age.as_millis()).unwrap_or(u64::MAX);
-        // SAFETY: a live pool and key source, a valid out pointer, a buffer of
-        // ADDRPOOL_ADDRESS_MAX bytes.
-        check(unsafe {
-            sys::addrpool_restore_reservation(
-                self.raw_pool(),
-                key_source.raw(),
-                index,
-                age_ms,
-                &mut ticket,
-                buf.as_mut_ptr(),
-                buf.len(),
-            )
-        })?;
-        Ok(Reservation { index, address: Address::from_library(buf.text(), self.network()), ticket })
+        Reservation::from_c(self.network(), |out_index, ticket, buf, len| {
+            // The index asked for: the C call has no index out-parameter.
+            *out_index = index;
+            // SAFETY: a live pool and key source, a valid out pointer, a
+            // buffer of ADDRPOOL_ADDRESS_MAX bytes (from_c).
+            unsafe {
+                sys::addrpool_restore_reservation(self.raw_pool(), key_source.raw(), index, age_ms, ticket, buf, len)
+            }
+        })
     }
 
     /// As [`deserialize`](AddressPool::deserialize), with options (the

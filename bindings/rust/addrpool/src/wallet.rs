@@ -153,20 +153,11 @@ impl Account {
     }
 
     fn hand_out(&self, chain: PoolType) -> Result<Reservation, Error> {
-        let mut buf = AddressBuf::new();
-        let (mut index, mut ticket) = (0u32, 0u64);
-        // SAFETY: a live account, valid out pointers, a buffer of ADDRPOOL_ADDRESS_MAX bytes.
-        check(unsafe {
-            sys::addrpool_wallets_account_reserve(
-                self.raw(),
-                chain.raw(),
-                &mut index,
-                &mut ticket,
-                buf.as_mut_ptr(),
-                buf.len(),
-            )
-        })?;
-        Ok(Reservation { index, address: Address::from_library(buf.text(), self.network), ticket })
+        Reservation::from_c(self.network, |index, ticket, buf, len| {
+            // SAFETY: a live account, valid out pointers, a buffer of
+            // ADDRPOOL_ADDRESS_MAX bytes (from_c).
+            unsafe { sys::addrpool_wallets_account_reserve(self.raw(), chain.raw(), index, ticket, buf, len) }
+        })
     }
 
     /// Reserves the lowest free receive address (external chain): as
