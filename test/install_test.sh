@@ -24,21 +24,8 @@ dest="$tmp/dest"
 say() { printf 'install test: %s\n' "$*"; }
 die() { printf 'install test: FAIL: %s\n' "$*" >&2; exit 1; }
 
-# Reuse the build's objects: meson test has already built everything.
-meson install -C "$build" --destdir "$dest" --no-rebuild --quiet >"$tmp/install.log" 2>&1 ||
-    { cat "$tmp/install.log" >&2; die "meson install failed"; }
-
-# prefix / libdir / bindir / includedir as configured.
-eval "$(meson introspect "$build" --buildoptions | python3 -c '
-import json, sys
-opts = {o["name"]: o["value"] for o in json.load(sys.stdin)}
-for k in ("prefix", "libdir", "bindir", "includedir"):
-    print("%s=%s" % (k, opts[k]))
-')"
-case $libdir in /*) ;; *) libdir="$prefix/$libdir" ;; esac
-case $bindir in /*) ;; *) bindir="$prefix/$bindir" ;; esac
-case $includedir in /*) ;; *) includedir="$prefix/$includedir" ;; esac
-root_lib="$dest$libdir"
+. "$src/test/install_tree.sh"
+install_tree "$build" "$dest" "$tmp/install.log"
 
 # Every public header in the source tree, plus the generated version.h.
 for h in "$src"/include/addrpool/*.h "$src"/include/addrpool/*.hpp; do

@@ -15,17 +15,8 @@ dest="$tmp/dest"
 say() { printf 'install-pg test: %s\n' "$*"; }
 die() { printf 'install-pg test: FAIL: %s\n' "$*" >&2; exit 1; }
 
-meson install -C "$build" --destdir "$dest" --no-rebuild --quiet >"$tmp/install.log" 2>&1 ||
-    { cat "$tmp/install.log" >&2; die "meson install failed"; }
-eval "$(meson introspect "$build" --buildoptions | python3 -c '
-import json, sys
-opts = {o["name"]: o["value"] for o in json.load(sys.stdin)}
-for k in ("prefix", "libdir", "includedir"):
-    print("%s=%s" % (k, opts[k]))
-')"
-case $libdir in /*) ;; *) libdir="$prefix/$libdir" ;; esac
-case $includedir in /*) ;; *) includedir="$prefix/$includedir" ;; esac
-root_lib="$dest$libdir"
+. "$src/test/install_tree.sh"
+install_tree "$build" "$dest" "$tmp/install.log"
 for f in "$dest$includedir/addrpool/pg.hpp" "$root_lib/pkgconfig/addrpool-pg.pc" "$root_lib/libaddrpool-pg.a"; do
     [ -f "$f" ] || die "not installed: ${f#"$dest"}"
 done
