@@ -486,8 +486,10 @@ ADDRPOOL_API addrpool_status addrpool_key_source_derive_address(const addrpool_k
  * index is already derived (the usual case, thanks to the lookahead): a
  * bounded scan and one CAS, plus one small allocation to encode the
  * address; otherwise the calling thread derives the index itself (blocking
- * only on a lookup-index shard mutex), and the one thread that crosses the
- * refill mark derives the next lookahead batch before returning. */
+ * only on a lookup-index shard mutex), and the one call that crosses the
+ * refill mark (fewer than lookahead / 2 derived addresses left ahead) first
+ * derives at most 32 addresses ahead, blocking like a derivation; the
+ * others skip the refill. */
 ADDRPOOL_API addrpool_status addrpool_reserve(addrpool_pool *pool, uint32_t *index, uint64_t *ticket,
                                               char *address, size_t address_len) ADDRPOOL_WARN_UNUSED_RESULT;
 

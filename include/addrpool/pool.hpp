@@ -79,7 +79,7 @@ struct PoolOptions {
     std::function<std::chrono::steady_clock::time_point()> clock;
     // Addresses kept derived ahead of the hand-out frontier; 0 = gap_limit.
     // Clamped to max_lookahead. A hand-out derives at most 32 of them (the
-    // refill batch), before it reads the clock; the lookahead fills up over
+    // refill batch; see reserve()), before it reads the clock; the lookahead fills up over
     // several hand-outs.
     std::uint32_t lookahead = 0;
     GapPolicy gap_policy = GapPolicy::unbounded;
@@ -153,7 +153,8 @@ public:
     // account key (public key or chain code) than the one it derived with
     // before. An index that is already derived is handed out whatever the
     // key source (KeySource::none() included): it needs no key.
-    // Lock-free when the chosen index is already derived: one clock read, a
+    // Lock-free when the chosen index is already derived and this call does
+    // not run the refill (below): one clock read, a
     // descent of the free-index bitmap (O(log N) word reads whatever the
     // order of earlier releases) and a read of the index the last release
     // may have parked, one token RMW (the frontier, a free bit or the parked
@@ -161,8 +162,15 @@ public:
     // calling thread derives the index itself (blocking briefly on the
     // account-binding mutex and one shard mutex of the lookup index), or, if
     // another thread is deriving that very index, waits for it while deriving
-    // indices further ahead. A hand-out that finds the lookahead half spent
-    // first derives at most 32 indices ahead (before reading the clock).
+    // indices further ahead.
+    // Refill: when fewer than lookahead / 2 derived indices are left above
+    // the frontier, the one hand-out that wins the pool's refill flag (the
+    // others skip it and stay lock-free) first derives at most 32 indices
+    // ahead, before it reads the clock. That call is blocking like a
+    // derivation (EC math, a lookup shard mutex, perhaps a block allocation),
+    // bounded by the 32. A service that keeps deriving ahead itself
+    // (generate_addresses, maintain_gap_limit) more than lookahead / 2 beyond
+    // the frontier keeps every hand-out off this path.
     // Throws only std::bad_alloc or what PoolOptions::clock throws, and never
     // leaves anything reserved when it throws (a claim already made is undone).
     Result<Address> next_unused_and_reserve(const KeySource& key_source, bool add_to_state);

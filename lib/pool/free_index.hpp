@@ -6,12 +6,23 @@
 // same code over its stepping atomic with a small geometry.
 //
 // The slot word (slot.hpp) stays the only truth about an index. This
-// structure only says where to look:
+// structure only says where to look. Terms used below:
 //
-//   frontier F   one 64-bit word: no index >= F was ever handed out through
-//                the frontier. A hand-out takes index f = F by moving F from
-//                f to f + 1 (F4) — a token: the one thread that moved it may
-//                claim slot f through the frontier.
+//   free        index i is free while its slot word is Unused.
+//   entry       what names a free index for hand-outs: the frontier, a leaf
+//               bit, or the spare (below). An entry may be stale (name an
+//               index that is no longer free); see "Stale entries".
+//   token       a hand-out holds a token for i from the RMW that took i's
+//               entry — (F3) a leaf bit, (F4) the frontier, (F8) the spare —
+//               until its claim (S1) of slot i succeeds or fails. A token is
+//               the right to try the claim, nothing more: mutual exclusion
+//               is the claim's (see "Exclusion").
+//
+// The words:
+//
+//   frontier F   one 64-bit word: no index >= F was ever taken through the
+//                frontier. A hand-out takes index f = F by moving F from f
+//                to f + 1 (F4).
 //   free bits    a hierarchical bitmap of indices that may be free. Level 0:
 //                leaf lines of 2^kLineBits indices (words of 64 bits, plain
 //                bits). Levels 1..kMaxLevel: summary words, one bit per
@@ -22,101 +33,162 @@
 //     |  version           |  child bits        |
 //     +--------------------+--------------------+
 //
-//                The root is word 0 of level root() (1..kMaxLevel); it grows
-//                (F5) when a free bit is set for an index it does not cover,
-//                so a small pool's hand-out reads few levels.
+//                The root level R (1..kMaxLevel) is held in the word
+//                s.root(); the root word is word 0 of level R. R grows (F5)
+//                when a free bit is set for an index the root word does not
+//                cover, and never shrinks, so a small pool's hand-out reads
+//                few levels.
 //   spare S      one 64-bit word: 0, or i + 1 for one free index i that a
-//                release parked there (F7) instead of setting its bits. A
-//                payment server's steady state is "one release, one
-//                hand-out": the hand-out then finds the released index in S
-//                and takes it with one CAS (F8), and neither touches the
-//                bitmap's summaries — 4 locked instructions a step instead
-//                of 8 at 100,000 outstanding. Only releases park; a sweep
-//                or a reset, which free many, set bits (F1).
+//                release parked there (F7) instead of setting its bits. In a
+//                payment server's steady state ("one release, one hand-out")
+//                the hand-out finds the released index in S and takes it with
+//                one CAS (F8), and neither touches the bitmap's summaries.
+//                Only releases park; a sweep or a reset, which free many, set
+//                bits (F1).
 //
-// Invariant (I): every index below F whose slot is unused has its leaf bit
-// set and every summary bit above it set up to the root, or is the index
-// in S — except while the transition that made it unused has not returned
-// yet (its park or mark_free is in flight), or while a hand-out holds its
-// token (F3)/(F4)/(F8) between taking it and claiming the slot. An index is
-// never in both: it enters S or the bitmap once per transition to unused,
-// and leaves only through a token.
-//
-// Operations (every one seq_cst; on x86-64 a seq_cst load is a plain load
-// and every RMW is a locked instruction anyway):
+// Operations. Every operation the arguments below order is seq_cst, so
+// they all sit in one total order; the exceptions are set_summary's first
+// load and its CAS's failure order (relaxed: the value only feeds the next
+// CAS attempt, which re-validates it). On x86-64 a seq_cst load is a plain
+// load and every RMW is a locked instruction anyway.
+//   (F0) frontier(): a hand-out's load of F; its value f is (F2)'s limit and
+//        (F4)'s expected value.
 //   (F1) mark_free(i): after a transition made slot i unused (a sweep, a
 //        reset, a hand-out undoing its claim, or a release that could not
-//        park (F7)): set i's leaf bit (fetch_or), then every summary bit
-//        above it, level by level up to the root level it read, each by a
-//        CAS that also adds 1 to the word's version — also when the bit is
-//        already set; then read the root level again and go on with the
-//        levels it grew by, until a re-read finds no new level.
-//   (F2) lowest(limit): descend from the root, taking the lowest set bit at
-//        each level; the leaf line's lowest set bit is the candidate if it
-//        is below `limit` (the frontier the caller read). A summary bit whose
-//        child turned out empty is cleared (F6) and the descent restarts.
+//        park (F7)): make the root cover i (F5) and read R; set i's leaf
+//        bit (fetch_or); then every summary bit above it, level by level
+//        up to R, each by a CAS that also adds 1 to the word's version —
+//        also when the bit is already set; then read R again and go on
+//        with the levels it grew by, until a re-read finds no new level.
+//   (F2) lowest(limit): descend from the root word, taking the lowest set
+//        bit at each level; the leaf line's lowest set bit is the candidate
+//        if it is below `limit` (the f of (F0)). A summary bit whose child
+//        turned out empty is cleared (F6) and the descent restarts.
 //   (F3) take(b): fetch_and clears b's leaf bit; the thread whose fetch_and
-//        found the bit set holds b's token and alone may claim slot b from
-//        the bitmap. If its line became empty it clears the summary bits
-//        above (F6).
-//   (F4) take_frontier(f): CAS F from f to f + 1.
-//   (F5) grow the root: set bit 0 of the next level's word 0 (the old root's
-//        range, conservatively), then CAS the root level up.
-//   (F6) clear_up(level, i): load the summary word w, load the child; only
-//        if the child is empty, CAS w from exactly that value to w without
-//        the bit; repeat with the parent while a word becomes empty.
+//        found the bit set holds a token for b. If b's line became empty it
+//        clears the summary bits above (F6).
+//   (F4) take_frontier(f): CAS F from f to f + 1: a token for f.
+//   (F5) grow the root: set bit 0 of word 0 of level R + 1 (the old root
+//        word's range, conservatively), then CAS s.root() from R to R + 1.
+//   (F6) clear_up(level, i): v <- load the summary word w; load the child;
+//        only if the child is empty, CAS w from v to v without the bit;
+//        repeat with the parent while a word becomes empty. Each call uses
+//        one value of R, read by its caller.
 //   (F7) mark_released(i): after a release made slot i unused: load S; if
 //        it is 0, CAS it from 0 to i + 1 (park); if S was taken, or the CAS
 //        failed, mark_free(i) (F1).
 //   (F8) a hand-out loads S after its descent (F2); if S holds j + 1 and j
 //        is below both the bitmap's candidate and the frontier it read, it
-//        CASes S from j + 1 to 0: the thread whose CAS succeeded holds j's
-//        token, as after (F3); a failed CAS sends it back to (F0).
+//        CASes S from j + 1 to 0: the thread whose CAS succeeded holds a
+//        token for j; a failed CAS sends it back to (F0).
 //
-// Why a free bit can never be lost (no holes). Leaf level: a bit is set
-// (F1) only after its slot became unused and cleared (F3) only by the one
-// thread that then claims that slot, or finds it taken — so a token holder
-// is never in a race with the setter of its own bit: a release of slot b
-// follows the claim of b, and the claim follows the take. Summary level:
-// a clear (F6) of bit c in word w read w = v, then found the child empty,
-// then replaced exactly v. A setter (F1) of a leaf bit below c changed the
-// child, then changed w (the version moves even when c was set already).
-// In the single total order of these seq_cst operations: if the setter's
-// CAS on w comes before the clearer's load of w, the clearer's load of the
-// child comes after the setter's change of the child and sees it (or a later
-// state, in which a token holder took the bit); otherwise the setter's CAS
-// on w comes after the clearer's load, so either the clearer's CAS fails (w
-// is no longer v) or the setter sets c again after it. Versions are 32 bits:
-// a clearer would have to stall across 2^32 sets of one word for its CAS to
-// succeed on a stale value. Root growth: a setter sets the levels up to
-// the root it read, then reads the root level again (seq_cst) and goes on
-// while the root is higher, so each of its CASes precedes a root read that
-// returned that level or a higher one; a grower set the new root's bit 0
-// before publishing it, and a clearer that reads the new root (before any
-// load of its words) and clears that bit must, in the total order, load the
-// old root word after the last root read of any setter that stopped at the
-// old root level, so after that setter's CAS on it — it sees that bit. A
-// clearer reads the root once: the root only grows, so an old value only
-// makes it stop early.
+// Invariant (I): every free index below F is in S, or has its leaf bit set
+// and every summary bit above it set up to the root word — except while the
+// transition that freed it has not returned yet (its park or mark_free is
+// in flight), and while a hand-out holds a token for it.
 //
-// Why the spare loses nothing and hides nothing. Parking is a CAS from 0,
-// so no park overwrites another's index, and only a token holder (F8)
-// empties S, so an index leaves S only to be claimed. A hand-out that
-// returns b (or the frontier) while j < b was free throughout it: if j was
-// in the bitmap throughout, the argument above; if j was in S throughout
-// (it cannot move between the two while free), the hand-out's load of S
-// returned j + 1, so it compared j with its candidates and took j instead —
-// its CAS could not fail, S being unchanged. A j that is in S again after
-// being taken and parked anew (ABA) is free at the CAS: taking it is
-// right, as any lower index that was free throughout would have been the
-// bitmap's candidate.
+// Exclusion (never two live holders of one index) does not rest on this
+// structure: an index is reserved only by the claim (S1), a CAS from the
+// exact Unused word the claimer loaded; of any number of claimers of one
+// free index exactly one succeeds, and a failed claim spends the token (the
+// hand-out starts over). Tokens only keep claimers from colliding.
 //
-// Why it is O(log N): a hand-out reads one word per level (root() is
-// O(log max index)) and the 8 words of one leaf line; a stale summary bit
-// costs one clear and one restart, and each stale bit is cleared once.
+// Stale entries. Three things take a free index while an entry for it
+// remains: restore_reservation (S1 on a named index, with no token), a used
+// mark (S5, with no token), and a frontier take (F4) of an index that was
+// parked or had its bits set while it was at or above F (after a restore or
+// a reset above the frontier). The entry stays behind — a leaf bit, or S
+// naming the index — and a release of that index later adds a second one:
+// so one index can be in S and in the bitmap at once, and two hand-outs can
+// hold tokens for it. A stale entry costs the hand-out that takes it one
+// failed claim and a restart, and is gone after that; while S is stale,
+// releases set bits instead of parking. A summary
+// bit can be stale too (its child empty): a mark_free whose index is taken
+// before its summary CASes land leaves at most one per level; a descent
+// that meets one clears it (F6).
 //
-// Progress: lock-free. A CAS or a take fails only because another thread
-// changed the word; a descent restarts only after clearing a stale bit.
+// A token holder sees the slot free. The transition that freed slot i
+// (S2/S3/S4/S8, acq_rel) is sequenced before the RMW that made i's entry
+// (the leaf fetch_or of (F1), or the park CAS of (F7)); the token's RMW
+// ((F3)'s fetch_and, (F8)'s CAS; seq_cst, so acquire) reads that write or a
+// later one in the same word's modification order (RMWs continue a release
+// sequence), so the transition happens-before the holder's load of the slot
+// word (handout.hpp, before (S1)), which sees Unused or a later state. The
+// frontier (F4) carries no such edge and needs none: a slot at or above F
+// was never taken through the frontier, and one that a restore took and a
+// release freed again is in S or the bitmap (stale or not), so a holder
+// that loads an old Reserved word spends its token and finds the index
+// there on its next round.
+//
+// No lost bit. Leaf level: a leaf bit is cleared only by a token's take
+// (F3); its setter (F1) ran after the slot became free, so a setter and the
+// take of the same setting are ordered (the take reads the fetch_or). Summary
+// level: a clear (F6) of bit c in word w read w = v, then found the child
+// empty, then replaced exactly v. A setter (F1) of a bit below c changed the
+// child, then changed w (the version moves even when c was set already). In
+// the single total order of these seq_cst operations: if the setter's CAS on
+// w comes before the clearer's load of w, the clearer's load of the child
+// comes after the setter's change of the child and sees it (or a later
+// state, reached only after every bit below was taken by tokens and each
+// child was legitimately cleared); otherwise the setter's CAS on w comes
+// after the clearer's load, so either the clearer's CAS fails (w is no
+// longer v) or the setter sets c again after it. The same holds at every
+// level, by induction from the leaves up: a level-k bit stands for "some
+// bit set in the child word of level k - 1". Versions are 32 bits: a
+// clearer would have to stall across 2^32 sets of one word for its CAS to
+// succeed on a stale value. Root growth: a setter sets the levels up to the
+// R it read, then reads R again (seq_cst) and goes on while R is higher, so
+// each of its CASes precedes a root read that returned that level or a
+// higher one; a grower set bit 0 of the new root word before publishing the
+// new R, and a clearer that reads the new R (before any load of its words)
+// and clears that bit must, in the total order, load the old root word after
+// the last root read of any setter that stopped at the old level, so after
+// that setter's CAS on it — it sees that bit. A clear_up uses the R its
+// caller read: R only grows, so an old value only makes it stop early,
+// leaving a stale bit for a descent.
+//
+// The spare loses nothing and hides nothing. Parking is a CAS from 0, so no
+// park overwrites another's index, and only a token (F8) empties S, so an
+// index leaves S only to be claimed (or, stale, to have its claim fail).
+//
+// No holes — what a hand-out returns. Let i be free from the start of a
+// hand-out H to its end, with no other hand-out holding a token for i in
+// that time, and let the
+// transition that freed i have returned before H started (so i has its
+// entry, by (I)). Then H returns i or a lower index. Each round of H reads
+// f (F0), descends (F2) and reads S (F8): if i >= f, the frontier f <= i is
+// a candidate; if i has its bits, they stay set throughout (only a token
+// clears a leaf bit; a summary bit is cleared only over an empty child) and
+// the descent's candidate b is <= i; if i is in S, S still holds i + 1 (only
+// a token for i could empty it) and H compares i with b and f. H takes the
+// lowest of the three and returns it if its take and claim succeed; else
+// it starts a new round, for which the same holds. H returns nothing above
+// i. A free index whose token another hand-out holds may be passed over:
+// that hand-out claims it, unless a restore or used mark takes it first
+// (then it is not free). The model (stress/model/spec.hpp) checks exactly
+// this form on every execution it explores.
+//
+// GapPolicy::error. The hand-out checks the gap bound on its one candidate,
+// before taking it (handout.hpp); the bound is monotone in the index (i <
+// used_end + gap_limit, used_end read relaxed: it only grows between
+// resets). The candidate is <= every free index as above, so a refusal
+// means every such index is outside the bound as well.
+//
+// Cost: O(log N). N here is the highest index ever marked free: the root
+// level R is fixed by it (R <= kMaxLevel = 5). A hand-out round reads one
+// word per level, the 8 words of one leaf line, F and S; a round that meets
+// no stale entry and no concurrent change is the whole hand-out. Beyond
+// that, each stale entry a hand-out meets costs it a clear or a failed
+// claim and a restart, once: a stale leaf bit or spare entry is made by one
+// restore, used mark or frontier take of a parked index, and a stale summary
+// bit by one mark_free (at most one per level), so the extra work is O(log
+// N) amortized per operation whatever the release order. Restarts forced by
+// concurrent hand-outs are the price of lock-freedom (next paragraph).
+//
+// Progress: lock-free. A take or CAS fails only because another thread
+// changed the word. A descent restarts after meeting a summary bit over an
+// empty child: its clear then succeeds, or fails because another thread set
+// a bit below or cleared the same bit — either way some thread made a step.
 // A park that fails sets the bits instead and does not retry.
 #ifndef ADDRPOOL_LIB_POOL_FREE_INDEX_HPP
 #define ADDRPOOL_LIB_POOL_FREE_INDEX_HPP
@@ -202,8 +274,9 @@ struct Geometry {
 // Every position the protocol reaches exists: a bit is set only for an
 // index whose slot exists, and its store (with the leaf line and summary
 // words that cover it) is allocated with the slot. Each operation resolves
-// its positions once (one at() per index it touches) and reads the root
-// level once, plus one re-read where (F1) follows a growth.
+// its positions once (one at() per index it touches). R is read once per
+// round: (F1) reads it again after its summary sets (and again while it
+// grew), a descent again on each restart.
 
 // The leaf line's words, loaded in order up to the first non-zero one
 // (unrolled: a line is one cache line). Returns its position in the line,
@@ -213,7 +286,8 @@ struct Geometry {
 template <class A, std::size_t... K>
 [[gnu::always_inline]] inline unsigned first_nonzero(A* words, Word& v, std::index_sequence<K...>) {
     unsigned k = sizeof...(K);
-    // seq_cst: see (F2) and (F6).
+    // seq_cst: reads (F1)'s leaf fetch_or and (F3)'s fetch_and, in the total
+    // order of the arguments at the top.
     (void)(... || ((v = words[K].load(boost::memory_order_seq_cst)) != 0 && (k = K, true)));
     return k;
 }
@@ -221,7 +295,9 @@ template <class A, std::size_t... K>
 // (Always inlined, as first_nonzero.)
 template <class A, std::size_t... K>
 [[gnu::always_inline]] inline bool line_empty(A* words, std::index_sequence<K...>) {
-    return (... | words[K].load(boost::memory_order_seq_cst)) == 0;  // seq_cst: see (F6)
+    // seq_cst: (F6)'s load of the child, after the parent's load (the Dekker
+    // pair with (F1), whose leaf fetch_or it reads).
+    return (... | words[K].load(boost::memory_order_seq_cst)) == 0;
 }
 template <class G, class A>
 [[gnu::always_inline]] inline unsigned first_nonzero(A* words, Word& v) {
@@ -243,7 +319,9 @@ template <class P, class A, class Empty>
         if ((v & bit) == 0) return false;                               // already clear
         if (P::check_child_before_clear && !child_empty()) return false;  // the child has a bit
         // seq_cst: replaces exactly the value read before the child was
-        // found empty; fails if any setter (F1) touched the word since.
+        // found empty; fails if any setter (F1) touched the word since. On
+        // failure `v` is the word's current value, read seq_cst: it stands
+        // for a fresh load of the pair, and the child is checked again.
         if (w.compare_exchange_weak(v, v & ~bit, boost::memory_order_seq_cst, boost::memory_order_seq_cst)) return true;
     }
 }
@@ -268,7 +346,8 @@ void clear_up(Store& s, const Path& p, std::uint32_t i, unsigned level, unsigned
             w, bit,
             [&] {
                 return child == nullptr ? line_empty(p.line, std::make_index_sequence<Geo::kLineWords>{})
-                                        // seq_cst: see (F6)
+                                        // seq_cst: (F6)'s child load, after the parent's;
+                                        // reads the child's set_summary CAS (F1)
                                         : (child->load(boost::memory_order_seq_cst) & kBitsMask) == 0;
             },
             v);
@@ -282,7 +361,8 @@ template <class P = Sound, class A>
 void set_summary(A& w, Word bit) {
     Word v = w.load(boost::memory_order_relaxed);  // relaxed: the CAS re-validates
     // seq_cst: the write of the Dekker pair with (F6)'s load of this word,
-    // after this thread's write of the child.
+    // after this thread's write of the child. relaxed on failure: the value
+    // only feeds the next attempt, which re-validates it.
     while (!w.compare_exchange_weak(v, (v | bit) + (P::bump_version ? kVersionUnit : 0), boost::memory_order_seq_cst,
                                     boost::memory_order_relaxed)) {
     }
@@ -294,7 +374,8 @@ template <class G, class P = Sound, class Store>
 unsigned ensure_root_covers(Store& s, std::uint32_t i) {
     using Geo = Geometry<G>;
     for (;;) {
-        // seq_cst: pairs with the setters' and clearers' reads of the root level.
+        // seq_cst: reads other growers' root CAS below; in the total order
+        // with the setters' and clearers' reads of R (the root argument).
         Word r = s.root().load(boost::memory_order_seq_cst);
         if (r >= G::kMaxLevel || (std::uint64_t{i} >> Geo::cover_bits(static_cast<unsigned>(r))) == 0) {
             return static_cast<unsigned>(r);
@@ -329,10 +410,12 @@ template <class G, class P = Sound, class Store, class Path>
     for (unsigned level = 2;;) {
         for (; level <= root; ++level) set_summary<P>(s.summary(level, Geo::word_at(level, i)), Geo::child_bit(level, i));
         if (!P::reread_root) break;
-        const auto now = static_cast<unsigned>(s.root().load(boost::memory_order_seq_cst));  // seq_cst: (F5)
+        // seq_cst: reads (F5)'s root CAS; the re-read of the root argument.
+        const auto now = static_cast<unsigned>(s.root().load(boost::memory_order_seq_cst));
         if (now == root) break;
         root = now;
     }
+    // Mutant only (leaf after the summaries); seq_cst as the fetch_or above.
     if (!P::leaf_before_summary) leaf.fetch_or(Geo::leaf_bit(i), boost::memory_order_seq_cst);
 }
 template <class G, class P = Sound, class Store>
@@ -358,7 +441,7 @@ template <class G, class Store, class Path>
     if (line_base >= limit) return kNone;
     p = s.at(static_cast<std::uint32_t>(line_base));
     Word v = 0;
-    const unsigned k = first_nonzero<G>(p.line, v);  // seq_cst loads: see (F2) and (F6)
+    const unsigned k = first_nonzero<G>(p.line, v);  // seq_cst loads: see first_nonzero
     if (k == Geo::kLineWords) return kEmptyLine;
     const std::uint64_t i = line_base + (std::uint64_t{k} << G::kWordBits) + static_cast<unsigned>(std::countr_zero(v));
     return i < limit ? static_cast<std::uint32_t>(i) : kNone;
@@ -369,7 +452,8 @@ template <class G, class P = Sound, class Store, class Path>
 std::uint32_t lowest_descend(Store& s, std::uint64_t limit, unsigned root, Path& where) {
     using Geo = Geometry<G>;
     for (bool first = true;; first = false) {
-        if (!first) root = static_cast<unsigned>(s.root().load(boost::memory_order_seq_cst));  // seq_cst: (F5)
+        // seq_cst: reads (F5)'s root CAS (a restart reads R again).
+        if (!first) root = static_cast<unsigned>(s.root().load(boost::memory_order_seq_cst));
         std::uint64_t base = 0;  // first index covered by the current word
         unsigned level = root;
         for (; level >= 2; --level) {
@@ -412,7 +496,8 @@ std::uint32_t lowest_descend(Store& s, std::uint64_t limit, unsigned root, Path&
 // pool nobody released into) costs two loads.
 template <class G, class P = Sound, class Store, class Path>
 inline std::uint32_t lowest(Store& s, std::uint64_t limit, Path& where) {
-    const auto root = static_cast<unsigned>(s.root().load(boost::memory_order_seq_cst));  // seq_cst: (F5)
+    // seq_cst: reads (F5)'s root CAS.
+    const auto root = static_cast<unsigned>(s.root().load(boost::memory_order_seq_cst));
     // seq_cst: as in the descent.
     const Word top = s.summary(root, 0).load(boost::memory_order_seq_cst) & kBitsMask;
     if (top == 0) return kNone;
@@ -449,14 +534,17 @@ template <class G, class P = Sound, class Store, class Path>
 [[gnu::always_inline]] inline bool take(Store& s, std::uint32_t b, const Path& p) {
     using Geo = Geometry<G>;
     const Word bit = Geo::leaf_bit(b);
-    // seq_cst: orders this clear against the setters (F1) and clearers (F6)
-    // of the same line; the slot claim that follows is after it.
+    // seq_cst: reads (F1)'s fetch_or of this bit, so the transition that
+    // freed slot b happens-before this thread's load of b's slot word (see
+    // "A token holder sees the slot free"); also orders the clear against
+    // (F6)'s loads of this line.
     const Word old = p.line[Geo::word_in_line(b)].fetch_and(~bit, boost::memory_order_seq_cst);
     if ((old & bit) == 0) return false;  // another hand-out took it
     s.on_token(b);
     if ((old & ~bit) != 0) return true;  // other bits remain in our word
     // Our word is empty: (F6) from level 1, which checks the whole line.
-    const auto root = static_cast<unsigned>(s.root().load(boost::memory_order_seq_cst));  // seq_cst: (F5)
+    // seq_cst: reads (F5)'s root CAS.
+    const auto root = static_cast<unsigned>(s.root().load(boost::memory_order_seq_cst));
     if (root > 2) {
         clear_up<G, P>(s, p, b, 1, root);
         return true;
@@ -472,7 +560,7 @@ template <class G, class P = Sound, class Store, class Path>
     }
     (void)clear_bit<P>(
         s.summary(2, Geo::word_at(2, b)), Geo::child_bit(2, b),
-        // seq_cst: see (F6)
+        // seq_cst: (F6)'s child load, after the parent's; reads (F1)'s CAS on it
         [&] { return (p.l1->load(boost::memory_order_seq_cst) & kBitsMask) == 0; }, v);
     return true;
 }
@@ -481,9 +569,10 @@ template <class G, class P = Sound, class Store, class Path>
 // holds the current frontier.
 template <class Store>
 bool take_frontier(Store& s, std::uint64_t& f) {
-    // seq_cst: a hand-out that reads the frontier after this sees the slot
-    // claims made by earlier token holders' (S1) in the total order; the
-    // frontier carries no data, but seq_cst costs nothing here (a locked RMW).
+    // seq_cst: its counterparts are the hand-outs' (F0) loads and other
+    // (F4) CASes: F orders the frontier tokens among themselves and carries
+    // no data (the slot it names is claimed afterwards, by (S1)); seq_cst
+    // costs nothing over acq_rel here (a locked RMW).
     if (!s.frontier().compare_exchange_strong(f, f + 1, boost::memory_order_seq_cst, boost::memory_order_seq_cst)) {
         return false;
     }
@@ -520,7 +609,9 @@ template <class G, class P = Sound, class Store, class PathOf>
 template <class P = Sound, class Store>
 [[gnu::always_inline]] inline Word spare(Store& s) {
     if (!P::read_spare) return 0;
-    return s.spare().load(boost::memory_order_seq_cst);  // seq_cst: pairs with (F7)'s CAS, as (F2)'s loads with (F1)
+    // seq_cst: reads (F7)'s park CAS or (F8)'s emptying CAS; in the total
+    // order with (F0) and (F2)'s loads (the no-holes argument).
+    return s.spare().load(boost::memory_order_seq_cst);
 }
 
 // (F8) Whether the spare's index is a hand-out's lowest candidate: `sp` is
@@ -535,7 +626,9 @@ template <class P = Sound>
 // True if this thread emptied S: then it alone may claim slot j.
 template <class Store>
 [[gnu::always_inline]] inline bool take_spare(Store& s, Word v) {
-    // seq_cst: as (F3): the slot claim that follows is after it.
+    // seq_cst: reads the park CAS (F7) that wrote v, so the release before
+    // that park happens-before this thread's load of slot j (see "A token
+    // holder sees the slot free").
     if (!s.spare().compare_exchange_strong(v, 0, boost::memory_order_seq_cst, boost::memory_order_seq_cst)) {
         return false;  // another hand-out took it, or another index is parked now
     }
@@ -546,7 +639,9 @@ template <class Store>
 // (F0) The frontier a hand-out compares the bitmap's candidate with.
 template <class Store>
 std::uint64_t frontier(Store& s) {
-    return s.frontier().load(boost::memory_order_seq_cst);  // seq_cst: with (F2)'s loads, one consistent view
+    // seq_cst: reads (F4)'s CAS; in the total order with (F2)'s loads and
+    // (F8)'s load of S (the no-holes argument).
+    return s.frontier().load(boost::memory_order_seq_cst);
 }
 
 }  // namespace addrpool::detail::free_index

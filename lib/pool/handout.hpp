@@ -20,8 +20,11 @@
 //      freed the claim first sends us back to 2 (we returned nothing). The
 //      clock may be read again here: if it throws, the claim is released
 //      before the exception leaves (a failed hand-out holds nothing).
-// Tokens are exclusive, so step 4 races only with transitions that make a
-// slot taken (mark used, restore) or — after the claim — free it again.
+// Step 4's CAS is what decides: a token is only the right to try it, and
+// a stale entry can give two hand-outs a token for one index
+// (free_index.hpp, "Stale entries"); the claim races with those and with
+// the transitions that make a slot taken (mark used, restore) or — after
+// the claim — free it again.
 //
 // Environment (Env) interface:
 //   types   Geometry, FreePolicy, AnnouncePolicy, ClaimPolicy (slot::CasClaim), Store
@@ -108,6 +111,9 @@ Result<Claimed> claim(Env& env, bool add_to_state, const std::uint64_t* first_fr
             i = fi;
         }
         auto& word = env.slot(i);
+        // acquire (slot::load): the token's RMW read the write that made i's
+        // entry, so this load sees the transition that freed i, or a later
+        // one (free_index.hpp, "A token holder sees the slot free").
         slot::Word w = slot::load(word);
         bool claimed = false;
         while (slot::is_unused(w)) {  // a failed CAS that leaves it unused changed only G: retry

@@ -51,6 +51,15 @@ std::vector<Config> configs() {
          {{{O::release_slot, 0}, {O::claim}}, {{O::release_slot, 1}, {O::claim}}}, kParks},
         {"park-claim-release-2x2", kPlain, kAll, 2, {U, U}, 0,
          {{{O::claim}, {O::release_ticket, 0}, {O::claim}}, {{O::claim}, {O::release_index, 0}}}, kParks},
+        // ---- stale entries (free_index.hpp): a restore above the frontier,
+        // released, parks an index at F; the frontier take of it leaves S
+        // naming a reserved index, which a later claim takes and spends ----
+        {"stale-spare-2x2", kPlain, kAll, 2, {U, U}, 0,
+         {{{O::restore, 1}, {O::release_ticket, 0}}, {{O::claim}, {O::claim}, {O::claim}}}, kParks},
+        // A reset above the frontier sets bits there; frontier takes leave
+        // them stale below the new frontier.
+        {"stale-bits-reset-2x2", kPlain, kAll, 2, {X, X}, 0,
+         {{{O::reset}}, {{O::claim}, {O::claim}, {O::claim}}}, kParks},
         // ---- the used prefix ----
         {"prefix-sweep-vs-reset-2x2", kPlain, kAll, 2, {X, X}, 2,
          {{{O::sweep}}, {{O::reset}}}, kHeld},
@@ -82,6 +91,12 @@ std::vector<Config> configs() {
          {{{O::release_slot, 3}, {O::claim}},
           {{O::release_slot, 1}, {O::claim}, {O::release_ticket, 0}},
           {{O::release_slot, 0}, {O::claim}}}, kParks},
+        // One index in S and in the bitmap at once (a stale park, then a
+        // release that finds S taken), and claimers on both entries.
+        {"stale-entries-3x3", kPlain, kBounded, 3, {U, U, U}, 0,
+         {{{O::restore, 1}, {O::release_ticket, 0}, {O::claim}},
+          {{O::claim}, {O::claim}, {O::release_ticket, 1}},
+          {{O::claim}}}, kParks},
         {"announce-free-everything-3x3", kAnnounce, kBounded, 3, {A, U, U}, 0,
          {{{O::claim}, {O::release_ticket, 0}, {O::claim}}, {{O::sweep}, {O::claim}}, {{O::claim}, {O::release_index, 0}}}, kHeld},
     };
