@@ -602,6 +602,44 @@ TEST_CASE("a ticket from before a reload (deserialize, load) releases nothing in
     }
 }
 
+TEST_CASE("after a reload, hand-outs take the lowest unused indices: the gaps between used ones, then above",
+          "[restart][reload]") {
+    // The reloaded pool's frontier starts past the used prefix (durable.cpp);
+    // every unused index above it must still be found, in order, and a
+    // reset must make the prefix's indices findable again.
+    const KeySource ks = private_source();
+    TempDir tmp;
+    auto original = external_pool(20);
+    REQUIRE(original.generate_addresses(300, ks, true));
+    std::set<std::uint32_t> used;
+    for (std::uint32_t i = 0; i < 100; ++i) used.insert(i);
+    for (std::uint32_t i = 120; i < 200; ++i) used.insert(i);
+    used.insert(250);
+    for (std::uint32_t i : used) REQUIRE(original.mark_index_used(i));
+    REQUIRE(original.save(tmp.dir / "pool.bin"));
+    auto from_bytes = AddressPool::deserialize(original.serialize());
+    auto from_file = AddressPool::load(tmp.dir / "pool.bin");
+    REQUIRE((from_bytes && from_file));
+    for (AddressPool* reloaded : {&*from_bytes, &*from_file}) {
+        std::vector<std::uint32_t> want;
+        for (std::uint32_t i = 0; want.size() < 150; ++i) {
+            if (!used.count(i)) want.push_back(i);
+        }
+        std::vector<std::uint32_t> got;
+        for (std::size_t k = 0; k < want.size(); ++k) got.push_back(hand_out(*reloaded, ks));
+        CHECK(got == want);  // 100..119, 200..249, 251..
+        // A restore above the frontier, released, goes back to the hand-outs.
+        const std::uint32_t far = want.back() + 10;
+        auto restored = reloaded->restore_reservation(far, 1s, ks);
+        REQUIRE(restored);
+        REQUIRE(reloaded->release_reservation(*restored));
+        for (std::uint32_t i = want.back() + 1; i <= far; ++i) CHECK(hand_out(*reloaded, ks) == i);
+        // reset_usage frees the used prefix too: the next hand-out is index 0.
+        reloaded->reset_usage();
+        CHECK(hand_out(*reloaded, ks) == 0);
+    }
+}
+
 // ==== 5. restored hand-outs: restore_reservation ======================================
 
 TEST_CASE("restore_reservation reserves exactly that index, materialized, with a fresh ticket", "[restore]") {

@@ -53,6 +53,19 @@ Result<void> load_durable(AddressPool::Impl& p, std::span<const DurableEntry> en
             p.find_slot(e.index)->word.store(slot::loaded(e.used), boost::memory_order_relaxed);
         }
         if (highest_used) AddressPool::Impl::raise(p.hot().used_end, *highest_used + 1);
+        // The frontier (free_index.hpp (F4)) starts past the used prefix:
+        // every index below it is used, so none needs a free entry (I), and
+        // the first hand-outs do not pass the used indices one failed claim
+        // at a time. Counted over the entries in file order (increasing
+        // index); an entry out of place only stops the count early, which is
+        // always safe (a lower frontier).
+        std::uint32_t prefix = 0;
+        for (const auto& e : entries) {
+            if (e.index != prefix || !e.used) break;
+            ++prefix;
+        }
+        // relaxed: as the word stores above.
+        if (prefix != 0) p.hot().free.frontier.store(prefix, boost::memory_order_relaxed);
     } catch (const std::bad_alloc&) {
         return make_error(Errc::io_error, "not enough memory or address space to hold the pool's " +
                                               std::to_string(entries.size()) + " entries");
