@@ -93,19 +93,26 @@
 // free index exactly one succeeds, and a failed claim spends the token (the
 // hand-out starts over). Tokens only keep claimers from colliding.
 //
-// Stale entries. Three things take a free index while an entry for it
-// remains: restore_reservation (S1 on a named index, with no token), a used
-// mark (S5, with no token), and a frontier take (F4) of an index that was
-// parked or had its bits set while it was at or above F (after a restore or
-// a reset above the frontier). The entry stays behind — a leaf bit, or S
-// naming the index — and a release of that index later adds a second one:
-// so one index can be in S and in the bitmap at once, and two hand-outs can
-// hold tokens for it. A stale entry costs the hand-out that takes it one
-// failed claim and a restart, and is gone after that; while S is stale,
-// releases set bits instead of parking. A summary
-// bit can be stale too (its child empty): a mark_free whose index is taken
-// before its summary CASes land leaves at most one per level; a descent
-// that meets one clears it (F6).
+// Stale entries. An entry goes stale when its index is taken by another
+// route while the entry remains: restore_reservation (S1 on a named index,
+// with no token), a used mark (S5, with no token), or a claim through
+// another entry of the same index — a frontier take (F4) of an index that
+// was parked or had its bits set while it was at or above F (after a
+// restore, or a reset, above the frontier), or a token from the bitmap
+// while S names the index (a restore took it, and its release parked it,
+// while the token holder stalled), or the reverse. The entry stays behind,
+// and a release of the index later adds a second one: so one index can be
+// in S and in the bitmap at once, and two hand-outs can hold tokens for it.
+// A stale entry costs the hand-out that takes it one failed claim and a
+// restart, and is gone after that; while S is stale, releases set bits
+// instead of parking. Every leaf bit and every park is made by one freeing
+// (a release, a sweep, a reset, a hand-out's undo) and consumed by at most
+// one token, so failed claims on stale entries never outnumber freeings,
+// whatever made the entries stale. A summary bit can be stale too (its
+// child empty): a mark_free whose index is taken before its summary CASes
+// land leaves at most one per level, (F5) sets bit 0 over the old root's
+// range whether or not it holds a bit, and a clear_up that stops at an old
+// R leaves the levels above; a descent that meets one clears it (F6).
 //
 // A token holder sees the slot free. The transition that freed slot i
 // (S2/S3/S4/S8, acq_rel) is sequenced before the RMW that made i's entry
@@ -115,10 +122,11 @@
 // sequence), so the transition happens-before the holder's load of the slot
 // word (handout.hpp, before (S1)), which sees Unused or a later state. The
 // frontier (F4) carries no such edge and needs none: a slot at or above F
-// was never taken through the frontier, and one that a restore took and a
-// release freed again is in S or the bitmap (stale or not), so a holder
-// that loads an old Reserved word spends its token and finds the index
-// there on its next round.
+// was never taken through the frontier, and one that a restore or a used
+// mark took and a release, sweep or reset freed again has an entry once
+// that freeing returns (before that, (I)'s exception covers it); so a
+// holder that loads an old Reserved or Used word spends its token, and the
+// index is found through its entry on a later round.
 //
 // No lost bit. Leaf level: a leaf bit is cleared only by a token's take
 // (F3); its setter (F1) ran after the slot became free, so a setter and the
@@ -150,12 +158,17 @@
 // The spare loses nothing and hides nothing. Parking is a CAS from 0, so no
 // park overwrites another's index, and only a token (F8) empties S, so an
 // index leaves S only to be claimed (or, stale, to have its claim fail).
+// ABA: a take of S that succeeds after j was taken and parked again reads
+// the latest park (S is written only by RMWs): its token is for that
+// freeing.
 //
 // No holes — what a hand-out returns. Let i be free from the start of a
 // hand-out H to its end, with no other hand-out holding a token for i in
 // that time, and let the
 // transition that freed i have returned before H started (so i has its
-// entry, by (I)). Then H returns i or a lower index. Each round of H reads
+// entry, by (I)). Then H returns i or a lower index (or fails with an
+// error on a candidate at or below i: the gap bound, a derivation error on
+// the frontier index). Each round of H reads
 // f (F0), descends (F2) and reads S (F8): if i >= f, the frontier f <= i is
 // a candidate; if i has its bits, they stay set throughout (only a token
 // clears a leaf bit; a summary bit is cleared only over an empty child) and
@@ -166,30 +179,59 @@
 // i. A free index whose token another hand-out holds may be passed over:
 // that hand-out claims it, unless a restore or used mark takes it first
 // (then it is not free). The model (stress/model/spec.hpp) checks exactly
-// this form on every execution it explores.
+// this form on every execution it explores — with a small geometry (two
+// levels, one index per leaf line, two children per word: world.hpp), so
+// roots at level 3 and more, the descent's stale-word branch above level 2
+// and multi-word leaf lines are argued here, not model-checked; one
+// thread at a time, test/test_free_index.cpp runs them in a five-level
+// geometry against a reference (and catches the mutants a single thread
+// can show: no bit 0 on growth, no child re-check, the spare ignored or
+// taken without comparing).
 //
 // GapPolicy::error. The hand-out checks the gap bound on its one candidate,
 // before taking it (handout.hpp); the bound is monotone in the index (i <
-// used_end + gap_limit, used_end read relaxed: it only grows between
-// resets). The candidate is <= every free index as above, so a refusal
-// means every such index is outside the bound as well.
+// used_end + gap_limit). The candidate is <= every free index as above, so
+// a refusal means every such index is outside the bound as well — the bound
+// the hand-out read: used_end is loaded relaxed and only grows between
+// resets, so a value older than a concurrent used mark is smaller, and only
+// makes the check stricter.
 //
 // Cost: O(log N). N here is the highest index ever marked free: the root
-// level R is fixed by it (R <= kMaxLevel = 5). A hand-out round reads one
-// word per level, the 8 words of one leaf line, F and S; a round that meets
-// no stale entry and no concurrent change is the whole hand-out. Beyond
-// that, each stale entry a hand-out meets costs it a clear or a failed
-// claim and a restart, once: a stale leaf bit or spare entry is made by one
-// restore, used mark or frontier take of a parked index, and a stale summary
-// bit by one mark_free (at most one per level), so the extra work is O(log
-// N) amortized per operation whatever the release order. Restarts forced by
-// concurrent hand-outs are the price of lock-freedom (next paragraph).
+// level R is fixed by it (R <= kMaxLevel = 5). A hand-out round reads F, R,
+// one word per level, at most the 8 words of one leaf line, and S; a round
+// that meets no stale entry and no concurrent change is the whole hand-out.
+// Beyond that, each stale entry or stale summary bit a hand-out meets costs
+// it a failed claim or a clear, and a restart, once; failed claims never
+// outnumber freeings (above), and stale summary bits are at most a few per
+// operation, so the extra work is O(log N) amortized per operation whatever
+// the release order. The frontier passes each index once in the pool's
+// life: one it passes while taken (restored or used at or above F) costs
+// one failed claim, once. A reloaded pool's F starts past its used prefix
+// (durable.cpp), so only used indices above the first unused one are
+// passed that way. Restarts forced by concurrent hand-outs are the price of
+// lock-freedom (next paragraph).
 //
-// Progress: lock-free. A take or CAS fails only because another thread
-// changed the word. A descent restarts after meeting a summary bit over an
-// empty child: its clear then succeeds, or fails because another thread set
-// a bit below or cleared the same bit — either way some thread made a step.
-// A park that fails sets the bits instead and does not retry.
+// Progress: lock-free. A take or strong CAS fails only because another
+// thread changed the word (compare_exchange_weak may also fail spuriously
+// on LL/SC machines, a finite number of times). A descent restarts after
+// meeting a summary bit over an empty child: its clear then succeeds, or
+// fails because another thread set a bit below or cleared the same bit —
+// either way some thread made a step. A hand-out restarts after a failed
+// take (another hand-out took the entry), a failed claim (the entry was
+// stale: bounded by freeings, above) or a claim lost to a sweep (C2). A
+// park that fails sets the bits instead and does not retry. (A hand-out
+// whose frontier index is not derived yet derives it: that path is
+// blocking, and outside this structure.)
+//
+// Odds and ends. No memory reclamation is needed: the words are allocated
+// with their blocks and never move or are freed while the pool lives
+// (slot_array.hpp), so a pointer to a word never dangles. Indices are below
+// 2^31: F stops there (the hand-out refuses (F4) at the index limit), i + 1
+// fits in S, kNone and kEmptyLine are above every index, and level 5
+// covers 2^34. A summary word's version is its top 32 bits: adding 1 wraps
+// out of bit 63 and never touches the child bits. Leaf words have no
+// version: a leaf bit is cleared only by a take's unconditional fetch_and,
+// which hands the token to exactly one thread.
 #ifndef ADDRPOOL_LIB_POOL_FREE_INDEX_HPP
 #define ADDRPOOL_LIB_POOL_FREE_INDEX_HPP
 
@@ -469,8 +511,12 @@ std::uint32_t lowest_descend(Store& s, std::uint64_t limit, unsigned root, Path&
         if (level >= 2) {  // an empty word at `level`
             if (level == root) return kNone;
             // The parent's bit promised a non-empty child: it is stale.
+            // clear_up from level 3 up reads only summary words, not the
+            // leaf line or level-1 word of a Path: b's block (the first
+            // index of an empty word) may never have been allocated, so
+            // no s.at(b) is made for it.
             const auto b = static_cast<std::uint32_t>(base);
-            clear_up<G, P>(s, s.at(b), b, level + 1, root);
+            clear_up<G, P>(s, decltype(s.at(b)){}, b, level + 1, root);
             continue;
         }
         // Level 1, then the leaf line below it.

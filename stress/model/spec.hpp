@@ -18,8 +18,8 @@
 //    bits were still being set: free_index.hpp (I)).
 //  - At rest (every thread done): every unused slot below the frontier has
 //    its free bit and every summary bit above it set, up to a root that
-//    covers it (free_index.hpp (I)); every slot below the used prefix's bound
-//    is used (used_prefix.hpp (U)).
+//    covers it, or is the index parked in the spare (free_index.hpp (I));
+//    every slot below the used prefix's bound is used (used_prefix.hpp (U)).
 //  - Sweep announcement: a sweep never frees a reservation whose claim
 //    checked for announcements (C2) after the sweep announced itself
 //    (announce.hpp). (A claim that checked before the announcement claimed
