@@ -46,24 +46,21 @@ Result<void> load_durable(AddressPool::Impl& p, std::span<const DurableEntry> en
                           std::optional<std::uint32_t> highest_used, DurableLabels labels) {
     try {
         if (!entries.empty()) p.lookup().reserve(entries.size());  // one allocation instead of rehashing
+        // The frontier (free_index.hpp (F4)) starts past the used prefix:
+        // every index below it is used, so none needs a free entry (I), and
+        // the first hand-outs do not pass the used indices one failed claim
+        // at a time. Entries come in strictly increasing index order (the
+        // precondition in durable.hpp), so once an entry is not the next
+        // used index, no later one is.
+        std::uint32_t prefix = 0;
         for (const auto& e : entries) {
             p.publish(e.index, e.hash);  // allocates the slot's block, raises touched_end, registers the hash
             // relaxed: `p` reaches other threads only through the caller's own
             // synchronization (thread start, mutex, ...), which orders it.
             p.find_slot(e.index)->word.store(slot::loaded(e.used), boost::memory_order_relaxed);
+            if (e.index == prefix && e.used) ++prefix;
         }
         if (highest_used) AddressPool::Impl::raise(p.hot().used_end, *highest_used + 1);
-        // The frontier (free_index.hpp (F4)) starts past the used prefix:
-        // every index below it is used, so none needs a free entry (I), and
-        // the first hand-outs do not pass the used indices one failed claim
-        // at a time. Counted over the entries in file order (increasing
-        // index); an entry out of place only stops the count early, which is
-        // always safe (a lower frontier).
-        std::uint32_t prefix = 0;
-        for (const auto& e : entries) {
-            if (e.index != prefix || !e.used) break;
-            ++prefix;
-        }
         // relaxed: as the word stores above.
         if (prefix != 0) p.hot().free.frontier.store(prefix, boost::memory_order_relaxed);
     } catch (const std::bad_alloc&) {
