@@ -154,10 +154,30 @@ bool write_address(const std::string& text, char* address) noexcept;
 // A new pool handle (the allocation is the only step that can fail).
 addrpool_status new_pool(AddressPool pool, KeySource keys, addrpool_pool** out);
 
+addrpool_status new_key_source(KeySource keys, addrpool_key_source** out);
+
+// The arguments every pool constructor shares, translated in the order the
+// constructors document: network, type, gap limit, then the options, which
+// `to_options(PoolOptions&)` translates from the caller's options struct
+// (addrpool_pool_options or addrpool_pool_options_ex).
+struct PoolArgs {
+    Network network = Network::mainnet;
+    PoolType type = PoolType::external;
+    PoolOptions options;
+};
+// Enum arguments by reference: see raw().
+template <class ToOptions>
+addrpool_status to_pool_args(const addrpool_network& network, const addrpool_pool_type& type, std::uint32_t gap_limit,
+                             ToOptions to_options, PoolArgs& out) {
+    ADDRPOOL_TRY(to_network(network, out.network));
+    ADDRPOOL_TRY(to_pool_type(type, out.type));
+    ADDRPOOL_TRY(check_gap_limit(gap_limit));
+    return to_options(out.options);
+}
+
 // addrpool_pool_new_keyless and addrpool_pool_new_keyless_ex: a pool at
 // `base_path` with no key source, after the checks in the order both
-// document (out, base_path, network, type, gap limit, options, path).
-// `to_options(PoolOptions&)` translates the caller's options struct.
+// document (out, base_path, then to_pool_args, then the path).
 template <class ToOptions>
 addrpool_status new_keyless_pool(const char* base_path, const addrpool_pool_type& type, std::uint32_t gap_limit,
                                  const addrpool_network& network, addrpool_pool** out, ToOptions to_options) {
@@ -165,19 +185,14 @@ addrpool_status new_keyless_pool(const char* base_path, const addrpool_pool_type
         ADDRPOOL_REQUIRE(out);
         *out = nullptr;
         ADDRPOOL_REQUIRE(base_path);
-        Network net = Network::mainnet;
-        PoolType t = PoolType::external;
-        PoolOptions o;
-        ADDRPOOL_TRY(to_network(network, net));
-        ADDRPOOL_TRY(to_pool_type(type, t));
-        ADDRPOOL_TRY(check_gap_limit(gap_limit));
-        ADDRPOOL_TRY(to_options(o));
+        PoolArgs args;
+        ADDRPOOL_TRY(to_pool_args(network, type, gap_limit, to_options, args));
         DerivationPath base;
         ADDRPOOL_TRY(to_path(base_path, base));
-        return new_pool(AddressPool(std::move(base), t, gap_limit, net, std::move(o)), KeySource::none(), out);
+        return new_pool(AddressPool(std::move(base), args.type, gap_limit, args.network, std::move(args.options)),
+                        KeySource::none(), out);
     });
 }
-addrpool_status new_key_source(KeySource keys, addrpool_key_source** out);
 
 // Milliseconds as the signed 64-bit nanoseconds the C++ API takes, clamped
 // so the conversion cannot overflow (about 292 years: "forever").

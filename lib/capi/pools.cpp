@@ -7,20 +7,9 @@ using namespace addrpool::detail::capi;
 
 namespace {
 
-// The arguments every constructor shares, translated.
-struct PoolArgs {
-    Network network = Network::mainnet;
-    PoolType type = PoolType::external;
-    PoolOptions options;
-};
-
-// Enum arguments by reference: see raw().
-addrpool_status to_pool_args(const addrpool_network& network, const addrpool_pool_type& type, std::uint32_t gap_limit,
-                             const addrpool_pool_options* options, PoolArgs& out) {
-    ADDRPOOL_TRY(to_network(network, out.network));
-    ADDRPOOL_TRY(to_pool_type(type, out.type));
-    ADDRPOOL_TRY(check_gap_limit(gap_limit));
-    return to_pool_options(options, out.options);
+// The translator of addrpool_pool_options for to_pool_args (capi.hpp).
+auto from_options(const addrpool_pool_options* options) {
+    return [options](PoolOptions& o) { return to_pool_options(options, o); };
 }
 
 // A pool on the account at `account` that `keys` holds, after the C++
@@ -40,7 +29,7 @@ addrpool_status pool_new_impl(const char* account_key, const char* account_path,
         *out = nullptr;
         ADDRPOOL_REQUIRE(account_key);
         PoolArgs args;
-        ADDRPOOL_TRY(to_pool_args(network, type, gap_limit, options, args));
+        ADDRPOOL_TRY(to_pool_args(network, type, gap_limit, from_options(options), args));
         DerivationPath account;  // "m": paths relative to the account key
         if (account_path != nullptr) ADDRPOOL_TRY(to_path(account_path, account));
         KeySource keys = KeySource::none();
@@ -67,7 +56,7 @@ addrpool_status account_pool(const void* secret, const char* secret_name, const 
         if (secret == nullptr) return null_arg(secret_name);
         ADDRPOOL_REQUIRE(account_path);
         PoolArgs args;
-        ADDRPOOL_TRY(to_pool_args(network, type, gap_limit, options, args));
+        ADDRPOOL_TRY(to_pool_args(network, type, gap_limit, from_options(options), args));
         DerivationPath account;
         ADDRPOOL_TRY(to_path(account_path, account));
         ADDRPOOL_TRY(check_depth(account.size(), args.type));
@@ -138,8 +127,7 @@ addrpool_status addrpool_pool_new_from_seed(const uint8_t* seed, size_t seed_len
 addrpool_status addrpool_pool_new_keyless(const char* base_path, addrpool_pool_type type, uint32_t gap_limit,
                                           addrpool_network network, const addrpool_pool_options* options,
                                           addrpool_pool** out) {
-    return new_keyless_pool(base_path, type, gap_limit, network, out,
-                            [options](PoolOptions& o) { return to_pool_options(options, o); });
+    return new_keyless_pool(base_path, type, gap_limit, network, out, from_options(options));
 }
 
 void addrpool_pool_free(addrpool_pool* pool) {
