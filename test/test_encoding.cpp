@@ -5,10 +5,12 @@
 #include "keys/base58.hpp"
 #include "keys/bech32.hpp"
 #include "json.hpp"
+#include "test_support.hpp"
 
 #include <addrpool/network.hpp>
 #include <addrpool/result.hpp>
 
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -55,6 +57,55 @@ TEST_CASE("Base58 encodes and decodes the Bitcoin Core vectors", "[encoding][bas
         auto decoded = detail::base58_decode(text);
         REQUIRE(decoded);
         CHECK(hex(*decoded) == h);
+    }
+}
+
+namespace {
+
+// Base58 by its definition: the big-endian number divided by 58 until it is
+// zero, one digit per division, then a '1' per leading zero byte. The
+// library encodes five digits at a time.
+std::string base58_by_definition(std::vector<std::uint8_t> n) {
+    static constexpr char kAlphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    std::size_t zeros = 0;
+    while (zeros < n.size() && n[zeros] == 0) ++zeros;
+    std::string reversed;
+    for (;;) {
+        bool nonzero = false;
+        unsigned rem = 0;
+        for (std::uint8_t& b : n) {
+            const unsigned cur = rem * 256 + b;
+            b = static_cast<std::uint8_t>(cur / 58);
+            rem = cur % 58;
+            nonzero = nonzero || b != 0;
+        }
+        if (!nonzero && rem == 0) break;
+        reversed.push_back(kAlphabet[rem]);
+        if (!nonzero) break;
+    }
+    return std::string(zeros, '1') + std::string(reversed.rbegin(), reversed.rend());
+}
+
+}  // namespace
+
+TEST_CASE("Base58 encoding agrees with the definition at every length, and decodes back", "[encoding][base58]") {
+    std::mt19937_64 rng(addrpool_test::test_seed("base58 against its definition"));
+    // Up to 300 bytes: past the encoder's on-stack limbs (about 230 bytes).
+    for (std::size_t len = 0; len <= 300; ++len) {
+        for (int round = 0; round < 4; ++round) {
+            std::vector<std::uint8_t> bytes(len);
+            for (auto& b : bytes) b = static_cast<std::uint8_t>(rng());
+            if (round == 1) std::fill(bytes.begin(), bytes.end(), 0xff);  // the longest text for its length
+            if (round == 2 && len > 0) std::fill(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(rng() % len), 0);
+            if (round == 3 && len > 0) bytes[len - 1] = 0;
+            INFO("length " << len << ", round " << round << ": " << hex(bytes));
+            const std::string text = detail::base58_encode(bytes);
+            REQUIRE(text == base58_by_definition(bytes));
+            if (text.empty()) continue;
+            auto decoded = detail::base58_decode(text);
+            REQUIRE(decoded);
+            CHECK(*decoded == bytes);
+        }
     }
 }
 

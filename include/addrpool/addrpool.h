@@ -484,9 +484,10 @@ ADDRPOOL_API addrpool_status addrpool_key_source_derive_address(const addrpool_k
  *   reservation is held.
  * Thread safety: concurrent with everything. Progress: lock-free when the
  * index is already derived (the usual case, thanks to the lookahead): a
- * bounded scan and one CAS, plus one small allocation to encode the
- * address; otherwise the calling thread derives the index itself (blocking
- * only on a lookup-index shard mutex), and the one call that crosses the
+ * bounded scan and one CAS, plus encoding the address when asked for it
+ * (a few small allocations: the string and OpenSSL's hash state);
+ * otherwise the calling thread derives the index itself (blocking only on
+ * a lookup-index shard mutex), and the one call that crosses the
  * refill mark (fewer than lookahead / 2 derived addresses left ahead) first
  * derives at most 32 addresses ahead, blocking like a derivation; the
  * others skip the refill. */
@@ -668,7 +669,7 @@ ADDRPOOL_API addrpool_status addrpool_mark_scripts_used(addrpool_pool *pool, con
  *   error no reservation is held.
  * Concurrent with everything: of concurrent restores of one index exactly
  * one succeeds. Progress: lock-free when the index is derived (one clock
- * read, one CAS, plus one small allocation to encode the address);
+ * read, one CAS, plus the address's encoding, as in addrpool_reserve);
  * otherwise blocking like a derivation. */
 ADDRPOOL_API addrpool_status addrpool_restore_reservation(addrpool_pool *pool, const addrpool_key_source *keys,
                                                           uint32_t index, uint64_t age_ms, uint64_t *ticket,

@@ -17,24 +17,27 @@ constexpr std::array<std::int8_t, 128> make_rev_table() {
 }
 constexpr auto kRev = make_rev_table();
 
-std::uint32_t polymod(std::span<const std::uint8_t> values, std::uint32_t chk = 1) noexcept {
+// One step of the BIP173 checksum over a 5-bit value.
+constexpr std::uint32_t polymod_step(std::uint32_t chk, std::uint8_t v) noexcept {
     constexpr std::array<std::uint32_t, 5> kGenerator = {0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3};
-    for (const std::uint8_t v : values) {
-        const std::uint32_t top = chk >> 25;
-        chk = ((chk & 0x1ffffff) << 5) ^ v;
-        for (unsigned i = 0; i < 5; ++i)
-            if ((top >> i) & 1) chk ^= kGenerator[i];
-    }
+    const std::uint32_t top = chk >> 25;
+    chk = ((chk & 0x1ffffff) << 5) ^ v;
+    for (unsigned i = 0; i < 5; ++i) chk ^= (0u - ((top >> i) & 1)) & kGenerator[i];  // no data-dependent branch
     return chk;
 }
 
-std::vector<std::uint8_t> hrp_expand(std::string_view hrp) {
-    std::vector<std::uint8_t> out;
-    out.reserve(hrp.size() * 2 + 1);
-    for (const char c : hrp) out.push_back(static_cast<std::uint8_t>(static_cast<unsigned char>(c) >> 5));
-    out.push_back(0);
-    for (const char c : hrp) out.push_back(static_cast<std::uint8_t>(static_cast<unsigned char>(c) & 31));
-    return out;
+std::uint32_t polymod(std::span<const std::uint8_t> values, std::uint32_t chk = 1) noexcept {
+    for (const std::uint8_t v : values) chk = polymod_step(chk, v);
+    return chk;
+}
+
+// The checksum state after the HRP's expansion (its high bits, 0, its low bits).
+std::uint32_t polymod_hrp(std::string_view hrp) noexcept {
+    std::uint32_t chk = 1;
+    for (const char c : hrp) chk = polymod_step(chk, static_cast<std::uint8_t>(static_cast<unsigned char>(c) >> 5));
+    chk = polymod_step(chk, 0);
+    for (const char c : hrp) chk = polymod_step(chk, static_cast<std::uint8_t>(static_cast<unsigned char>(c) & 31));
+    return chk;
 }
 
 }  // namespace
@@ -62,10 +65,9 @@ bool convert_bits(std::span<const std::uint8_t> in, unsigned from_bits, unsigned
 }
 
 std::string bech32m_encode(std::string_view hrp, std::span<const std::uint8_t> values) {
-    std::vector<std::uint8_t> enc = hrp_expand(hrp);
-    enc.insert(enc.end(), values.begin(), values.end());
-    enc.insert(enc.end(), 6, 0);
-    const std::uint32_t mod = polymod(enc) ^ kBech32mConst;
+    std::uint32_t chk = polymod(values, polymod_hrp(hrp));
+    for (unsigned i = 0; i < 6; ++i) chk = polymod_step(chk, 0);
+    const std::uint32_t mod = chk ^ kBech32mConst;
 
     std::string out;
     out.reserve(hrp.size() + 1 + values.size() + 6);
@@ -107,9 +109,7 @@ Result<Bech32Data> bech32m_decode(std::string_view text) {
         values.push_back(static_cast<std::uint8_t>(v));
     }
 
-    std::vector<std::uint8_t> enc = hrp_expand(result.hrp);
-    enc.insert(enc.end(), values.begin(), values.end());
-    const std::uint32_t mod = polymod(enc);
+    const std::uint32_t mod = polymod(values, polymod_hrp(result.hrp));
     if (mod == kBech32Const)
         return make_error(Errc::bad_checksum, "bech32 (BIP173) checksum; DIP-18 requires bech32m");
     if (mod != kBech32mConst) return make_error(Errc::bad_checksum, "bech32m checksum mismatch");

@@ -23,11 +23,35 @@ namespace {
     std::abort();
 }
 
+// EVP_Digest makes and frees a context, and the provider's state inside it,
+// on every call: most of the cost of hashing an address's 21 bytes for its
+// checksum. So each thread keeps one context per algorithm (per N: sha256
+// and ripemd160 alone come here) and initializes it again. What a context
+// holds between calls is the last digest it returned: OpenSSL's final wipes
+// the buffered input block, and a new init or the thread's exit frees and
+// wipes the provider's state. Digests of secrets (the BIP39 checksum, an
+// extended private key's Base58Check checksum) are not secrets.
+class ThreadDigest {
+public:
+    ThreadDigest() noexcept : ctx_(EVP_MD_CTX_new()) {}
+    ~ThreadDigest() { EVP_MD_CTX_free(ctx_); }
+    ThreadDigest(const ThreadDigest&) = delete;
+    ThreadDigest& operator=(const ThreadDigest&) = delete;
+    EVP_MD_CTX* get() const noexcept { return ctx_; }
+
+private:
+    EVP_MD_CTX* ctx_;
+};
+
 template <std::size_t N>
 std::array<std::uint8_t, N> digest(const EVP_MD* md, std::span<const std::uint8_t> data, const char* what) noexcept {
+    thread_local const ThreadDigest context;
+    EVP_MD_CTX* const c = context.get();
     std::array<std::uint8_t, N> out{};
     unsigned int len = 0;
-    if (md == nullptr || EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr) != 1 || len != N) {
+    if (md == nullptr || c == nullptr || EVP_DigestInit_ex2(c, md, nullptr) != 1 ||
+        EVP_DigestUpdate(c, data.data(), data.size()) != 1 || EVP_DigestFinal_ex(c, out.data(), &len) != 1 ||
+        len != N) {
         crypto_abort(what);
     }
     return out;
