@@ -4,6 +4,7 @@
 
 #include "keys/base58.hpp"
 #include "keys/bech32.hpp"
+#include "keys/crypto.hpp"
 #include "json.hpp"
 #include "test_support.hpp"
 
@@ -12,6 +13,7 @@
 
 #include <random>
 #include <set>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -107,6 +109,43 @@ TEST_CASE("Base58 encoding agrees with the definition at every length, and decod
             CHECK(*decoded == bytes);
         }
     }
+}
+
+// The digests reuse one context per thread; a thread_local destructor that
+// runs after those contexts were freed must still get right digests.
+TEST_CASE("SHA-256 and RIPEMD-160 are right on any thread, also in its exit destructors", "[encoding][crypto]") {
+    const std::vector<std::uint8_t> abc = {'a', 'b', 'c'};
+    const std::string sha = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";  // FIPS 180-2
+    const std::string ripemd = "8eb208f7e05d987a9b044a8e98c6b087f15a0bfc";                          // RIPEMD-160 paper
+    CHECK(hex(detail::sha256(abc)) == sha);
+    CHECK(hex(detail::ripemd160(abc)) == ripemd);
+    CHECK(detail::sha256d(abc) == detail::sha256(detail::sha256(abc)));
+    CHECK(detail::hash160(abc) == detail::ripemd160(detail::sha256(abc)));
+
+    struct Late {
+        const std::vector<std::uint8_t>* input = nullptr;
+        std::string* sha = nullptr;
+        std::string* ripemd = nullptr;
+        ~Late() {
+            if (input == nullptr) return;
+            *sha = hex(detail::sha256(*input));
+            *ripemd = hex(detail::ripemd160(*input));
+        }
+    };
+    std::string early_sha, early_ripemd, late_sha, late_ripemd;
+    std::thread t([&] {
+        thread_local Late late;  // constructed before the digest contexts, so destroyed after them
+        late.sha = &late_sha;
+        late.ripemd = &late_ripemd;
+        late.input = &abc;
+        early_sha = hex(detail::sha256(abc));
+        early_ripemd = hex(detail::ripemd160(abc));
+    });
+    t.join();
+    CHECK(early_sha == sha);
+    CHECK(early_ripemd == ripemd);
+    CHECK(late_sha == sha);
+    CHECK(late_ripemd == ripemd);
 }
 
 TEST_CASE("Base58 decoding rejects empty or over-long text and characters outside the alphabet", "[encoding][base58]") {

@@ -31,29 +31,39 @@ namespace {
 // the buffered input block, and a new init or the thread's exit frees and
 // wipes the provider's state. Digests of secrets (the BIP39 checksum, an
 // extended private key's Base58Check checksum) are not secrets.
-class ThreadDigest {
-public:
-    ThreadDigest() noexcept : ctx_(EVP_MD_CTX_new()) {}
-    ~ThreadDigest() { EVP_MD_CTX_free(ctx_); }
-    ThreadDigest(const ThreadDigest&) = delete;
-    ThreadDigest& operator=(const ThreadDigest&) = delete;
-    EVP_MD_CTX* get() const noexcept { return ctx_; }
-
-private:
-    EVP_MD_CTX* ctx_;
-};
+//
+// Null once the thread's destructors have run (a caller's thread_local or
+// static destructor that hashes still gets a digest, from EVP_Digest), or
+// if the context could not be made. The pointer and flag are trivially
+// destructible, so they stay readable while destructors run.
+template <std::size_t N>
+EVP_MD_CTX* thread_context() noexcept {
+    thread_local EVP_MD_CTX* ctx = nullptr;
+    thread_local bool finished = false;
+    if (ctx == nullptr && !finished) {
+        ctx = EVP_MD_CTX_new();
+        struct Owner {
+            ~Owner() {
+                EVP_MD_CTX_free(ctx);
+                ctx = nullptr;
+                finished = true;
+            }
+        };
+        thread_local const Owner owner;  // constructed on the first call: frees the context at thread exit
+    }
+    return ctx;
+}
 
 template <std::size_t N>
 std::array<std::uint8_t, N> digest(const EVP_MD* md, std::span<const std::uint8_t> data, const char* what) noexcept {
-    thread_local const ThreadDigest context;
-    EVP_MD_CTX* const c = context.get();
     std::array<std::uint8_t, N> out{};
     unsigned int len = 0;
-    if (md == nullptr || c == nullptr || EVP_DigestInit_ex2(c, md, nullptr) != 1 ||
-        EVP_DigestUpdate(c, data.data(), data.size()) != 1 || EVP_DigestFinal_ex(c, out.data(), &len) != 1 ||
-        len != N) {
-        crypto_abort(what);
-    }
+    EVP_MD_CTX* const c = thread_context<N>();
+    const bool ok = md != nullptr && (c != nullptr ? EVP_DigestInit_ex2(c, md, nullptr) == 1 &&
+                                                         EVP_DigestUpdate(c, data.data(), data.size()) == 1 &&
+                                                         EVP_DigestFinal_ex(c, out.data(), &len) == 1
+                                                   : EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr) == 1);
+    if (!ok || len != N) crypto_abort(what);
     return out;
 }
 
