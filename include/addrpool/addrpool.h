@@ -679,8 +679,9 @@ ADDRPOOL_API addrpool_status addrpool_restore_reservation(addrpool_pool *pool, c
 #define ADDRPOOL_MAX_DERIVE_THREADS 256
 
 /* Pool settings beyond addrpool_pool_options, for addrpool_pool_new_keyless_ex,
- * addrpool_load_ex and addrpool_deserialize_ex. Fill with
- * addrpool_pool_options_ex_init first, then change what you need.
+ * addrpool_load_ex, addrpool_deserialize_ex and
+ * addrpool_wallets_account_new_ex. Fill with addrpool_pool_options_ex_init
+ * first, then change what you need.
  *
  * Why a second struct rather than a field at the end of addrpool_pool_options:
  * programs built against this ABI allocate 12 bytes for that struct and pass
@@ -874,7 +875,7 @@ ADDRPOOL_API addrpool_status addrpool_deserialize(const uint8_t *bytes, size_t l
  * Handles. An addrpool_wallets (a set) is made by addrpool_wallets_new or
  * addrpool_wallets_load and freed by addrpool_wallets_free. An
  * addrpool_wallets_account is a shared handle to one account: made by
- * addrpool_wallets_account_new or returned by addrpool_wallets_find (a new
+ * addrpool_wallets_account_new(_ex) or returned by addrpool_wallets_find (a new
  * handle to the registered account each time); free every handle once with
  * addrpool_wallets_account_free. An account lives while a handle or a set
  * holds it: a handle stays valid after the account is removed from its set
@@ -944,6 +945,19 @@ ADDRPOOL_API addrpool_status addrpool_wallets_account_new(const addrpool_key_sou
                                                           addrpool_network network, uint32_t gap_limit,
                                                           const addrpool_pool_options *options,
                                                           addrpool_wallets_account **out) ADDRPOOL_WARN_UNUSED_RESULT;
+
+/* As addrpool_wallets_account_new, with addrpool_pool_options_ex (may be
+ * NULL: the defaults) for both pools: e.g. derive_threads, the threads that
+ * derive the account's scan windows and block-sync ranges.
+ * Errors: those of addrpool_wallets_account_new; INVALID_ARGUMENT also for
+ * an unknown options->size and derive_threads above
+ * ADDRPOOL_MAX_DERIVE_THREADS.
+ * Reentrant; blocking (allocation); derives nothing. */
+ADDRPOOL_API addrpool_status addrpool_wallets_account_new_ex(const addrpool_key_source *keys,
+                                                             const char *account_path, addrpool_network network,
+                                                             uint32_t gap_limit,
+                                                             const addrpool_pool_options_ex *options,
+                                                             addrpool_wallets_account **out) ADDRPOOL_WARN_UNUSED_RESULT;
 
 /* Frees this handle (the account lives on while a set or another handle
  * holds it). NULL is a no-op. */

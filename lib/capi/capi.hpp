@@ -115,6 +115,9 @@ addrpool_status check_index(std::uint32_t index);
 addrpool_status to_format(const addrpool_address_format& in, AddressFormat& out);
 // NULL options = the defaults.
 addrpool_status to_pool_options(const addrpool_pool_options* in, PoolOptions& out);
+// NULL options = the defaults; an unknown size or derive_threads above
+// ADDRPOOL_MAX_DERIVE_THREADS is INVALID_ARGUMENT.
+addrpool_status to_pool_options_ex(const addrpool_pool_options_ex* in, PoolOptions& out);
 addrpool_status to_path(const char* text, DerivationPath& out);
 // A pool's stats as the C struct (an absent highest_* is -1).
 addrpool_pool_stats to_c_stats(const PoolStats& s) noexcept;

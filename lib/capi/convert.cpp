@@ -45,6 +45,27 @@ addrpool_status to_pool_options(const addrpool_pool_options* in, PoolOptions& ou
     return ADDRPOOL_OK;
 }
 
+// The enum fields are copied as bytes into the older struct (see raw()) and
+// checked there.
+addrpool_status to_pool_options_ex(const addrpool_pool_options_ex* in, PoolOptions& out) {
+    if (in == nullptr) return ADDRPOOL_OK;
+    if (in->size != sizeof(addrpool_pool_options_ex)) {
+        return fail(ADDRPOOL_E_INVALID_ARGUMENT,
+                    "options->size is not sizeof(addrpool_pool_options_ex) of this library "
+                    "(not initialized with addrpool_pool_options_ex_init, or from a newer header)");
+    }
+    if (in->derive_threads > ADDRPOOL_MAX_DERIVE_THREADS) {
+        return fail(ADDRPOOL_E_INVALID_ARGUMENT, "derive_threads is above ADDRPOOL_MAX_DERIVE_THREADS (256)");
+    }
+    addrpool_pool_options base{};
+    base.lookahead = in->lookahead;
+    std::memcpy(&base.gap_policy, &in->gap_policy, sizeof base.gap_policy);
+    std::memcpy(&base.format, &in->format, sizeof base.format);
+    ADDRPOOL_TRY(to_pool_options(&base, out));
+    out.derive_threads = in->derive_threads;
+    return ADDRPOOL_OK;
+}
+
 addrpool_status to_format(const addrpool_address_format& in, AddressFormat& out) {
     if (raw(in) != ADDRPOOL_FORMAT_BASE58CHECK && raw(in) != ADDRPOOL_FORMAT_PLATFORM) {
         return fail(ADDRPOOL_E_INVALID_ARGUMENT, "format is not an addrpool_address_format value");

@@ -42,6 +42,28 @@ addrpool_status new_account_handle(std::shared_ptr<Account> a, addrpool_wallets_
     return ADDRPOOL_OK;
 }
 
+// addrpool_wallets_account_new(_ex): the same checks in the same order;
+// `to_options` translates the caller's options struct.
+template <class ToOptions>
+addrpool_status new_account(const addrpool_key_source* keys, const char* account_path, addrpool_network network,
+                            std::uint32_t gap_limit, addrpool_wallets_account** out, ToOptions&& to_options) {
+    ADDRPOOL_REQUIRE(out);
+    *out = nullptr;
+    ADDRPOOL_REQUIRE(keys);
+    ADDRPOOL_REQUIRE(account_path);
+    Network net = Network::mainnet;
+    ADDRPOOL_TRY(to_network(network, net));
+    if (gap_limit == 0) return fail(ADDRPOOL_E_INVALID_ARGUMENT, "the gap limit must be at least 1");
+    ADDRPOOL_TRY(check_gap_limit(gap_limit));
+    PoolOptions opts;
+    ADDRPOOL_TRY(to_options(opts));
+    DerivationPath path;
+    ADDRPOOL_TRY(to_path(account_path, path));
+    std::shared_ptr<Account> a;
+    ADDRPOOL_TRY(take(Account::bip44(keys->keys, std::move(path), net, gap_limit, std::move(opts)), a));
+    return new_account_handle(std::move(a), out);
+}
+
 }  // namespace
 
 extern "C" {
@@ -61,21 +83,18 @@ addrpool_status addrpool_wallets_account_new(const addrpool_key_source* keys, co
                                              addrpool_network network, uint32_t gap_limit,
                                              const addrpool_pool_options* options, addrpool_wallets_account** out) {
     return guard([&] {
-        ADDRPOOL_REQUIRE(out);
-        *out = nullptr;
-        ADDRPOOL_REQUIRE(keys);
-        ADDRPOOL_REQUIRE(account_path);
-        Network net = Network::mainnet;
-        ADDRPOOL_TRY(to_network(network, net));
-        if (gap_limit == 0) return fail(ADDRPOOL_E_INVALID_ARGUMENT, "the gap limit must be at least 1");
-        ADDRPOOL_TRY(check_gap_limit(gap_limit));
-        PoolOptions opts;
-        ADDRPOOL_TRY(to_pool_options(options, opts));
-        DerivationPath path;
-        ADDRPOOL_TRY(to_path(account_path, path));
-        std::shared_ptr<Account> a;
-        ADDRPOOL_TRY(take(Account::bip44(keys->keys, std::move(path), net, gap_limit, std::move(opts)), a));
-        return new_account_handle(std::move(a), out);
+        return new_account(keys, account_path, network, gap_limit, out,
+                           [options](PoolOptions& o) { return to_pool_options(options, o); });
+    });
+}
+
+addrpool_status addrpool_wallets_account_new_ex(const addrpool_key_source* keys, const char* account_path,
+                                                addrpool_network network, uint32_t gap_limit,
+                                                const addrpool_pool_options_ex* options,
+                                                addrpool_wallets_account** out) {
+    return guard([&] {
+        return new_account(keys, account_path, network, gap_limit, out,
+                           [options](PoolOptions& o) { return to_pool_options_ex(options, o); });
     });
 }
 

@@ -46,6 +46,15 @@ static size_t script_of(unsigned n, addrpool_pool_type chain, uint32_t i, uint8_
     return len;
 }
 
+/* Matches a block of one output paying index i of `chain` of account n. */
+static addrpool_status mark_one(addrpool_wallets *set, unsigned n, addrpool_pool_type chain, uint32_t i,
+                                addrpool_wallets_match **m, size_t *count) {
+    uint8_t s[ADDRPOOL_SCRIPT_MAX];
+    size_t len = script_of(n, chain, i, s);
+    const uint8_t *scripts[1] = {s};
+    return addrpool_wallets_mark_scripts_used(set, scripts, &len, 1, m, count);
+}
+
 TEST(the_match_struct_has_the_documented_layout) {
     CHECK(sizeof(addrpool_wallets_match) == 32 && _Alignof(addrpool_wallets_match) == 8);
     CHECK(offsetof(addrpool_wallets_match, position) == 0);
@@ -145,6 +154,71 @@ TEST(account_new_checks_path_network_gap_and_key) {
     EXPECT(addrpool_wallets_account_reserve(a, ADDRPOOL_EXTERNAL, &index, &ticket, NULL, 0), ADDRPOOL_E_NO_KEY_SOURCE);
     addrpool_wallets_account_free(a);
     addrpool_key_source_free(none);
+}
+
+/* _ex: its options reach both pools (the format shows it; derive_threads 2
+ * derives a 300-address window on two threads, which a block paying index
+ * 299 needs) and are checked like addrpool_pool_new_keyless_ex's. */
+TEST(account_new_ex_gives_both_pools_its_options) {
+    addrpool_pool_options_ex o;
+    EXPECT(addrpool_pool_options_ex_init(&o), ADDRPOOL_OK);
+    o.format = ADDRPOOL_FORMAT_PLATFORM;
+    o.derive_threads = 2;
+    addrpool_wallets_account *a = NULL;
+    EXPECT(addrpool_wallets_account_new_ex(keys[0], "m/44'/1'/0'", ADDRPOOL_TESTNET, 300, &o, &a), ADDRPOOL_OK);
+    addrpool_network net = ADDRPOOL_MAINNET;
+    uint32_t gap = 0;
+    addrpool_address_format format = ADDRPOOL_FORMAT_BASE58CHECK;
+    EXPECT(addrpool_wallets_account_describe(a, &net, &gap, &format), ADDRPOOL_OK);
+    CHECK(net == ADDRPOOL_TESTNET && gap == 300 && format == ADDRPOOL_FORMAT_PLATFORM);
+    char addr[ADDRPOOL_ADDRESS_MAX];
+    uint32_t index = 1;
+    uint64_t ticket = 0;
+    EXPECT(addrpool_wallets_account_reserve(a, ADDRPOOL_EXTERNAL, &index, &ticket, addr, sizeof addr), ADDRPOOL_OK);
+    CHECK(index == 0 && strncmp(addr, "tdash1k", 7) == 0);
+    EXPECT(addrpool_wallets_account_reserve(a, ADDRPOOL_INTERNAL, &index, &ticket, addr, sizeof addr), ADDRPOOL_OK);
+    CHECK(index == 0 && strncmp(addr, "tdash1k", 7) == 0);
+
+    addrpool_wallets *set = NULL;
+    EXPECT(addrpool_wallets_new(&set), ADDRPOOL_OK);
+    bool added = false;
+    EXPECT(addrpool_wallets_add(set, "shop", 0, a, &added), ADDRPOOL_OK);
+    CHECK(added);
+    addrpool_wallets_match *m = NULL;
+    size_t n = 0;
+    EXPECT(mark_one(set, 0, ADDRPOOL_EXTERNAL, 299, &m, &n), ADDRPOOL_OK);
+    CHECK(n == 1 && m != NULL && m[0].index == 299 && m[0].newly_used);
+    addrpool_wallets_matches_free(m);
+    addrpool_wallets_free(set);
+    addrpool_wallets_account_free(a);
+
+    /* NULL options: the defaults. */
+    EXPECT(addrpool_wallets_account_new_ex(keys[0], "m/44'/1'/0'", ADDRPOOL_TESTNET, 20, NULL, &a), ADDRPOOL_OK);
+    EXPECT(addrpool_wallets_account_describe(a, NULL, NULL, &format), ADDRPOOL_OK);
+    CHECK(format == ADDRPOOL_FORMAT_BASE58CHECK);
+    addrpool_wallets_account_free(a);
+    /* Checked: derive_threads, size, lookahead, and what account_new checks. */
+    a = (addrpool_wallets_account *)&a;
+    o.derive_threads = ADDRPOOL_MAX_DERIVE_THREADS + 1;
+    EXPECT(addrpool_wallets_account_new_ex(keys[0], "m/44'/1'/0'", ADDRPOOL_TESTNET, 20, &o, &a),
+           ADDRPOOL_E_INVALID_ARGUMENT);
+    CHECK(a == NULL);
+    EXPECT(addrpool_pool_options_ex_init(&o), ADDRPOOL_OK);
+    o.size = sizeof o + 4;
+    EXPECT(addrpool_wallets_account_new_ex(keys[0], "m/44'/1'/0'", ADDRPOOL_TESTNET, 20, &o, &a),
+           ADDRPOOL_E_INVALID_ARGUMENT);
+    EXPECT(addrpool_pool_options_ex_init(&o), ADDRPOOL_OK);
+    o.lookahead = ADDRPOOL_MAX_LOOKAHEAD + 1;
+    EXPECT(addrpool_wallets_account_new_ex(keys[0], "m/44'/1'/0'", ADDRPOOL_TESTNET, 20, &o, &a),
+           ADDRPOOL_E_INVALID_ARGUMENT);
+    EXPECT(addrpool_wallets_account_new_ex(keys[0], "m/44'/1'/1'", ADDRPOOL_TESTNET, 20, NULL, &a),
+           ADDRPOOL_E_INVALID_ARGUMENT); /* another account's path */
+    EXPECT(addrpool_wallets_account_new_ex(keys[0], "m/44'/1'/0'", ADDRPOOL_TESTNET, 0, NULL, &a),
+           ADDRPOOL_E_INVALID_ARGUMENT);
+    EXPECT(addrpool_wallets_account_new_ex(NULL, "m/44'/1'/0'", ADDRPOOL_TESTNET, 20, NULL, &a),
+           ADDRPOOL_E_NULL_ARGUMENT);
+    EXPECT(addrpool_wallets_account_new_ex(keys[0], "m/44'/1'/0'", ADDRPOOL_TESTNET, 20, NULL, NULL),
+           ADDRPOOL_E_NULL_ARGUMENT);
 }
 
 TEST(a_set_registers_finds_and_removes_accounts_and_handles_outlive_it) {
@@ -319,12 +393,9 @@ TEST(saves_are_incremental_and_load_takes_keys_from_a_callback) {
     CHECK(written == 4);
     EXPECT(addrpool_wallets_save(set, dir, &written), ADDRPOOL_OK);
     CHECK(written == 0);
-    uint8_t s[ADDRPOOL_SCRIPT_MAX];
-    size_t len = script_of(1, ADDRPOOL_INTERNAL, 3, s);
-    const uint8_t *scripts[1] = {s};
     addrpool_wallets_match *m = NULL;
     size_t n = 0;
-    EXPECT(addrpool_wallets_mark_scripts_used(set, scripts, &len, 1, &m, &n), ADDRPOOL_OK);
+    EXPECT(mark_one(set, 1, ADDRPOOL_INTERNAL, 3, &m, &n), ADDRPOOL_OK);
     CHECK(n == 1);
     addrpool_wallets_matches_free(m);
     EXPECT(addrpool_wallets_save(set, dir, NULL), ADDRPOOL_OK);
@@ -507,6 +578,7 @@ int main(void) {
     RUN(the_match_struct_has_the_documented_layout);
     RUN(accounts_hand_out_their_receive_and_change_addresses);
     RUN(account_new_checks_path_network_gap_and_key);
+    RUN(account_new_ex_gives_both_pools_its_options);
     RUN(a_set_registers_finds_and_removes_accounts_and_handles_outlive_it);
     RUN(one_block_is_matched_across_accounts_with_widening_windows);
     RUN(address_script_gives_the_output_script_and_names_bad_input);

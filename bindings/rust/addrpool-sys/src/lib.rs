@@ -463,6 +463,14 @@ extern "C" {
         options: *const addrpool_pool_options,
         out: *mut *mut addrpool_wallets_account,
     ) -> addrpool_status;
+    pub fn addrpool_wallets_account_new_ex(
+        keys: *const addrpool_key_source,
+        account_path: *const c_char,
+        network: addrpool_network,
+        gap_limit: u32,
+        options: *const addrpool_pool_options_ex,
+        out: *mut *mut addrpool_wallets_account,
+    ) -> addrpool_status;
     pub fn addrpool_wallets_account_free(account: *mut addrpool_wallets_account);
     pub fn addrpool_wallets_add(
         set: *mut addrpool_wallets,

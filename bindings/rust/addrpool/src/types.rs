@@ -226,12 +226,6 @@ pub struct PoolOptions {
 }
 
 impl PoolOptions {
-    /// The fields `addrpool_pool_options` has (no `derive_threads`).
-    pub(crate) fn raw(&self) -> sys::addrpool_pool_options {
-        let ex = self.raw_ex();
-        sys::addrpool_pool_options { lookahead: ex.lookahead, gap_policy: ex.gap_policy, format: ex.format }
-    }
-
     pub(crate) fn raw_ex(&self) -> sys::addrpool_pool_options_ex {
         sys::addrpool_pool_options_ex {
             size: std::mem::size_of::<sys::addrpool_pool_options_ex>() as u32,

@@ -17,7 +17,7 @@ use crate::address::Address;
 use crate::error::{check, expect_ok, Error, ErrorCode};
 use crate::key_source::KeySource;
 use crate::pool::Reservation;
-use crate::text::{AddressBuf, CText};
+use crate::text::CText;
 use crate::types::{AddressState, Network, PoolOptions, PoolStats, PoolType};
 
 /// The C handle of an account; freed once, when the last [`Account`] clone
@@ -87,20 +87,22 @@ impl Account {
         Account::bip44_with_options(keys, account_path, network, gap_limit, &PoolOptions::default())
     }
 
-    /// As [`bip44`](Account::bip44), with options for both pools.
+    /// As [`bip44`](Account::bip44), with options for both pools, e.g.
+    /// `derive_threads` for the threads that derive the account's scan
+    /// windows and block-sync ranges.
     ///
-    /// Errors: those of [`bip44`](Account::bip44), and `InvalidArgument` if
-    /// `options.derive_threads` is not 0 (an account's pools derive on the
-    /// hardware's threads; the C ABI's account options have no such field).
+    /// Errors: those of [`bip44`](Account::bip44), and `InvalidArgument` for
+    /// a lookahead above [`MAX_LOOKAHEAD`](crate::MAX_LOOKAHEAD) or
+    /// `derive_threads` above [`MAX_DERIVE_THREADS`](crate::MAX_DERIVE_THREADS).
     ///
     /// ```
     /// use addrpool::{Account, AddressFormat, KeySource, Network, PoolOptions};
     /// let keys = KeySource::from_xpub("tpubDC5FSnBiZDMmhiuCmWAYsLwgLYrrT9rAqvTySfuCCrgsWz8wxMXUS9Tb9iVMvcRbvFcAHGkMD5Kx8koh4GquNGNTfohfk7pgjhaPCdXpoba")?;
-    /// let o = PoolOptions { format: AddressFormat::Platform, ..PoolOptions::default() };
+    /// let o = PoolOptions { format: AddressFormat::Platform, derive_threads: 2, ..PoolOptions::default() };
     /// let account = Account::bip44_with_options(&keys, "m/44'/1'/0'", Network::Testnet, 20, &o)?;
     /// assert!(account.next_receive_address()?.address.as_str().starts_with("tdash1k"));
-    /// let threads = PoolOptions { derive_threads: 2, ..PoolOptions::default() };
-    /// let e = Account::bip44_with_options(&keys, "m/44'/1'/0'", Network::Testnet, 20, &threads).unwrap_err();
+    /// let too_many = PoolOptions { derive_threads: addrpool::MAX_DERIVE_THREADS + 1, ..PoolOptions::default() };
+    /// let e = Account::bip44_with_options(&keys, "m/44'/1'/0'", Network::Testnet, 20, &too_many).unwrap_err();
     /// assert_eq!(e.code(), addrpool::ErrorCode::InvalidArgument);
     /// # Ok::<(), addrpool::Error>(())
     /// ```
@@ -111,20 +113,12 @@ impl Account {
         gap_limit: u32,
         options: &PoolOptions,
     ) -> Result<Account, Error> {
-        if options.derive_threads != 0 {
-            // addrpool_wallets_account_new takes addrpool_pool_options, which
-            // has no derive_threads: say so rather than drop it silently.
-            return Err(Error::new(
-                ErrorCode::InvalidArgument,
-                "an account's pools derive on the hardware's threads: derive_threads must be 0",
-            ));
-        }
         let path = CText::new(account_path, ErrorCode::InvalidPath, "the account path")?;
-        let o = options.raw();
+        let o = options.raw_ex();
         let mut raw: *mut sys::addrpool_wallets_account = std::ptr::null_mut();
         // SAFETY: a live key source, a NUL-terminated path, valid options and out pointer.
         check(unsafe {
-            sys::addrpool_wallets_account_new(keys.raw(), path.as_ptr(), network.raw(), gap_limit, &o, &mut raw)
+            sys::addrpool_wallets_account_new_ex(keys.raw(), path.as_ptr(), network.raw(), gap_limit, &o, &mut raw)
         })?;
         Account::adopt(raw)
     }

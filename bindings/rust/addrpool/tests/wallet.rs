@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Barrier, Mutex};
 use std::time::Duration;
 
-use addrpool::{Account, AddressState, ErrorCode, KeySource, Network, PoolType, WalletSet};
+use addrpool::{Account, AddressState, ErrorCode, KeySource, Network, PoolOptions, PoolType, WalletSet};
 
 const WORDS: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
 
@@ -147,4 +147,31 @@ fn a_block_is_matched_across_accounts_saved_and_loaded_back() {
     let wrong = WalletSet::load(&dir, |_, n| Some(ks[(n as usize + 1) % 2].clone())).err().unwrap();
     assert_eq!(wrong.code(), ErrorCode::InvalidArgument);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_account_derives_its_windows_on_the_threads_its_options_name() {
+    // A 300-address window (more than 256: derived on derive_threads
+    // threads) must match a block paying index 299 on either chain, with 1
+    // thread and with 2, and the addresses handed out must agree.
+    let ks = keys(0);
+    let pay = |chain, i| ks.derive_address(chain, i, Network::Testnet).unwrap().script_pubkey().unwrap();
+    let block = vec![pay(PoolType::External, 299), pay(PoolType::Internal, 299)];
+    let mut handed_out = Vec::new();
+    for threads in [1u32, 2] {
+        let o = PoolOptions { derive_threads: threads, ..PoolOptions::default() };
+        let a = Account::bip44_with_options(&ks, "m/44'/1'/0'", Network::Testnet, 300, &o).unwrap();
+        let set = WalletSet::new();
+        assert!(set.add("shop", 0, &a).unwrap());
+        let m = set.mark_scripts_used(&block).unwrap();
+        let seen: Vec<_> = m.iter().map(|x| (x.position, x.chain, x.index, x.newly_used)).collect();
+        assert_eq!(
+            seen,
+            vec![(0, PoolType::External, 299, true), (1, PoolType::Internal, 299, true)],
+            "threads {}",
+            threads
+        );
+        handed_out.push((a.next_receive_address().unwrap().address, a.next_change_address().unwrap().address));
+    }
+    assert_eq!(handed_out[0], handed_out[1]);
 }
