@@ -68,6 +68,10 @@
  *   pool reads (stats, scan window) are exact snapshots only while no writer
  *   runs. "Lock-free" below means no mutex and no waiting for another
  *   thread; "blocking" means it may take a short internal mutex.
+ * - Per-thread state. A thread that hashes (encoding an address, deriving)
+ *   or uses a wallet set keeps small per-thread objects that its exit frees;
+ *   while such a destructor is pending, glibc keeps the library loaded
+ *   (dlclose does not unmap it).
  */
 #ifndef ADDRPOOL_ADDRPOOL_H
 #define ADDRPOOL_ADDRPOOL_H
@@ -689,8 +693,8 @@ ADDRPOOL_API addrpool_status addrpool_restore_reservation(addrpool_pool *pool, c
  * object, so the ABI policy (docs/api.md) lets a struct's layout change only
  * with a new soversion. This struct starts with its own size instead: fields
  * are only ever added at its end, and the library reads only the fields that
- * `size` covers, so later settings need neither a new struct nor new
- * functions. Layout: size 20, align 4; fields at 0, 4, 8, 12, 16. */
+ * `size` covers and refuses a size it does not know (this library knows one:
+ * 20), so later settings need neither a new struct nor new functions. Layout: size 20, align 4; fields at 0, 4, 8, 12, 16. */
 typedef struct {
     uint32_t size;                  /* sizeof(addrpool_pool_options_ex), set by the init function; a
                                        size this library does not know gives INVALID_ARGUMENT */

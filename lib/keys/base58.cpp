@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 
 namespace addrpool::detail {
 namespace {
@@ -36,6 +37,20 @@ void wipe(std::vector<std::uint8_t>& v) noexcept {
     if (!v.empty()) cleanse(v.data(), v.size());
 }
 
+// Runs f when the scope ends, returned from or thrown through (the encoders'
+// scratch is wiped even when the result's allocation fails).
+template <class F>
+class Finally {
+public:
+    explicit Finally(F f) : f_(std::move(f)) {}
+    ~Finally() { f_(); }
+    Finally(const Finally&) = delete;
+    Finally& operator=(const Finally&) = delete;
+
+private:
+    F f_;
+};
+
 }  // namespace
 
 std::string base58_encode(std::span<const std::uint8_t> data) {
@@ -54,6 +69,8 @@ std::string base58_encode(std::span<const std::uint8_t> data) {
         limbs = large.data();
     }
     std::size_t used = 0;
+    // Extended private keys pass through here: the limbs are wiped.
+    const Finally wipe_limbs([&] { cleanse(limbs, used * sizeof(std::uint32_t)); });
     // The input, big-endian, in chunks of 4 bytes after a first chunk of
     // size % 4: limbs = limbs * 256^width + chunk.
     std::size_t pos = 0;
@@ -91,7 +108,6 @@ std::string base58_encode(std::span<const std::uint8_t> data) {
             for (; limb != 0; limb /= 58) out[--at] = kAlphabet[limb % 58];
         }
     }
-    cleanse(limbs, used * sizeof(std::uint32_t));  // extended private keys pass through here
     return out;
 }
 
@@ -141,11 +157,10 @@ std::string base58check_encode(std::span<const std::uint8_t> payload) {
         large.resize(payload.size() + 4);
         buf = large.data();
     }
+    const Finally wipe_buf([&] { cleanse(buf, payload.size() + 4); });
     std::copy(payload.begin(), payload.end(), buf);
     std::copy(check.begin(), check.begin() + 4, buf + payload.size());
-    std::string out = base58_encode(std::span<const std::uint8_t>(buf, payload.size() + 4));
-    cleanse(buf, payload.size() + 4);
-    return out;
+    return base58_encode(std::span<const std::uint8_t>(buf, payload.size() + 4));
 }
 
 Result<std::vector<std::uint8_t>> base58check_decode(std::string_view text) {

@@ -156,9 +156,11 @@ TEST(account_new_checks_path_network_gap_and_key) {
     addrpool_key_source_free(none);
 }
 
-/* _ex: its options reach both pools (the format shows it; derive_threads 2
- * derives a 300-address window on two threads, which a block paying index
- * 299 needs) and are checked like addrpool_pool_new_keyless_ex's. */
+/* _ex: its options reach both pools (the format shows it) and are checked
+ * like addrpool_pool_new_keyless_ex's. With derive_threads 2 the account's
+ * 300-address windows (more than 256) derive on two threads, and a block
+ * paying index 299 must match: a wrong parallel derivation would not. No
+ * call reports derive_threads back, so this does not show it arrived. */
 TEST(account_new_ex_gives_both_pools_its_options) {
     addrpool_pool_options_ex o;
     EXPECT(addrpool_pool_options_ex_init(&o), ADDRPOOL_OK);

@@ -153,7 +153,9 @@ fn a_block_is_matched_across_accounts_saved_and_loaded_back() {
 fn an_account_derives_its_windows_on_the_threads_its_options_name() {
     // A 300-address window (more than 256: derived on derive_threads
     // threads) must match a block paying index 299 on either chain, with 1
-    // thread and with 2, and the addresses handed out must agree.
+    // thread and with 2, and the addresses handed out must agree. (No call
+    // reports derive_threads back: this checks that both settings derive
+    // right, not which one the pools got.)
     let ks = keys(0);
     let pay = |chain, i| ks.derive_address(chain, i, Network::Testnet).unwrap().script_pubkey().unwrap();
     let block = vec![pay(PoolType::External, 299), pay(PoolType::Internal, 299)];
