@@ -118,6 +118,14 @@ addrpool_status to_pool_options(const addrpool_pool_options* in, PoolOptions& ou
 // NULL options = the defaults; an unknown size or derive_threads above
 // ADDRPOOL_MAX_DERIVE_THREADS is INVALID_ARGUMENT.
 addrpool_status to_pool_options_ex(const addrpool_pool_options_ex* in, PoolOptions& out);
+// The translator of the caller's options struct that to_pool_args,
+// new_keyless_pool and the account constructors take.
+inline auto from_options(const addrpool_pool_options* options) {
+    return [options](PoolOptions& o) { return to_pool_options(options, o); };
+}
+inline auto from_options(const addrpool_pool_options_ex* options) {
+    return [options](PoolOptions& o) { return to_pool_options_ex(options, o); };
+}
 addrpool_status to_path(const char* text, DerivationPath& out);
 // A pool's stats as the C struct (an absent highest_* is -1).
 addrpool_pool_stats to_c_stats(const PoolStats& s) noexcept;

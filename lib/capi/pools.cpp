@@ -7,11 +7,6 @@ using namespace addrpool::detail::capi;
 
 namespace {
 
-// The translator of addrpool_pool_options for to_pool_args (capi.hpp).
-auto from_options(const addrpool_pool_options* options) {
-    return [options](PoolOptions& o) { return to_pool_options(options, o); };
-}
-
 // A pool on the account at `account` that `keys` holds, after the C++
 // policy's check that the key fits it.
 addrpool_status new_checked_pool(const DerivationPath& account, PoolArgs args, std::uint32_t gap_limit, KeySource keys,

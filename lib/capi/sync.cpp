@@ -111,8 +111,7 @@ addrpool_status addrpool_pool_options_ex_init(addrpool_pool_options_ex* options)
 addrpool_status addrpool_pool_new_keyless_ex(const char* base_path, addrpool_pool_type type, uint32_t gap_limit,
                                              addrpool_network network, const addrpool_pool_options_ex* options,
                                              addrpool_pool** out) {
-    return new_keyless_pool(base_path, type, gap_limit, network, out,
-                            [options](PoolOptions& o) { return to_pool_options_ex(options, o); });
+    return new_keyless_pool(base_path, type, gap_limit, network, out, from_options(options));
 }
 
 addrpool_status addrpool_load_ex(const char* path, const char* account_key, const addrpool_pool_options_ex* options,

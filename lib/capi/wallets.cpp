@@ -46,7 +46,7 @@ addrpool_status new_account_handle(std::shared_ptr<Account> a, addrpool_wallets_
 // `to_options` translates the caller's options struct.
 template <class ToOptions>
 addrpool_status new_account(const addrpool_key_source* keys, const char* account_path, addrpool_network network,
-                            std::uint32_t gap_limit, addrpool_wallets_account** out, ToOptions&& to_options) {
+                            std::uint32_t gap_limit, addrpool_wallets_account** out, ToOptions to_options) {
     ADDRPOOL_REQUIRE(out);
     *out = nullptr;
     ADDRPOOL_REQUIRE(keys);
@@ -83,8 +83,7 @@ addrpool_status addrpool_wallets_account_new(const addrpool_key_source* keys, co
                                              addrpool_network network, uint32_t gap_limit,
                                              const addrpool_pool_options* options, addrpool_wallets_account** out) {
     return guard([&] {
-        return new_account(keys, account_path, network, gap_limit, out,
-                           [options](PoolOptions& o) { return to_pool_options(options, o); });
+        return new_account(keys, account_path, network, gap_limit, out, from_options(options));
     });
 }
 
@@ -93,8 +92,7 @@ addrpool_status addrpool_wallets_account_new_ex(const addrpool_key_source* keys,
                                                 const addrpool_pool_options_ex* options,
                                                 addrpool_wallets_account** out) {
     return guard([&] {
-        return new_account(keys, account_path, network, gap_limit, out,
-                           [options](PoolOptions& o) { return to_pool_options_ex(options, o); });
+        return new_account(keys, account_path, network, gap_limit, out, from_options(options));
     });
 }
 
