@@ -4,6 +4,7 @@
 // a time.
 #include "keys/base58.hpp"
 
+#include "common/finally.hpp"
 #include "keys/crypto.hpp"
 
 #include <algorithm>
@@ -36,20 +37,6 @@ static_assert(kLimbBase < (std::uint64_t{1} << 30));
 void wipe(std::vector<std::uint8_t>& v) noexcept {
     if (!v.empty()) cleanse(v.data(), v.size());
 }
-
-// Runs f when the scope ends, returned from or thrown through (the encoders'
-// scratch is wiped even when the result's allocation fails).
-template <class F>
-class Finally {
-public:
-    explicit Finally(F f) : f_(std::move(f)) {}
-    ~Finally() { f_(); }
-    Finally(const Finally&) = delete;
-    Finally& operator=(const Finally&) = delete;
-
-private:
-    F f_;
-};
 
 }  // namespace
 
