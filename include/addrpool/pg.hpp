@@ -24,7 +24,8 @@
 //   A host that dies holding reservations loses them at the TTL (to whoever
 //   sweeps), like an abandoned hand-out.
 // - Used is durable: a mark is committed (synchronous commit) before mark_*
-//   returns. Reservations are committed rows too (they survive a server
+//   returns; a connection whose default is synchronous_commit = off gets
+//   on (stricter settings stay). Reservations are committed rows too (they survive a server
 //   restart, so a live holder keeps its index), but they are not part of the
 //   pool's durable state: the view addrpool_durable_state, the export of a
 //   pool, holds index, hash160 and used only (docs/api.md, "The schema").
@@ -45,7 +46,8 @@
 //   statement and waits for the reply: at most statement_timeout on the
 //   server, plus 2 s for a reply lost in the network, plus connect_timeout
 //   when it must (re)connect.
-// - Consistency: each call is one transaction (READ COMMITTED), so single-
+// - Consistency: each call is one transaction (READ COMMITTED, set on every
+//   connection whatever the server's or role's default), so single-
 //   index operations are linearizable, and stats() and scan_window_end() are
 //   consistent snapshots even while others write.
 // - Faults: a lost connection, a server that is down or restarting, or a
@@ -81,7 +83,8 @@ namespace addrpool::pg {
 
 struct SharedPoolOptions {
     // Addresses kept derived ahead in the database, above the highest index
-    // handed out; 0 = gap_limit (at least 1). Capped at 65536.
+    // handed out; 0 = gap_limit (at least 1, at most 65536). A value above
+    // 65536 is refused by open() (invalid_argument).
     std::uint32_t lookahead = 0;
     // unbounded, or error: a hand-out fails with gap_limit_reached when the
     // lowest free index is >= (highest used + 1) + gap_limit (>= gap_limit
@@ -111,8 +114,9 @@ public:
     // conninfo: any libpq connection string or URI ("host=/run/postgresql
     // dbname=wallet", "postgresql://app@db.internal/wallet"). The tables go
     // into the first schema of the connection's search_path.
-    // Errors: invalid_argument (empty pool_id or longer than 200 bytes,
-    // options out of range, gap_limit >= 2^31, a malformed conninfo — the
+    // Errors: invalid_argument (empty pool_id, longer than 200 bytes or
+    // holding a NUL byte, options out of range, gap_limit >= 2^31, a
+    // malformed conninfo or one holding a NUL byte — the
     // message does not repeat it —, the mismatches above, a new pool with a
     // key source that has no account key); the errors of
     // key_source.check_pool(base_path, type, network); backend_unavailable

@@ -39,6 +39,10 @@ void ignore_notice(void*, const char*) {}
 // ---- ConnSettings -----------------------------------------------------------
 
 Result<ConnSettings> ConnSettings::parse(const std::string& conninfo, std::chrono::milliseconds statement_timeout) {
+    // libpq would stop at a NUL and connect with what comes before it.
+    if (conninfo.find('\0') != std::string::npos) {
+        return make_error(Errc::invalid_argument, "conninfo: contains a NUL byte");
+    }
     char* errmsg = nullptr;
     PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), &errmsg);
     if (opts == nullptr) {
@@ -151,8 +155,17 @@ Result<std::unique_ptr<Conn>> Conn::connect(const ConnSettings& settings) {
     PQsetNoticeProcessor(c, ignore_notice, nullptr);
     std::unique_ptr<Conn> conn(new Conn(c, settings));
     if (PQsetnonblocking(c, 1) != 0) return conn->lost("setting up the connection", PQerrorMessage(c));
-    const std::string setup = "SET statement_timeout = " + std::to_string(settings.statement_timeout().count()) +
-                              "; SET client_min_messages = warning";
+    // The statements assume READ COMMITTED (a hand-out's SKIP LOCKED
+    // re-check; under REPEATABLE READ concurrent hand-outs fail with
+    // serialization errors) and a durable commit ("used" is committed
+    // durably before mark_* returns): pinned here, whatever the server,
+    // database or role default. synchronous_commit is raised only from
+    // off, so a stricter setting (remote_apply, say) stays.
+    const std::string setup =
+        "SET statement_timeout = " + std::to_string(settings.statement_timeout().count()) +
+        "; SET client_min_messages = warning"
+        "; SET default_transaction_isolation = 'read committed'"
+        "; SELECT set_config('synchronous_commit', 'on', false) WHERE current_setting('synchronous_commit') = 'off'";
     if (auto r = conn->exec_script(setup.c_str()); !r) return std::move(r).error();
     return conn;
 }

@@ -1,6 +1,8 @@
 // The connections of one SharedPool: lease, give back, reconnect on demand.
 #include "pg/conn_pool.hpp"
 
+#include "common/finally.hpp"
+
 namespace addrpool::pg::detail {
 
 Lease::~Lease() {
@@ -27,18 +29,23 @@ Result<Lease> ConnPool::acquire() {
         ++open_;  // this place is ours while we connect
     }
     dead.clear();
-    auto made = Conn::connect(settings_);
-    if (made) {
-        if (auto p = (*made)->prepare(statements_); !p) made = std::move(p).error();
-    }
-    if (!made) {
+    // The place goes back unless a connection fills it: also when connecting
+    // throws (std::bad_alloc), or the pool would lose it for good.
+    bool filled = false;
+    const addrpool::detail::Finally give_place_back([&] {
+        if (filled) return;
         {
             LockGuard lock(m_);
             --open_;
         }
         returned_.notify_one();
-        return std::move(made).error();
+    });
+    auto made = Conn::connect(settings_);
+    if (made) {
+        if (auto p = (*made)->prepare(statements_); !p) made = std::move(p).error();
     }
+    if (!made) return std::move(made).error();
+    filled = true;
     return Lease(*this, std::move(*made));
 }
 

@@ -34,6 +34,10 @@ Result<SharedPool> SharedPool::open(const std::string& conninfo, const std::stri
     if (pool_id.empty() || pool_id.size() > kMaxPoolIdLength) {
         return make_error(Errc::invalid_argument, "pool_id must be 1 to 200 bytes long");
     }
+    // libpq takes C strings: "a\0b" would open pool "a".
+    if (pool_id.find('\0') != std::string::npos) {
+        return make_error(Errc::invalid_argument, "pool_id must not contain a NUL byte");
+    }
     if (gap_limit >= kMaxIndex) return make_error(Errc::invalid_argument, "gap_limit must be below 2^31");
     if (options.connections == 0 || options.connections > kMaxConnections) {
         return make_error(Errc::invalid_argument, "options.connections must be 1 to 256");
@@ -54,7 +58,7 @@ Result<SharedPool> SharedPool::open(const std::string& conninfo, const std::stri
     impl->gap_limit = gap_limit;
     impl->network = network;
     impl->policy = options.gap_policy;
-    impl->lookahead = std::max<std::uint32_t>(1, options.lookahead != 0 ? options.lookahead : gap_limit);
+    impl->lookahead = std::clamp<std::uint32_t>(options.lookahead != 0 ? options.lookahead : gap_limit, 1, kMaxLookahead);
     impl->batch = std::max<std::uint32_t>(impl->lookahead, options.connections);
     impl->gap_text = std::to_string(gap_limit);
 
@@ -144,7 +148,9 @@ Result<bool> SharedPool::release_reservation(const Reservation& reservation) {
 Result<std::size_t> SharedPool::sweep_expired_reservations(std::chrono::nanoseconds ttl) {
     // Rounded up to whole microseconds (the server's resolution), so a
     // reservation is never freed before it is ttl old.
-    const std::int64_t us = ttl.count() <= 0 ? 0 : (ttl.count() + 999) / 1000;
+    // Unsigned: ttl near nanoseconds::max() must not overflow.
+    const auto ns = static_cast<std::uint64_t>(ttl.count());
+    const std::uint64_t us = ttl.count() <= 0 ? 0 : ns / 1000 + (ns % 1000 != 0 ? 1 : 0);
     const std::string t = std::to_string(us);
     auto r = impl_->run(sweep, {impl_->pool_key.c_str(), t.c_str()});
     if (!r) return std::move(r).error();

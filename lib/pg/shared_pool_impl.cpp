@@ -1,6 +1,8 @@
 // SharedPool's helpers: registration, derivation ahead, statement plumbing.
 #include "pg/shared_pool_impl.hpp"
 
+#include "common/finally.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <vector>
@@ -163,6 +165,11 @@ void SharedPool::Impl::refill_after(const KeySource& key_source, std::uint32_t i
     // relaxed: the flag only keeps a second refill from starting; everything
     // a refill reads or writes is guarded by derive_m or is the database's.
     if (refilling.test_and_set(std::memory_order_relaxed)) return;
+    // Cleared however this ends (a std::bad_alloc from the derivation
+    // included), or no refill would ever start again.
+    const addrpool::detail::Finally clear_flag([this] {
+        refilling.clear(std::memory_order_relaxed);  // relaxed: as test_and_set above
+    });
     const std::uint64_t epoch = epoch_now();
     if (auto f = run(frontier, {pool_key.c_str()}); f && f->rows() == 1) {
         const std::int64_t top = f->int64(0, 0).value_or(-1);
@@ -172,7 +179,6 @@ void SharedPool::Impl::refill_after(const KeySource& key_source, std::uint32_t i
             (void)derive_through(key_source, top, target, epoch);
         }
     }
-    refilling.clear(std::memory_order_relaxed);  // relaxed: as test_and_set above
 }
 
 Result<Rows> SharedPool::Impl::run(Stmt s, std::span<const char* const> params) {

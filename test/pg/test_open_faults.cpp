@@ -128,6 +128,9 @@ TEST_CASE("open rejects arguments out of range with invalid_argument", "[pg][ope
     o = {};
     o.lookahead = 65537;
     bad(open_at(conninfo(), fresh_id("lookahead"), o));
+    // libpq takes C strings: a NUL byte would cut the text short there.
+    bad(open_at(conninfo(), fresh_id("nul") + std::string(1, '\0') + "b"));
+    bad(open_at(conninfo() + std::string(1, '\0') + " dbname=elsewhere", fresh_id("nul-conninfo")));
     // A key for the other network family: the key source's own check.
     auto mainnet = KeySource::from_private(account_key(Network::mainnet));
     auto r = pg::SharedPool::open(conninfo(), fresh_id("family"), receive_path(), PoolType::external, 20,

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <latch>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
@@ -249,6 +250,79 @@ TEST_CASE("a sweep frees only reservations older than the TTL at the server cloc
     CHECK(val(p.sweep_expired_reservations(0ns)) == 2);
     CHECK(val(p.stats()).reserved == 0);
     CHECK(must_reserve(p, ks) == 0);
+}
+
+TEST_CASE("a sweep with a TTL near nanoseconds::max() frees nothing younger", "[pg][sweep]") {
+    // The TTL in microseconds, rounded up, must not overflow (it freed every
+    // reservation when it wrapped negative).
+    const KeySource ks = private_source();
+    auto p = open_pool(fresh_id("sweep-max"));
+    const std::uint32_t held = must_reserve(p, ks);
+    for (const auto ttl : {std::chrono::nanoseconds::max(), std::chrono::nanoseconds::max() - 500ns,
+                           std::chrono::nanoseconds(std::chrono::hours(24 * 365 * 200))}) {
+        CHECK(val(p.sweep_expired_reservations(ttl)) == 0);
+    }
+    CHECK(val(p.state(held)) == AddressState::reserved);
+    CHECK(must_reserve(p, ks) == held + 1);
+}
+
+TEST_CASE("the lookahead that defaults to the gap limit is capped at 65536", "[pg][keys]") {
+    // Uncapped, the first hand-out of a pool with a huge gap limit tried to
+    // derive (and insert) the whole gap in one batch.
+    const KeySource ks = private_source();
+    const std::string id = fresh_id("huge-gap");
+    pg::SharedPoolOptions o;
+    o.statement_timeout = 120s;  // the capped batch is still 65,536 rows in one insert
+    auto p = open_pool(id, 1'000'000, o);
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK(must_reserve(p, ks) == 0);
+    Sql sql(conninfo());
+    const std::string rows = sql.scalar("SELECT count(*) FROM addrpool_address WHERE pool = (SELECT pool FROM addrpool_pool "
+                                       "WHERE pool_id = " + quote(id) + ")");
+    INFO("derived in " << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s");
+    CHECK(std::stoul(rows) <= 65536);
+    CHECK(std::stoul(rows) >= 1);
+}
+
+TEST_CASE("hand-outs run at READ COMMITTED whatever the database's default isolation", "[pg][concurrency]") {
+    // Under REPEATABLE READ, concurrent hand-outs failed with serialization
+    // errors (SQLSTATE 40001); every connection now sets its own level.
+    Sql sql(conninfo());
+    const std::string db = sql.scalar("SELECT current_database()");
+    sql.exec("ALTER DATABASE \"" + db + "\" SET default_transaction_isolation = 'repeatable read'");
+    struct Reset {
+        Sql& sql;
+        std::string db;
+        ~Reset() { sql.exec("ALTER DATABASE \"" + db + "\" RESET default_transaction_isolation"); }
+    } reset{sql, db};
+    const KeySource ks = private_source();
+    pg::SharedPoolOptions o;
+    o.connections = 4;
+    auto p = open_pool(fresh_id("isolation"), 20, o);
+    constexpr int kThreads = 6, kEach = 30;
+    std::atomic<int> failures{0};
+    std::set<std::uint32_t> seen;
+    std::mutex seen_mutex;
+    std::latch start(kThreads);
+    std::vector<std::thread> ts;
+    for (int t = 0; t < kThreads; ++t) {
+        ts.emplace_back([&] {
+            start.arrive_and_wait();
+            for (int k = 0; k < kEach; ++k) {
+                auto r = p.reserve(ks);
+                if (!r) {
+                    failures.fetch_add(1);
+                    continue;
+                }
+                std::lock_guard<std::mutex> lock(seen_mutex);
+                seen.insert(r->index);
+                (void)p.release_reservation(*r);
+            }
+        });
+    }
+    for (auto& t : ts) t.join();
+    CHECK(failures.load() == 0);
+    CHECK(!seen.empty());
 }
 
 TEST_CASE("a used mark is never swept or released", "[pg][sweep]") {
