@@ -207,6 +207,19 @@ TEST_CASE("the manifest round-trips and refuses what it does not recognise", "[w
     manifest::Manifest file_range = m;
     file_range.accounts[0].file_id = 12;
     CHECK(with(file_range) == Errc::inconsistent_data);
+    // Counters the next save would wrap (to 0: a manifest load refuses).
+    for (const std::uint64_t big : {std::uint64_t{1} << 62, ~std::uint64_t{0}}) {
+        manifest::Manifest late = m;
+        late.generation = big;
+        CHECK(with(late) == Errc::inconsistent_data);
+        manifest::Manifest many = m;
+        many.next_file_id = big;
+        CHECK(with(many) == Errc::inconsistent_data);
+    }
+    manifest::Manifest old = m;
+    old.generation = (std::uint64_t{1} << 62) - 1;
+    old.next_file_id = (std::uint64_t{1} << 62) - 1;
+    CHECK(manifest::parse(manifest::encode(old)));
 
     CHECK(manifest::pool_file(3, 0, 7) == "0000000000000003-e-7.pool");
     CHECK(manifest::pool_file(255, 1, 12) == "00000000000000ff-i-12.pool");

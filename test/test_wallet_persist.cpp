@@ -10,7 +10,10 @@
 
 #include <atomic>
 #include <fstream>
+#include <latch>
+#include <random>
 #include <set>
+#include <thread>
 
 using namespace wallet_test;
 namespace seam = addrpool::detail::atomic_file;
@@ -338,4 +341,79 @@ TEST_CASE("a save that fails at any file-system step leaves the old set or the n
         CHECK(snapshot(load(tmp.dir), f.keys) == new_state);
         CHECK(files_in(tmp.dir) == 7);
     }
+}
+
+TEST_CASE("a save racing remove() leaves a directory that loads", "[wallet][save][threads]") {
+    // A save with nothing to write used to read the count of registry
+    // changes apart from its snapshot of the registry: a remove() between
+    // the two made it call the snapshot unchanged and delete, as leftovers,
+    // the removed account's files, which the manifest on disk still named.
+    // The remove lands at a random point of the save (seeded); every round
+    // must leave a directory that loads.
+    std::mt19937_64 rng(test_seed("save racing remove"));
+    TempDir tmp;
+    WalletSet set;
+    for (std::uint32_t i = 0; i < 32; ++i) REQUIRE(set.add("w" + std::to_string(i), i, make_account(i, 5)));
+    auto victim = make_account(32, 5);
+    REQUIRE(set.add("victim", 32, victim));
+    save(set, tmp.dir);
+    for (int round = 0; round < 40; ++round) {
+        const unsigned spin = static_cast<unsigned>(rng() % 20000);
+        std::latch start(2);
+        std::thread remover([&] {
+            start.arrive_and_wait();
+            std::atomic<unsigned> k{0};  // a spin the compiler cannot drop
+            while (k.fetch_add(1, std::memory_order_relaxed) < spin) {
+            }
+            set.remove("victim", 32);
+        });
+        start.arrive_and_wait();
+        auto saved = set.save(tmp.dir);
+        remover.join();
+        REQUIRE(saved);
+        auto loaded = WalletSet::load(tmp.dir, keys_for);
+        INFO("round " << round << ", remove after " << spin << " spins");
+        REQUIRE(loaded);
+        REQUIRE(set.add("victim", 32, victim));
+        save(set, tmp.dir);
+    }
+}
+
+namespace {
+
+std::vector<std::string> g_fsynced;  // the paths fsync was called on, in order
+int recording_fsync(int fd) {
+    char link[64];
+    std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    std::error_code ec;
+    g_fsynced.push_back(fs::read_symlink(link, ec).string());
+    return g_real.fsync(fd);
+}
+
+}  // namespace
+
+TEST_CASE("a save into a directory it creates makes the new directory durable", "[wallet][save]") {
+    // Each created level's entry is in its parent, which must be fsynced
+    // too, or a power loss can take the whole saved set with the directory.
+    TempDir tmp;
+    Fixture f;
+    const fs::path dir = tmp.dir / "a" / "set";
+    g_fsynced.clear();
+    seam::Syscalls t = g_real;
+    t.fsync = recording_fsync;
+    seam::syscalls() = t;
+    auto saved = f.set.save(dir);
+    seam::syscalls() = g_real;
+    REQUIRE(saved);
+    const std::string base = fs::canonical(tmp.dir).string();
+    for (const std::string& parent : {base, base + "/a"}) {
+        CAPTURE(parent);
+        CHECK(std::find(g_fsynced.begin(), g_fsynced.end(), parent) != g_fsynced.end());
+    }
+    CHECK(snapshot(load(dir), f.keys) == snapshot(f.set, f.keys));
+    // An existing directory is used as it is; a file in the way is io_error.
+    std::ofstream(tmp.dir / "file") << "x";
+    auto blocked = f.set.save(tmp.dir / "file");
+    REQUIRE(!blocked);
+    CHECK(blocked.error().code == Errc::io_error);
 }

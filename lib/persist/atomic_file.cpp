@@ -294,6 +294,40 @@ Result<void> PendingFile::sync_directory() {
 }
 
 // ===========================================================================
+// create_directories
+// ===========================================================================
+
+Result<void> create_directories(const std::filesystem::path& dir) {
+    std::vector<std::filesystem::path> missing;  // deepest first
+    for (std::filesystem::path p = dir; !p.empty(); p = p.parent_path()) {
+        std::error_code ec;
+        if (std::filesystem::exists(p, ec) || ec) break;  // an error: mkdir below names it
+        missing.push_back(p);
+        if (p == p.parent_path()) break;  // the root
+    }
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+        if (::mkdir(it->c_str(), 0777) != 0 && errno != EEXIST) {
+            const int err = errno;
+            return io_error("cannot create the directory", *it, err);
+        }
+        // The new entry is durable once its parent directory is.
+        const std::filesystem::path parent = it->has_parent_path() ? it->parent_path() : std::filesystem::path(".");
+        const Fd d(open_retry(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (d.fd < 0) {
+            const int err = errno;
+            return io_error("created, but cannot open its parent directory to fsync it:", parent, err);
+        }
+        if (const int err = retry_eintr([&] { return syscalls().fsync(d.fd); }); err != 0) {
+            return io_error("created, but cannot fsync its parent directory", parent, err);
+        }
+    }
+    if (std::error_code ec; !std::filesystem::is_directory(dir, ec)) {
+        return io_error("not a directory:", dir, ec ? ec.value() : ENOTDIR);
+    }
+    return {};
+}
+
+// ===========================================================================
 // write_file, read_file
 // ===========================================================================
 

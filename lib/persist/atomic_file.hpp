@@ -80,6 +80,13 @@ private:
     State state_ = State::pending;
 };
 
+// Creates `dir` and every missing parent, each new entry made durable (its
+// parent directory fsynced), so that files committed inside a directory this
+// made survive a power loss with it. An existing directory is left alone.
+// Errors: io_error naming the directory or the step (also when `dir` exists
+// and is not a directory).
+Result<void> create_directories(const std::filesystem::path& dir);
+
 // Steps 1–6 for `data`. Errors: io_error, as above. Blocking.
 Result<void> write_file(const std::filesystem::path& path, std::string_view data);
 

@@ -89,10 +89,6 @@ std::string dir_key(const fs::path& dir) {
     return ec ? fs::absolute(dir, ec).lexically_normal().string() : c.string();
 }
 
-Error io_error(const std::string& what, const fs::path& p, const std::error_code& ec) {
-    return make_error(Errc::io_error, what + " '" + p.string() + "': " + ec.message());
-}
-
 std::uint64_t random_id() {
     std::random_device rd;
     std::uint64_t v = 0;
@@ -133,9 +129,8 @@ void remove_unnamed(const fs::path& dir, const std::set<std::string>& named) noe
 Result<std::size_t> WalletSet::save(const fs::path& dir) {
     detail::WalletSetImpl& s = *impl_;
     LockGuard lock(s.save_mutex);
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) return io_error("cannot create the directory", dir, ec);
+    // A directory this save creates is made durable with it.
+    if (auto made = detail::atomic_file::create_directories(dir); !made) return std::move(made).error();
     const std::string key = dir_key(dir);
     const fs::path manifest_path = dir / manifest::kFileName;
 
@@ -149,19 +144,24 @@ Result<std::size_t> WalletSet::save(const fs::path& dir) {
                              key == s.saved_dir;
     const std::uint64_t gen = std::max(current ? current->generation : 0, s.saved_generation) + 1;
     std::uint64_t next_file_id = std::max(current ? current->next_file_id : 1, s.next_file_id);
-    // relaxed: a registration that returned before this save began is seen
-    // (happens-before); one that overlaps may or may not be.
-    const std::uint64_t changes = s.changes.load(boost::memory_order_relaxed);
-
-    // 2. The registrations, then the changed pools.
+    // 2. The registrations and their count of changes, as one pair: add and
+    // remove change both under `writer`. (A count read apart from the
+    // snapshot could call a snapshot without a just-removed account
+    // "unchanged", and the clean-up below would then delete files the
+    // manifest on disk still names.)
     std::vector<Entry> entries;
+    std::uint64_t changes;
     {
+        LockGuard registry_writers(s.writer);
         ebr::Guard guard;
+        // relaxed: written under `writer`, which we hold.
+        changes = s.changes.load(boost::memory_order_relaxed);
         entries.reserve(size());
         s.registry.for_each([&](const Node& n) {
             entries.push_back(Entry{n.acct, n.id, manifest::Account{n.wallet, n.account, 0, {}}, {}});
         });
     }
+    // Then the changed pools.
     std::size_t written = 0;
     std::optional<detail::atomic_file::PendingFile> last;
     for (Entry& e : entries) {
@@ -190,7 +190,12 @@ Result<std::size_t> WalletSet::save(const fs::path& dir) {
         for (unsigned c = 0; c < detail::kChains; ++c) named.insert(manifest::pool_file(e.record.file_id, c, e.record.gen[c]));
     }
     if (incremental && written == 0 && changes == s.saved_changes) {
-        remove_unnamed(dir, named);  // what killed saves left behind
+        // What killed saves left behind; never a file the manifest on disk
+        // names (the same set here, but the commit point decides).
+        for (const manifest::Account& a : current->accounts) {
+            for (unsigned c = 0; c < detail::kChains; ++c) named.insert(manifest::pool_file(a.file_id, c, a.gen[c]));
+        }
+        remove_unnamed(dir, named);
         return std::size_t{0};
     }
 
