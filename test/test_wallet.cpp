@@ -218,6 +218,33 @@ TEST_CASE("windows widen across the whole batch and every account", "[wallet][sy
     CHECK(last[0].index == 23);
 }
 
+TEST_CASE("a payment found by widening is reported for every account that shares the address", "[wallet][sync]") {
+    // Two accounts of one key (a watch-only copy beside the wallet, say):
+    // index 10 is inside both windows (gap 20); 25 only enters them once 10
+    // is used, and the index also knows 25 for neither. The first widening
+    // must not keep the script from the second.
+    WalletSet set;
+    auto a = make_account(0);
+    auto b = make_account(0);
+    REQUIRE(set.add("alice", 0, a));
+    REQUIRE(set.add("bob", 0, b));
+    const auto m = sync(set, block({script_of(0, PoolType::external, 10), script_of(0, PoolType::external, 25)}));
+    std::multiset<std::pair<std::string, std::uint32_t>> seen;
+    for (const auto& x : m) {
+        CHECK(x.newly_used);
+        seen.emplace(x.wallet, x.index);
+    }
+    CHECK(seen == std::multiset<std::pair<std::string, std::uint32_t>>{{"alice", 10}, {"alice", 25}, {"bob", 10}, {"bob", 25}});
+    CHECK(a->external().state(25) == AddressState::used);
+    CHECK(b->external().state(25) == AddressState::used);
+    CHECK(a->external().scan_window_end() == 46);
+    CHECK(b->external().scan_window_end() == 46);
+    // Matched again: reported for each, once, as a payment seen before.
+    const auto again = sync(set, block({script_of(0, PoolType::external, 25)}));
+    REQUIRE(again.size() == 2);
+    for (const auto& x : again) CHECK_FALSE(x.newly_used);
+}
+
 TEST_CASE("the set watches windows that hand-outs moved", "[wallet][sync]") {
     // Lookahead 1: the pools derive only what they hand out, so the window's
     // tail is derived by the set's watch alone.

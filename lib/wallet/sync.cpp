@@ -14,8 +14,9 @@
 //      pool, in position order.
 //   3. Each newly used index widens its pool's window: the indices from the
 //      window before the mark to the window after it are derived and looked
-//      up among the scripts that matched nothing (a map built only when the
-//      first window widens), and so on until no window moves.
+//      up among the batch's scripts (a map built only when the first window
+//      widens; each script and pool is reported once), and so on until no
+//      window moves.
 #include "wallet/ebr.hpp"
 #include "wallet/set_impl.hpp"
 
@@ -26,7 +27,9 @@
 #include <cstring>
 #include <exception>
 #include <mutex>
+#include <set>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 
 namespace addrpool {
@@ -195,6 +198,9 @@ public:
     void hit(std::size_t position, const Binding& b, unsigned chain, std::uint32_t index) {
         const Node* node = b.node.load(boost::memory_order_seq_cst);  // (N1) seq_cst: a root load (R)
         if (node == nullptr) return;  // removed: no longer the set's
+        // Once per script and pool: the index and a widening (or two
+        // widenings of one pool) may both find it.
+        if (!reported_.insert(Reported{position, &b, chain}).second) return;
         Account& a = *node->acct;
         AddressPool& pool = WalletAccess::pool(a, chain);
         const std::uint32_t before = pool.scan_window_end();
@@ -224,15 +230,15 @@ public:
             for (std::uint32_t j = from; j < to; ++j) {
                 auto it = waiting_.find((*hashes)[j - from]);
                 if (it == waiting_.end()) continue;
-                const std::vector<std::size_t> positions = std::move(it->second);
-                waiting_.erase(it);
-                for (std::size_t p : positions) hit(p, b, w.chain, j);
+                // Kept for the other pools' widenings: an address two
+                // accounts share is reported for each. hit() reports each
+                // (script, pool) once; it may grow widen_, not waiting_.
+                for (std::size_t p : it->second) hit(p, b, w.chain, j);
             }
         }
         return {};
     }
 
-    void matched(std::size_t k) { matched_.push_back(k); }
     std::vector<WalletMatch> take() {
         std::stable_sort(out_.begin(), out_.end(),
                          [](const WalletMatch& x, const WalletMatch& y) { return x.position < y.position; });
@@ -246,22 +252,28 @@ private:
         std::uint32_t before;  // the window before the mark
     };
 
-    // The P2PKH scripts no index matched, by hash.
+    // A (script position, pool) already reported.
+    struct Reported {
+        std::size_t position;
+        const Binding* binding;
+        unsigned chain;
+        bool operator<(const Reported& o) const noexcept {
+            return std::tie(position, binding, chain) < std::tie(o.position, o.binding, o.chain);
+        }
+    };
+
+    // Every P2PKH script of the batch, by hash: also those the index
+    // matched, since a widened window of another pool may hold them too.
     void build_waiting() {
         waiting_built_ = true;
-        std::size_t m = 0;  // matched_ is increasing (find_batch visits in order)
-        for (std::size_t k = 0; k < hashes_.size(); ++k) {
-            while (m < matched_.size() && matched_[m] < k) ++m;
-            if (m < matched_.size() && matched_[m] == k) continue;
-            waiting_[hashes_[k]].push_back(positions_[k]);
-        }
+        for (std::size_t k = 0; k < hashes_.size(); ++k) waiting_[hashes_[k]].push_back(positions_[k]);
     }
 
     std::span<const Hash160> hashes_;
     std::span<const std::size_t> positions_;
-    std::vector<std::size_t> matched_;  // indices into hashes_ with a hit
     std::vector<WalletMatch> out_;
     std::vector<Widen> widen_;
+    std::set<Reported> reported_;
     bool waiting_built_ = false;
     std::unordered_map<Hash160, std::vector<std::size_t>, detail::Hash160Hash> waiting_;
 };
@@ -286,7 +298,6 @@ Result<std::vector<WalletMatch>> match(detail::WalletSetImpl& s, std::span<const
     }
     Matcher m(hashes, positions);
     s.core->index.find_batch(hashes, [&](std::size_t k, const detail::IndexEntry& e) {
-        m.matched(k);
         m.hit(positions[k], *e.binding, e.chain(), e.index());
     });
     if (auto w = m.widen(); !w) return std::move(w).error();
