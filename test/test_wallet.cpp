@@ -63,6 +63,20 @@ TEST_CASE("Account::bip44 refuses a path, network or gap limit that contradicts 
     auto deep = Account::bip44(KeySource::none(), DerivationPath(std::vector<std::uint32_t>(254, 1)), Network::testnet);
     REQUIRE(!deep);
     CHECK(deep.error().code == Errc::invalid_argument);
+    // A path relative to the key ("m"): the key's depth counts. Depth 253
+    // + 2 levels = 255 is the deepest allowed.
+    auto seed = mnemonic_to_seed(kMnemonic, "");
+    REQUIRE(seed);
+    auto master = ExtendedPrivKey::from_seed(*seed, Network::testnet);
+    REQUIRE(master);
+    for (std::size_t levels : {253u, 254u}) {
+        auto key = master->derive(DerivationPath(std::vector<std::uint32_t>(levels, 1)));
+        REQUIRE(key);
+        auto relative = Account::bip44(KeySource::from_public(key->to_public()), *DerivationPath::parse("m"), Network::testnet);
+        CAPTURE(levels);
+        CHECK(static_cast<bool>(relative) == (levels == 253));
+        if (!relative) CHECK(relative.error().code == Errc::invalid_argument);
+    }
     // No key at all: allowed (hands out only what it derived).
     auto none = Account::bip44(KeySource::none(), account_path(0), Network::testnet);
     REQUIRE(none);

@@ -7,6 +7,8 @@
 
 #include "pool/pool_impl.hpp"
 
+#include <algorithm>
+#include <optional>
 #include <string>
 
 namespace addrpool {
@@ -20,7 +22,12 @@ static_assert(boost::atomic<Core*>::is_always_lock_free && boost::atomic<std::ui
 Result<std::shared_ptr<Account>> Account::bip44(KeySource keys, DerivationPath account_path, Network network,
                                                 std::uint32_t gap_limit, PoolOptions options) {
     if (gap_limit == 0) return make_error(Errc::invalid_argument, "the gap limit must be at least 1");
-    if (account_path.size() + levels_below_account(PoolType::external) > 255) {
+    // The depth is the path's, or the key's where the path is relative
+    // ("m/0" on a depth-254 key): check_pool compares the two only for an
+    // absolute path.
+    const std::optional<ExtendedPubKey> key = keys.account_public_key();
+    const std::size_t key_depth = key ? key->depth() : 0;
+    if (std::max(account_path.size(), key_depth) + levels_below_account(PoolType::external) > 255) {
         return make_error(Errc::invalid_argument, "the account's addresses would be deeper than 255");
     }
     const DerivationPath external = pool_base_path(account_path, PoolType::external);

@@ -145,6 +145,15 @@ TEST(account_new_checks_path_network_gap_and_key) {
     o.lookahead = ADDRPOOL_MAX_LOOKAHEAD + 1;
     EXPECT(addrpool_wallets_account_new(keys[0], "m/44'/1'/0'", ADDRPOOL_TESTNET, 20, &o, &a),
            ADDRPOOL_E_INVALID_ARGUMENT);
+    /* A depth-255 key under a relative account path ("m"): its addresses
+     * would be at depth 257. Refused, like a pool on that key. */
+    addrpool_key_source *deep = NULL;
+    EXPECT(addrpool_key_source_from_xprv(KEY_DEPTH_255, &deep), ADDRPOOL_OK);
+    a = (addrpool_wallets_account *)&a;
+    EXPECT(addrpool_wallets_account_new(deep, "m", ADDRPOOL_TESTNET, 20, NULL, &a), ADDRPOOL_E_INVALID_ARGUMENT);
+    CHECK(a == NULL);
+    CHECK(strstr(addrpool_last_error(), "deeper than 255") != NULL);
+    addrpool_key_source_free(deep);
     /* A NONE source makes an account that cannot derive. */
     addrpool_key_source *none = NULL;
     EXPECT(addrpool_key_source_none(&none), ADDRPOOL_OK);

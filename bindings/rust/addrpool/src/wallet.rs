@@ -70,10 +70,10 @@ impl Account {
     /// with default pool options. Derives nothing. `keys` is shared, not
     /// copied.
     ///
-    /// Errors: `InvalidPath`; `InvalidArgument` (the path or network
-    /// contradicts the key, `gap_limit` 0 or above
-    /// [`MAX_GAP_LIMIT`](crate::MAX_GAP_LIMIT)); `InvalidArgument` for a NUL
-    /// byte in the path.
+    /// Errors: `InvalidPath` (also for a NUL byte in the path);
+    /// `InvalidArgument` (the path or network contradicts the key, the
+    /// addresses would be deeper than 255, `gap_limit` 0 or above
+    /// [`MAX_GAP_LIMIT`](crate::MAX_GAP_LIMIT)).
     ///
     /// ```
     /// use addrpool::{Account, ErrorCode, KeySource, Network};
