@@ -157,7 +157,10 @@ public:
     // nothing: the account's windows are derived before the next
     // mark_scripts_used. Safe while other threads use the set: blocking
     // (registry writers take one mutex), never blocks readers (find,
-    // hand-outs). Throws only std::bad_alloc (nothing changed then).
+    // hand-outs). Throws only std::bad_alloc: the account is then not
+    // registered, though its first add may have bound it to this set
+    // (another set's add returns false for it); an add that tries again
+    // completes the registration.
     bool add(std::string wallet, std::uint32_t account, std::shared_ptr<Account> account_ptr);
     // Unregisters (wallet, account). false if absent. Threads still holding
     // the Account keep it alive (shared_ptr) and may go on handing out from

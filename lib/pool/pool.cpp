@@ -185,17 +185,23 @@ void AddressPool::Impl::publish(std::uint32_t i, const Hash160& h) {
     }
 }
 
-void AddressPool::Impl::attach_sink(std::unique_ptr<detail::IndexSink> sink) {
+void AddressPool::Impl::attach_sink(std::unique_ptr<detail::IndexSink> sink) noexcept {
     detail::IndexSink* expected = nullptr;
     // (I1) seq_cst: the write of the Dekker pair with publish(): either a
     // deriver's re-check (I2) after its kDerived sees the sink, or the scan
-    // below, after this CAS, sees its kDerived — each entry reaches the sink.
+    // of backfill_sink(), after this CAS, sees its kDerived — each entry
+    // reaches the sink.
     if (!sink_ptr.compare_exchange_strong(expected, sink.get(), boost::memory_order_seq_cst,
                                           boost::memory_order_seq_cst)) {
         std::abort();  // attached twice: a caller bug (lib/wallet attaches once per pool)
     }
-    detail::IndexSink* k = sink.release();  // owned by the pool from here (~Impl)
-    detail::Hot* h = hot_or_null();
+    (void)sink.release();  // owned by the pool from here (~Impl)
+}
+
+void AddressPool::Impl::backfill_sink() const {
+    detail::IndexSink* k = sink_or_null();  // attached by this thread, before: its (I1) precedes our scan
+    if (k == nullptr) std::abort();  // a caller bug: no sink attached
+    const detail::Hot* h = hot_or_null();
     if (h == nullptr) return;
     const std::uint32_t end = h->touched_end.load(boost::memory_order_acquire);  // (T2) acquire: pairs with (T1)
     h->slots.for_each(0, end, [&](std::uint32_t i, const Slot& s) {

@@ -111,10 +111,13 @@ struct AddressPool::Impl {
     detail::SaveOrder& save_order();
 
     // Attaches the set-wide index: from now on every derived hash goes to
-    // `sink`, and every hash derived before is copied into it. Once per
-    // pool; thread-safe against concurrent derivations (the Dekker pairing
-    // (I1)/(I2) with publish()).
-    void attach_sink(std::unique_ptr<detail::IndexSink> sink);
+    // `sink`. Once per pool (a second attach aborts); thread-safe against
+    // concurrent derivations (the Dekker pairing (I1)/(I2) with publish()).
+    void attach_sink(std::unique_ptr<detail::IndexSink> sink) noexcept;
+    // Then: copies every hash derived before the attach into the sink.
+    // Idempotent (so is the sink's insert); throws only std::bad_alloc, and
+    // may then be called again. Requires an attached sink.
+    void backfill_sink() const;
     detail::IndexSink* sink_or_null() const noexcept {
         return sink_ptr.load(boost::memory_order_seq_cst);  // (I2) seq_cst: see attach_sink
     }

@@ -87,7 +87,11 @@ struct Binding {
     boost::atomic<const Node*> node{nullptr};  // (N1)
     std::array<boost::atomic<std::uint32_t>, kChains> watched_end{};  // (W1)
     boost::atomic<std::uint32_t> queued{kIdle};  // (D1)..(D3)
-    Binding* next_dirty = nullptr;               // (D1)/(D2)
+    // The pools' earlier hashes are in the claiming set's index (their
+    // sinks' backfill finished). Under that set's `writer` only: an add
+    // whose backfill threw leaves it false, and the next add retries.
+    bool backfilled = false;
+    Binding* next_dirty = nullptr;  // (D1)/(D2)
 };
 
 // Frees a binding after a grace period (ebr::retire).

@@ -43,7 +43,7 @@ WalletSet& WalletSet::operator=(WalletSet&& other) noexcept {
 
 namespace {
 
-void attach(AddressPool& pool, std::unique_ptr<detail::PoolSink> sink) {
+void attach(AddressPool& pool, std::unique_ptr<detail::PoolSink> sink) noexcept {
     detail::PoolAccess::impl(pool).attach_sink(std::move(sink));
 }
 
@@ -68,12 +68,19 @@ bool WalletSet::add(std::string wallet, std::uint32_t account, std::shared_ptr<A
         if (b.core.compare_exchange_strong(expected, s.core.get(), boost::memory_order_acq_rel,
                                            boost::memory_order_acquire)) {
             b.core_owner = s.core;
-            // From here every hash the pools derive goes to the set's index,
-            // and what they derived before is copied in.
+            // From here every hash the pools derive goes to the set's index.
             attach(WalletAccess::pool(*account_ptr, 0), std::move(external_sink));
             attach(WalletAccess::pool(*account_ptr, 1), std::move(internal_sink));
         } else if (expected != s.core.get()) {
             return false;  // it joined another set
+        }
+        // What they derived before is copied in. This may throw
+        // (std::bad_alloc): the account is then bound to this set but not
+        // registered, and an add that tries again finishes the copy.
+        if (!b.backfilled) {
+            detail::PoolAccess::impl(WalletAccess::pool(*account_ptr, 0)).backfill_sink();
+            detail::PoolAccess::impl(WalletAccess::pool(*account_ptr, 1)).backfill_sink();
+            b.backfilled = true;
         }
         node->id = s.next_node_id++;
         raw = node.get();
