@@ -193,6 +193,30 @@ TEST_CASE("save replaces the file and leaves no temporary file behind", "[persis
     CHECK(back->state(1) == AddressState::used);
 }
 
+TEST_CASE("a base path the format cannot hold is refused, not written half", "[persist][save]") {
+    // 255 components is the deepest a path (and the format) goes; the pool
+    // constructor cannot fail, so a 256-component base path reaches save.
+    TempDir tmp;
+    for (std::size_t n : {255u, 256u}) {
+        AddressPool pool(DerivationPath(std::vector<std::uint32_t>(n, 1)), PoolType::external, 20, Network::testnet);
+        const fs::path file = tmp.dir / ("pool-" + std::to_string(n) + ".bin");
+        auto saved = pool.save(file);
+        CAPTURE(n);
+        if (n == 255) {
+            REQUIRE(saved);
+            auto back = AddressPool::load(file);
+            REQUIRE(back);
+            CHECK(back->base_path() == pool.base_path());
+        } else {
+            REQUIRE(!saved);
+            CHECK(saved.error().code == Errc::invalid_argument);
+            CHECK(!fs::exists(file));
+            CHECK_THROWS_AS(pool.serialize(), std::length_error);
+        }
+    }
+    CHECK(tmp.entries() == std::vector<std::string>{"pool-255.bin"});
+}
+
 TEST_CASE("save removes leftovers of dead writers and nothing else", "[persist][save]") {
     TempDir tmp;
     const std::string me = std::to_string(::getpid());

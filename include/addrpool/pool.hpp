@@ -328,13 +328,18 @@ public:
     // a versioned, checksummed binary format. Never includes reservations,
     // tickets or times. The same durable state always gives the same bytes.
     // May run concurrently with every other operation; the snapshot holds
-    // every used mark that completed before it began.
+    // every used mark that completed before it began. Throws
+    // std::length_error for a base path of more than 255 components (the
+    // format's limit and BIP32's: no key derives such a pool's addresses),
+    // otherwise only std::bad_alloc.
     std::string serialize() const;
     // Errors: truncated, bad_magic, unsupported_format, corrupt_data,
     // inconsistent_data. Every loaded index that was not used is unused.
     static Result<AddressPool> deserialize(std::string_view bytes, PoolOptions options = {});
     // Crash-safe: writes a temporary file in the same directory, fsyncs it,
-    // renames it over `path` and fsyncs the directory. Errors: io_error; on
+    // renames it over `path` and fsyncs the directory. Errors:
+    // invalid_argument (a base path of more than 255 components, see
+    // serialize; nothing is written), io_error; on
     // error `path` still holds the previous save, whole — except after the
     // two "saved, but ... directory" errors, when it holds this save (whose
     // directory entry may not be durable yet). The temporary file is

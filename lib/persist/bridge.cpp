@@ -7,9 +7,21 @@
 #include "pool/durable.hpp"
 #include "pool/pool_impl.hpp"
 
+#include <stdexcept>
+
 namespace addrpool {
 
+namespace {
+
+// The format stores up to 255 base path components, as deep as BIP32 goes
+// (a longer base path names addresses no key can derive).
+constexpr std::size_t kMaxBasePath = 255;
+constexpr const char* kBasePathTooLong = "the base path has more than 255 components: the file format, like BIP32, stops at 255";
+
+}  // namespace
+
 std::string AddressPool::serialize() const {
+    if (base_path().size() > kMaxBasePath) throw std::length_error(kBasePathTooLong);
     detail::codec::PoolFile f;
     f.network = network();
     f.type = type();
@@ -51,6 +63,7 @@ Result<AddressPool> AddressPool::deserialize(std::string_view bytes, PoolOptions
 // of different pools, or from other processes, are not ordered: between
 // those the last rename wins.
 Result<void> AddressPool::save(const std::filesystem::path& path) const {
+    if (base_path().size() > kMaxBasePath) return make_error(Errc::invalid_argument, kBasePathTooLong);
     detail::SaveOrder& order = impl_->save_order();
     // acq_rel: the release half makes everything this thread did before
     // (e.g. a used mark) visible to every save that takes a higher number
