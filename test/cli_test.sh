@@ -136,6 +136,8 @@ bad "mnemonic checksum" derive --mnemonic "abandon abandon abandon abandon aband
 bad "mnemonic unknown word" derive --mnemonic "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon hamsterx" --network testnet --path "$P"
 bad "mnemonic word count" derive --mnemonic "abandon about" --network testnet --path "$P"
 bad "hardened path from xpub" derive --xpub "$ACCOUNT_TPUB" --network testnet --path "m/0'"
+deep=$(printf '/0%.0s' $(seq 255))
+bad "addresses at depth 256" derive --mnemonic "$M" --network testnet --path "m$deep" --count 1
 bad "from past 2^31" derive --xpub "$ACCOUNT_TPUB" --network testnet --path m/0 --from 2147483648 --count 1
 bad "from + count past 2^31" derive --xpub "$ACCOUNT_TPUB" --network testnet --path m/0 --from 2147483647 --count 2
 bad "from negative" derive --xpub "$ACCOUNT_TPUB" --network testnet --path m/0 --from -1

@@ -156,12 +156,12 @@ int cmd_demo(int argc, char** argv) {
         return demo_wallets(w);
     }
 
-    // The pool is the external chain of account m/44'/coin'/account'; an xpub
-    // is taken to be that account's key (account 0: its number is not known).
-    const std::uint32_t acct_no = xpub_opt ? 0 : account;
+    // The pool is the external chain of account m/44'/coin'/account'; with
+    // an xpub, the external chain below that key (a path relative to it: the
+    // key's own account number is whatever it is).
     const DerivationPath account_path(
-        {44 | hardened_bit, bip44_coin_type(network) | hardened_bit, acct_no | hardened_bit});
-    const DerivationPath base = pool_base_path(account_path, PoolType::external);
+        {44 | hardened_bit, bip44_coin_type(network) | hardened_bit, account | hardened_bit});
+    const DerivationPath base = pool_base_path(xpub_opt ? DerivationPath() : account_path, PoolType::external);
     std::optional<KeySource> source;
     std::string key_desc;
     if (xpub_opt) {
@@ -171,6 +171,10 @@ int cmd_demo(int argc, char** argv) {
                 return usage_error("--xpub is for another network than --network");
             }
             return usage_error("--xpub: " + ks.error().message);
+        }
+        if (ks->account_public_key()->depth() != 3) {
+            return usage_error("--xpub must be an account key (depth 3, m/44'/coin'/account'), not depth " +
+                               std::to_string(ks->account_public_key()->depth()));
         }
         source = std::move(*ks);
         key_desc = "account xpub (watch-only)";

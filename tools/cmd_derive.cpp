@@ -165,6 +165,11 @@ int cmd_derive(int argc, char** argv) {
         at_path = source_at(key->with_network(*network), *path, "--xpub");
     }
     if (!at_path.source) return usage_error("derive: " + at_path.error);
+    // The addresses are one level below the key at PATH: at most depth 255.
+    if (const auto key = at_path.source->account_public_key(); key && key->depth() >= 255) {
+        return usage_error("derive: the addresses would be deeper than 255 (the key at --path is at depth " +
+                           std::to_string(key->depth()) + ")");
+    }
 
     // Built in full before anything is printed: a failure leaves stdout empty.
     std::string out;
