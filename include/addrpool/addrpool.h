@@ -661,8 +661,9 @@ ADDRPOOL_API addrpool_status addrpool_mark_scripts_used(addrpool_pool *pool, con
  * needed, as if it had been handed out age_ms milliseconds ago (a later
  * addrpool_sweep with ttl_ms <= age_ms frees it), with a fresh ticket: a
  * ticket from before the restart releases nothing. The reservation counts in
- * the gap window like any other; hand-outs skip the index. Ages above about
- * 2^63 ns are clamped there.
+ * the gap window like any other; hand-outs skip the index. Ages up to about
+ * 8.7 years (2^38 ms) plus the pool's own age are kept exactly; an older one
+ * counts as that.
  * ticket: receives the reservation's ticket (pass it to addrpool_release).
  * address, address_len: as addrpool_reserve (may be NULL with length 0).
  * Errors: NULL_ARGUMENT; BUFFER_TOO_SMALL (checked before anything is

@@ -137,7 +137,9 @@ impl AddressPool {
     /// [`sweep_expired_reservations`](AddressPool::sweep_expired_reservations)
     /// with a ttl ≤ `age` frees it — with a fresh ticket: a ticket from
     /// before the restart releases nothing. It counts in the gap window;
-    /// hand-outs skip it. `age` is taken in whole milliseconds, rounded down.
+    /// hand-outs skip it. `age` is taken in whole milliseconds, rounded down;
+    /// ages up to about 8.7 years (2^38 ms) plus the pool's own age are kept
+    /// exactly, an older one counts as that.
     ///
     /// Errors: `IndexUnavailable` (the index is used or already reserved);
     /// `IndexOutOfRange`; `InvalidArgument`, `HardenedFromPublic`,
