@@ -19,11 +19,12 @@
 //                   lines of the free bits that cover only its indices, then
 //                   the level-1 summary words that do. The state words are
 //                   what a release or a claim touches at random: dense, so
-//                   100,000 of them take 800 KB (within a 1 MiB L2),
-//                   and the hash is read only by the hand-out that returns
-//                   it, with a plain load. Leaf line 0 and word 0
-//                   of every summary level cover several small segments and
-//                   live in the pool's hot block (Core).
+//                   100,000 of them take 800 KB (a 1 MiB L2 holds them,
+//                   the benchmark host's 512 KiB per core does not: see
+//                   docs/design.md), and the hash is read only by the
+//                   hand-out that returns it, with plain loads. Leaf line 0
+//                   and word 0 of every summary level cover several small
+//                   segments and live in the pool's hot block (FreeCore).
 // Blocks of 64 KiB and more are anonymous mappings: their pages cost memory
 // only once touched. A block's words are used as zero-initialized atomics
 // straight from zeroed memory (no constructor runs over a mapping, which
