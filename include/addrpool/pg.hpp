@@ -25,7 +25,7 @@
 //   sweeps), like an abandoned hand-out.
 // - Used is durable: a mark is committed (synchronous commit) before mark_*
 //   returns; a connection whose default is synchronous_commit = off gets
-//   on (stricter settings stay). Reservations are committed rows too (they survive a server
+//   on (local, remote_write and remote_apply stay as configured). Reservations are committed rows too (they survive a server
 //   restart, so a live holder keeps its index), but they are not part of the
 //   pool's durable state: the view addrpool_durable_state, the export of a
 //   pool, holds index, hash160 and used only (docs/api.md, "The schema").
@@ -47,7 +47,8 @@
 //   server, plus 2 s for a reply lost in the network, plus connect_timeout
 //   when it must (re)connect.
 // - Consistency: each call is one transaction (READ COMMITTED, set on every
-//   connection whatever the server's or role's default), so single-
+//   connection whatever the server's or role's default; a proxy must keep
+//   sessions, docs/api.md), so single-
 //   index operations are linearizable, and stats() and scan_window_end() are
 //   consistent snapshots even while others write.
 // - Faults: a lost connection, a server that is down or restarting, or a

@@ -160,7 +160,7 @@ Result<std::unique_ptr<Conn>> Conn::connect(const ConnSettings& settings) {
     // serialization errors) and a durable commit ("used" is committed
     // durably before mark_* returns): pinned here, whatever the server,
     // database or role default. synchronous_commit is raised only from
-    // off, so a stricter setting (remote_apply, say) stays.
+    // off (local, remote_write and remote_apply all flush locally).
     const std::string setup =
         "SET statement_timeout = " + std::to_string(settings.statement_timeout().count()) +
         "; SET client_min_messages = warning"

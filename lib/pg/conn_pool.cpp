@@ -11,6 +11,7 @@ Lease::~Lease() {
 
 Result<Lease> ConnPool::acquire() {
     std::vector<std::unique_ptr<Conn>> dead;  // closed after the mutex is released
+    dead.reserve(capacity_);  // before the count changes: push_back below cannot throw
     {
         LockGuard lock(m_);
         for (;;) {

@@ -158,26 +158,28 @@ Result<void> SharedPool::Impl::derive_through(const KeySource& key_source, std::
     return {};
 }
 
-void SharedPool::Impl::refill_after(const KeySource& key_source, std::uint32_t index) {
+void SharedPool::Impl::refill_after(const KeySource& key_source, std::uint32_t index) noexcept {
     const std::int64_t mark = std::max<std::int64_t>(1, lookahead / 2);
     // relaxed: see frontier_hint.
     if (frontier_hint.load(std::memory_order_relaxed) - std::int64_t{index} >= mark) return;
     // relaxed: the flag only keeps a second refill from starting; everything
     // a refill reads or writes is guarded by derive_m or is the database's.
     if (refilling.test_and_set(std::memory_order_relaxed)) return;
-    // Cleared however this ends (a std::bad_alloc from the derivation
-    // included), or no refill would ever start again.
+    // Cleared however this ends, or no refill would ever start again.
     const addrpool::detail::Finally clear_flag([this] {
         refilling.clear(std::memory_order_relaxed);  // relaxed: as test_and_set above
     });
-    const std::uint64_t epoch = epoch_now();
-    if (auto f = run(frontier, {pool_key.c_str()}); f && f->rows() == 1) {
-        const std::int64_t top = f->int64(0, 0).value_or(-1);
-        note_top(top);
-        if (top - std::int64_t{index} < mark) {
-            const std::int64_t target = std::min<std::int64_t>(std::int64_t{index} + lookahead, kMaxIndex - 1);
-            (void)derive_through(key_source, top, target, epoch);
+    try {
+        const std::uint64_t epoch = epoch_now();
+        if (auto f = run(frontier, {pool_key.c_str()}); f && f->rows() == 1) {
+            const std::int64_t top = f->int64(0, 0).value_or(-1);
+            note_top(top);
+            if (top - std::int64_t{index} < mark) {
+                const std::int64_t target = std::min<std::int64_t>(std::int64_t{index} + lookahead, kMaxIndex - 1);
+                (void)derive_through(key_source, top, target, epoch);
+            }
         }
+    } catch (...) {  // std::bad_alloc: the next hand-out that needs the rows derives them
     }
 }
 

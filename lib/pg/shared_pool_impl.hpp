@@ -103,9 +103,10 @@ struct SharedPool::Impl {
 
     // After a hand-out of `index`: keeps `lookahead` rows derived above it,
     // refilling once fewer than half remain (by frontier_hint, then by the
-    // table). One thread at a time; best effort: a failure shows at the next
-    // hand-out that needs the rows.
-    void refill_after(const KeySource& key_source, std::uint32_t index) EXCLUDES(derive_m);
+    // table). One thread at a time; best effort: a failure (std::bad_alloc
+    // included) shows at the next hand-out that needs the rows, never in the
+    // hand-out that called this, whose reservation is committed already.
+    void refill_after(const KeySource& key_source, std::uint32_t index) noexcept EXCLUDES(derive_m);
     // derive_epoch, read before a statement that reads the table's top.
     std::uint64_t epoch_now() const noexcept {
         // acquire: pairs with the release increment in derive_through, so a
