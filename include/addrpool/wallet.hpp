@@ -184,8 +184,8 @@ public:
     // accounts that share an address is reported for each). Windows widen
     // as in AddressPool::mark_scripts_used, across the whole batch and every
     // account: each newly used index moves its pool's window, whose new
-    // indices are derived and matched against the scripts still unmatched,
-    // wherever they are in the batch. One lookup per script in the set's
+    // indices are derived and matched against every script of the batch,
+    // wherever it is (each script reported once per pool). One lookup per script in the set's
     // index, whatever the number of accounts. Errors: a derivation error of
     // an account whose key source can derive (invalid_argument: a loaded
     // account given another account's key; invalid_child), naming the
@@ -209,8 +209,10 @@ public:
     // under new names (never over a file the current manifest names) and
     // fsynced before the manifest; files no longer named are removed after.
     // Nothing is written when nothing changed (returns 0). Reservations and
-    // keys are never stored. Errors: io_error (the message names the file
-    // and step; the directory still holds the previous save, whole).
+    // keys are never stored. A directory the save creates is made durable
+    // with it. Errors: io_error (the message names the file and step; the
+    // directory still holds the previous save, whole); inconsistent_data
+    // (the directory's manifest counts 2^62 saves or files: nothing written).
     // Concurrent saves of one set are serialized; saves of different sets
     // (or processes) to one directory are not supported. Every used mark
     // that completed before the call began is in the saved set. Blocking.

@@ -297,6 +297,27 @@ Result<void> PendingFile::sync_directory() {
 // create_directories
 // ===========================================================================
 
+namespace {
+
+// fsyncs the directory that holds `path`'s entry. `step` names the call in
+// the error: "created, but" or "".
+Result<void> sync_entry(const std::filesystem::path& path, const char* step) {
+    const std::filesystem::path parent = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    const Fd d(open_retry(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (d.fd < 0) {
+        const int err = errno;
+        return io_error(std::string(step) + "cannot open the parent directory to fsync it:", parent, err);
+    }
+    if (const int err = retry_eintr([&] { return syscalls().fsync(d.fd); }); err != 0) {
+        return io_error(std::string(step) + "cannot fsync the parent directory", parent, err);
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<void> sync_directory_entry(const std::filesystem::path& dir) { return sync_entry(dir, ""); }
+
 Result<void> create_directories(const std::filesystem::path& dir) {
     std::vector<std::filesystem::path> missing;  // deepest first
     for (std::filesystem::path p = dir; !p.empty(); p = p.parent_path()) {
@@ -311,15 +332,7 @@ Result<void> create_directories(const std::filesystem::path& dir) {
             return io_error("cannot create the directory", *it, err);
         }
         // The new entry is durable once its parent directory is.
-        const std::filesystem::path parent = it->has_parent_path() ? it->parent_path() : std::filesystem::path(".");
-        const Fd d(open_retry(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        if (d.fd < 0) {
-            const int err = errno;
-            return io_error("created, but cannot open its parent directory to fsync it:", parent, err);
-        }
-        if (const int err = retry_eintr([&] { return syscalls().fsync(d.fd); }); err != 0) {
-            return io_error("created, but cannot fsync its parent directory", parent, err);
-        }
+        if (auto synced = sync_entry(*it, "created, but "); !synced) return synced;
     }
     if (std::error_code ec; !std::filesystem::is_directory(dir, ec)) {
         return io_error("not a directory:", dir, ec ? ec.value() : ENOTDIR);

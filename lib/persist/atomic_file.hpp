@@ -86,6 +86,10 @@ private:
 // Errors: io_error naming the directory or the step (also when `dir` exists
 // and is not a directory).
 Result<void> create_directories(const std::filesystem::path& dir);
+// fsyncs the directory that holds `dir`'s entry (its parent), for a caller
+// that cannot tell whether an earlier create_directories got that far.
+// Errors: io_error.
+Result<void> sync_directory_entry(const std::filesystem::path& dir);
 
 // Steps 1–6 for `data`. Errors: io_error, as above. Blocking.
 Result<void> write_file(const std::filesystem::path& path, std::string_view data);

@@ -17,8 +17,8 @@ class IndexSink {
 public:
     virtual ~IndexSink() = default;
     // Registers that this pool's index `index` has hash `h`. Called once per
-    // derived index, possibly twice for one (racing derivers, or a deriver
-    // and the backfill of attach_sink), possibly from several threads at
+    // derived index, possibly more than once for one (racing derivers, a
+    // deriver and the backfill, a backfill retried), possibly from several threads at
     // once: idempotent and thread-safe. May block briefly; may throw
     // std::bad_alloc.
     virtual void insert(const Hash160& h, std::uint32_t index) = 0;

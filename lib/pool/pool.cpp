@@ -199,7 +199,9 @@ void AddressPool::Impl::attach_sink(std::unique_ptr<detail::IndexSink> sink) noe
 }
 
 void AddressPool::Impl::backfill_sink() const {
-    detail::IndexSink* k = sink_or_null();  // attached by this thread, before: its (I1) precedes our scan
+    // The sink's attach (I1) happened before this call: in this thread, or
+    // (a retry) in one whose add released the set's writer mutex we hold now.
+    detail::IndexSink* k = sink_or_null();
     if (k == nullptr) std::abort();  // a caller bug: no sink attached
     const detail::Hot* h = hot_or_null();
     if (h == nullptr) return;

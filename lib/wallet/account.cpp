@@ -44,8 +44,9 @@ Account::Account(Token, KeySource keys, AddressPool external, AddressPool intern
 namespace {
 
 // Removes every entry a pool of `b` put in the index: each derived index
-// (publication registers before it sets kDerived, and attach copied in what
-// was derived before it, so the derived slots are exactly the entries).
+// (publication registers before it sets kDerived, and the backfill copied
+// in what was derived before the attach, so the entries are among the
+// derived slots; erasing one never there is a no-op).
 void leave_index(detail::ScriptIndex& index, Binding& b, const AddressPool& pool, unsigned chain) {
     const AddressPool::Impl& p = detail::PoolAccess::impl(pool);
     const detail::Hot* h = p.hot_or_null();

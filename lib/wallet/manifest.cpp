@@ -139,8 +139,7 @@ Result<Manifest> parse(std::string_view text) {
     const auto count = header(4, "accounts", 10);
     if (!set_id || !generation || !next_file || !count) return bad(2, "malformed header");
     if (lines.size() != 5 + *count) return bad(5, "the account count does not match the records");
-    // A save counts both up: a value no save could reach would wrap there.
-    constexpr std::uint64_t kCounterLimit = std::uint64_t{1} << 62;
+    // A save counts both up and stops below the limit (manifest.hpp).
     if (*generation >= kCounterLimit) return bad(3, "generation out of range");
     if (*next_file >= kCounterLimit) return bad(4, "next-file out of range");
     m.set_id = *set_id;

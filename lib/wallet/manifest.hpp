@@ -43,6 +43,10 @@ struct Account {
     friend bool operator==(const Account&, const Account&) = default;
 };
 
+// The generation and next file id stay below this (parse refuses more, save
+// refuses to get there): far beyond any number of saves, and no counter wraps.
+inline constexpr std::uint64_t kCounterLimit = std::uint64_t{1} << 62;
+
 struct Manifest {
     std::uint64_t set_id = 0;
     std::uint64_t generation = 0;    // >= every account's gen

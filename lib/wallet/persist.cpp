@@ -139,11 +139,20 @@ Result<std::size_t> WalletSet::save(const fs::path& dir) {
     if (auto text = detail::atomic_file::read_file(manifest_path)) {
         if (auto m = manifest::parse(*text)) current = std::move(*m);
     }
+    // No committed save here yet: the directory's own entry is made durable
+    // now (an earlier save may have created it and failed before its
+    // parent's fsync).
+    if (!current) {
+        if (auto synced = detail::atomic_file::sync_directory_entry(dir); !synced) return std::move(synced).error();
+    }
     if (s.set_id == 0) s.set_id = random_id();
     const bool incremental = current && current->set_id == s.set_id && current->generation == s.saved_generation &&
                              key == s.saved_dir;
     const std::uint64_t gen = std::max(current ? current->generation : 0, s.saved_generation) + 1;
     std::uint64_t next_file_id = std::max(current ? current->next_file_id : 1, s.next_file_id);
+    if (gen >= manifest::kCounterLimit) {
+        return make_error(Errc::inconsistent_data, "the manifest's generation is at its limit: save to a new directory");
+    }
     // 2. The registrations and their count of changes, as one pair: add and
     // remove change both under `writer`. (A count read apart from the
     // snapshot could call a snapshot without a just-removed account
@@ -160,6 +169,9 @@ Result<std::size_t> WalletSet::save(const fs::path& dir) {
         s.registry.for_each([&](const Node& n) {
             entries.push_back(Entry{n.acct, n.id, manifest::Account{n.wallet, n.account, 0, {}}, {}});
         });
+    }
+    if (next_file_id + entries.size() >= manifest::kCounterLimit) {
+        return make_error(Errc::inconsistent_data, "the manifest's file ids are at their limit: save to a new directory");
     }
     // Then the changed pools.
     std::size_t written = 0;

@@ -140,7 +140,7 @@ struct WalletSetImpl {
     std::shared_ptr<Core> core = std::make_shared<Core>();
     Registry registry;
     boost::atomic<std::size_t> count{0};  // relaxed: a statistic, changed under `writer`
-    Mutex writer;                          // add / remove (registry writers)
+    Mutex writer;                          // add / remove (registry writers); save's snapshot
     // Held by a sync while it derives the windows of queued accounts, so a
     // sync that starts meanwhile matches only after those windows are
     // indexed (sync.cpp). Never taken by hand-outs, find, add or remove.

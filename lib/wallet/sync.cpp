@@ -199,8 +199,14 @@ public:
         const Node* node = b.node.load(boost::memory_order_seq_cst);  // (N1) seq_cst: a root load (R)
         if (node == nullptr) return;  // removed: no longer the set's
         // Once per script and pool: the index and a widening (or two
-        // widenings of one pool) may both find it.
-        if (!reported_.insert(Reported{position, &b, chain}).second) return;
+        // widenings of one pool) may both find it. The index finds each
+        // once, so until a window widens a list is enough (no allocation
+        // per hit in the common block); build_waiting() turns it into a set.
+        if (!waiting_built_) {
+            index_hits_.push_back(Reported{position, &b, chain});
+        } else if (!reported_.insert(Reported{position, &b, chain}).second) {
+            return;
+        }
         Account& a = *node->acct;
         AddressPool& pool = WalletAccess::pool(a, chain);
         const std::uint32_t before = pool.scan_window_end();
@@ -267,13 +273,15 @@ private:
     void build_waiting() {
         waiting_built_ = true;
         for (std::size_t k = 0; k < hashes_.size(); ++k) waiting_[hashes_[k]].push_back(positions_[k]);
+        reported_.insert(index_hits_.begin(), index_hits_.end());
     }
 
     std::span<const Hash160> hashes_;
     std::span<const std::size_t> positions_;
     std::vector<WalletMatch> out_;
     std::vector<Widen> widen_;
-    std::set<Reported> reported_;
+    std::vector<Reported> index_hits_;  // reported before the first widening
+    std::set<Reported> reported_;       // every report, from the first widening on
     bool waiting_built_ = false;
     std::unordered_map<Hash160, std::vector<std::size_t>, detail::Hash160Hash> waiting_;
 };

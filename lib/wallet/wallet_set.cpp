@@ -87,8 +87,7 @@ bool WalletSet::add(std::string wallet, std::uint32_t account, std::shared_ptr<A
         if (!s.registry.insert(node)) return false;  // (G1) (cannot fail: checked above)
         b.node.store(raw, boost::memory_order_seq_cst);  // (N1) seq_cst
         s.count.fetch_add(1, boost::memory_order_relaxed);    // relaxed: a statistic
-        // relaxed: a save that begins after this add returned reads it by
-        // happens-before (coherence); one that overlaps may or may not.
+        // relaxed: written and read (by save) under `writer` only.
         s.changes.fetch_add(1, boost::memory_order_relaxed);
         s.core->mark_dirty(b);  // its windows are derived before the next sync
     }
@@ -104,7 +103,7 @@ bool WalletSet::remove(std::string_view wallet, std::uint32_t account) {
         if (node == nullptr) return false;
         node->binding->node.store(nullptr, boost::memory_order_seq_cst);  // (N1) seq_cst: the unlink (U)
         s.count.fetch_sub(1, boost::memory_order_relaxed);    // relaxed: a statistic
-        s.changes.fetch_add(1, boost::memory_order_relaxed);  // relaxed: see add()
+        s.changes.fetch_add(1, boost::memory_order_relaxed);  // relaxed: under `writer`, see add()
         ebr::retire(node);  // its shared_ptr goes when no reader can hold the node
     }
     ebr::collect();
