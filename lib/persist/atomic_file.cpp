@@ -271,23 +271,33 @@ void PendingFile::discard() noexcept {
     close_fd();
 }
 
+namespace {
+
+// Opens directory `dir` and fsyncs it. The errors read "<prefix>cannot open
+// <what> to fsync it:" and "<prefix>cannot fsync <what>", naming `dir`.
+Result<void> fsync_directory(const std::filesystem::path& dir, const std::string& prefix, const std::string& what) {
+    const Fd d(open_retry(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (d.fd < 0) {
+        const int err = errno;
+        return io_error(prefix + "cannot open " + what + " to fsync it:", dir, err);
+    }
+    if (const int err = retry_eintr([&] { return syscalls().fsync(d.fd); }); err != 0) {
+        return io_error(prefix + "cannot fsync " + what, dir, err);
+    }
+    return {};
+}
+
+}  // namespace
+
 Result<void> PendingFile::sync_directory() {
     if (state_ != State::renamed && state_ != State::discarded) std::abort();  // a caller bug
     const bool renamed = state_ == State::renamed;
     state_ = State::done;
     // The rename (ours, or the newer one that made us discard) is durable
     // only once the directory entry is.
-    const char* open_failed = renamed ? "saved, but cannot open the directory to fsync it:"
-                                      : "a newer save is in place, but cannot open the directory to fsync it:";
-    const Fd d(open_retry(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (d.fd < 0) {
-        const int err = errno;
-        return io_error(open_failed, dir_, err);
-    }
-    if (const int err = retry_eintr([&] { return syscalls().fsync(d.fd); }); err != 0) {
-        return io_error(renamed ? "saved, but cannot fsync the directory"
-                                : "a newer save is in place, but cannot fsync the directory",
-                        dir_, err);
+    if (auto synced = fsync_directory(dir_, renamed ? "saved, but " : "a newer save is in place, but ", "the directory");
+        !synced) {
+        return synced;
     }
     remove_stale_temporaries(target_, dir_);
     return {};
@@ -299,19 +309,11 @@ Result<void> PendingFile::sync_directory() {
 
 namespace {
 
-// fsyncs the directory that holds `path`'s entry. `step` names the call in
-// the error: "created, but" or "".
-Result<void> sync_entry(const std::filesystem::path& path, const char* step) {
-    const std::filesystem::path parent = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-    const Fd d(open_retry(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (d.fd < 0) {
-        const int err = errno;
-        return io_error(std::string(step) + "cannot open the parent directory to fsync it:", parent, err);
-    }
-    if (const int err = retry_eintr([&] { return syscalls().fsync(d.fd); }); err != 0) {
-        return io_error(std::string(step) + "cannot fsync the parent directory", parent, err);
-    }
-    return {};
+// fsyncs the directory that holds `path`'s entry. `prefix` starts the
+// error's text: "created, but " or "".
+Result<void> sync_entry(const std::filesystem::path& path, const std::string& prefix) {
+    return fsync_directory(path.has_parent_path() ? path.parent_path() : std::filesystem::path("."), prefix,
+                           "the parent directory");
 }
 
 }  // namespace
