@@ -1,8 +1,6 @@
 // SharedPool's helpers: registration, derivation ahead, statement plumbing.
 #include "pg/shared_pool_impl.hpp"
 
-#include "common/finally.hpp"
-
 #include <algorithm>
 #include <cstdio>
 #include <vector>
@@ -165,10 +163,6 @@ void SharedPool::Impl::refill_after(const KeySource& key_source, std::uint32_t i
     // relaxed: the flag only keeps a second refill from starting; everything
     // a refill reads or writes is guarded by derive_m or is the database's.
     if (refilling.test_and_set(std::memory_order_relaxed)) return;
-    // Cleared however this ends, or no refill would ever start again.
-    const addrpool::detail::Finally clear_flag([this] {
-        refilling.clear(std::memory_order_relaxed);  // relaxed: as test_and_set above
-    });
     try {
         const std::uint64_t epoch = epoch_now();
         if (auto f = run(frontier, {pool_key.c_str()}); f && f->rows() == 1) {
@@ -181,6 +175,7 @@ void SharedPool::Impl::refill_after(const KeySource& key_source, std::uint32_t i
         }
     } catch (...) {  // std::bad_alloc: the next hand-out that needs the rows derives them
     }
+    refilling.clear(std::memory_order_relaxed);  // relaxed: as test_and_set above; reached however the refill ended
 }
 
 Result<Rows> SharedPool::Impl::run(Stmt s, std::span<const char* const> params) {
