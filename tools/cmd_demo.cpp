@@ -172,9 +172,9 @@ int cmd_demo(int argc, char** argv) {
             }
             return usage_error("--xpub: " + ks.error().message);
         }
-        if (ks->account_public_key()->depth() != 3) {
+        if (const unsigned depth = ks->account_public_key()->depth(); depth != 3) {
             return usage_error("--xpub must be an account key (depth 3, m/44'/coin'/account'), not depth " +
-                               std::to_string(ks->account_public_key()->depth()));
+                               std::to_string(depth));
         }
         source = std::move(*ks);
         key_desc = "account xpub (watch-only)";
