@@ -32,10 +32,14 @@ out4=$("$bin" demo --xpub "$tpub1" --tasks 100 --threads 2)
 check "account-1 xpub demo exits 0" [ $? -eq 0 ]
 check "account-1 xpub demo: its first addresses" sh -c 'printf "%s\n" "$1" | grep -q "0:yhHtmuL5BdUqrWRzzBjbiCwGs39qreLYjD 1:ySjY4rCpTyre6fp1y2YFpCUzrpgmSPbVLA"' _ "$out4"
 check "account-1 xpub demo: 100 distinct addresses" sh -c 'printf "%s\n" "$1" | grep -qx "  distinct addresses: 100 of 100"' _ "$out4"
-# One task: nothing for the second payment to pay but task 0 again.
-out5=$("$bin" demo --wallets 1 --tasks 1 --threads 1)
+# One task: nothing for the second payment to pay but task 0 again. Without
+# --dir the set goes to a temporary directory (under TMPDIR), removed after.
+tmpd=$(mktemp -d "${TMPDIR:-/tmp}/addrpool-demo-tmpdir.XXXXXX")
+out5=$(TMPDIR="$tmpd" "$bin" demo --wallets 1 --tasks 1 --threads 1)
 check "wallets demo with one task exits 0" [ $? -eq 0 ]
 check "wallets demo with one task: the reloaded set matches" sh -c 'printf "%s\n" "$1" | grep -qx "  the reloaded set matches"' _ "$out5"
+check "wallets demo: its temporary directory is removed" [ -z "$(ls -A "$tmpd")" ]
+rmdir "$tmpd"
 
 # The wallet-set demo: distinct hand-outs across wallets, one sync that finds
 # a payment past a window, an incremental second save, a reload that matches.
@@ -56,7 +60,8 @@ check "wallets: the directory holds the manifest and 80 pool files" [ "$(ls "$wd
 # Bad input: exit 2, nothing on stdout, one line on stderr.
 for args in "--tasks 0" "--threads x" "--network moon" "--xpub nope" "--mnemonic 'abandon abandon'" "--bogus" \
             "--wallets 0" "--wallets x" "--wallets 3 --xpub $tpub" "--wallets 3 --account 1" "--dir /tmp/x" \
-            "--wallets 2 --mnemonic 'abandon abandon'" \
+            "--wallets 2 --mnemonic 'abandon abandon'" "--help --tasks 5" \
+            "--wallets 2 --dir '$err'" "--wallets 2 --dir '$err/set'" \
             "--xpub tpubD6NzVbkrYhZ4XgiXtGrdW5XDAPFCL9h7we1vwNCpn8tGbBcgfVYjXyhWo4E1xkh56hjod1RhGjxbaTLV3X4FyWuejifB9jusQ46QzG87VKp"; do
   eval "set -- $args"
   so=$("$bin" demo "$@" 2>"$err")

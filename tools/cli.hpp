@@ -40,8 +40,24 @@ int cmd_demo(int argc, char** argv);
 
 // `addrpool demo --wallets N` (cmd_demo_wallets.cpp), with cmd_demo's
 // options already parsed and checked.
+// A string holding a secret (a mnemonic, a passphrase): its bytes are
+// overwritten when it is destroyed. Assign it once, from the full value, so
+// that no reallocation leaves a copy behind.
+struct SecretString {
+    std::string value;
+    SecretString() = default;
+    SecretString(const SecretString&) = delete;
+    SecretString& operator=(const SecretString&) = delete;
+    ~SecretString() {
+        // Through a volatile pointer, so the stores are not dropped as dead.
+        volatile char* p = value.data();
+        for (std::size_t i = 0; i < value.size(); ++i) p[i] = 0;
+    }
+};
+
 struct WalletDemoArgs {
-    std::string mnemonic, passphrase, key_desc, dir;
+    SecretString mnemonic, passphrase;
+    std::string key_desc, dir;
     Network network = Network::testnet;
     std::uint32_t wallets = 0, tasks = 0, threads = 0, gap = 0;
 };

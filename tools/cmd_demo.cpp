@@ -100,7 +100,10 @@ std::string stats_line(const AddressPool& pool) {
 int cmd_demo(int argc, char** argv) {
     std::vector<ParsedOption> opts;
     if (auto err = scan_options(argc, argv, kOptions, opts)) return usage_error(*err);
-    if (find_option(opts, "help")) return write_stdout(kHelp);
+    if (find_option(opts, "help")) {
+        if (opts.size() != 1) return usage_error("demo: --help takes no other options");
+        return write_stdout(kHelp);
+    }
 
     const auto mnemonic_opt = find_option(opts, "mnemonic");
     const auto xpub_opt = find_option(opts, "xpub");
@@ -144,8 +147,8 @@ int cmd_demo(int argc, char** argv) {
         if (xpub_opt) return usage_error("--wallets needs a mnemonic (one xpub is one account)");
         if (find_option(opts, "account")) return usage_error("--account does not go with --wallets");
         WalletDemoArgs w;
-        w.mnemonic = std::string(mnemonic_opt ? *mnemonic_opt : kDefaultMnemonic);
-        w.passphrase = std::string(find_option(opts, "passphrase").value_or(""));
+        w.mnemonic.value = std::string(mnemonic_opt ? *mnemonic_opt : kDefaultMnemonic);
+        w.passphrase.value = std::string(find_option(opts, "passphrase").value_or(""));
         w.key_desc = mnemonic_opt ? "given mnemonic" : "built-in test mnemonic 'abandon ... about'";
         w.dir = std::string(find_option(opts, "dir").value_or(""));
         w.network = network;

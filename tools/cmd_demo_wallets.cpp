@@ -73,11 +73,45 @@ std::uint32_t wallet_of_task(std::uint32_t i, std::uint32_t wallets) {
     return static_cast<std::uint32_t>((x ^ (x >> 31)) % wallets);
 }
 
+// Why `dir` cannot hold the set, or nothing: an existing directory must be
+// writable; a missing one is created (with its missing parents) now.
+std::optional<std::string> check_dir(const std::filesystem::path& dir) {
+    std::error_code ec;
+    const auto st = std::filesystem::status(dir, ec);
+    if (std::filesystem::exists(st)) {
+        if (!std::filesystem::is_directory(st)) return dir.string() + " exists and is not a directory";
+        if (::access(dir.c_str(), W_OK | X_OK) != 0) return dir.string() + " is not writable";
+        return std::nullopt;
+    }
+    if (ec && ec != std::errc::no_such_file_or_directory) return "cannot inspect " + dir.string() + ": " + ec.message();
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return "cannot create " + dir.string() + ": " + ec.message();
+    return std::nullopt;
+}
+
+// Removes `dir` (if set) and everything in it when destroyed.
+struct RemoveOnExit {
+    std::filesystem::path dir;
+    RemoveOnExit() = default;
+    RemoveOnExit(const RemoveOnExit&) = delete;
+    RemoveOnExit& operator=(const RemoveOnExit&) = delete;
+    ~RemoveOnExit() {
+        if (dir.empty()) return;
+        std::error_code ec;  // best effort: nothing to report to once the demo is done
+        std::filesystem::remove_all(dir, ec);
+    }
+};
+
 }  // namespace
 
 int demo_wallets(const WalletDemoArgs& args) {
     const std::uint32_t n_wallets = args.wallets;
-    auto seed = mnemonic_to_seed(args.mnemonic, args.passphrase);
+    // Bad input is refused before any work: --dir must be (or become) a
+    // writable directory.
+    if (!args.dir.empty()) {
+        if (auto err = check_dir(args.dir)) return usage_error("--dir: " + *err);
+    }
+    auto seed = mnemonic_to_seed(args.mnemonic.value, args.passphrase.value);
     if (!seed) return usage_error("--mnemonic: " + seed.error().message);
     auto master = ExtendedPrivKey::from_seed(*seed, args.network);
     if (!master) return usage_error("cannot derive the master key: " + master.error().message);
@@ -204,14 +238,15 @@ int demo_wallets(const WalletDemoArgs& args) {
 
     // ---- step 4: save, change one wallet, save again, reload ----
     std::filesystem::path dir = args.dir;
-    const bool temporary = dir.empty();
-    if (temporary) {
+    RemoveOnExit temporary;  // the temporary directory goes on every path out
+    if (dir.empty()) {
         std::string templ = (std::filesystem::temp_directory_path() / "addrpool-demo-XXXXXX").string();
         if (::mkdtemp(templ.data()) == nullptr) {
             std::fputs("addrpool: cannot create a temporary directory\n", stderr);
             return exit_failure;
         }
         dir = templ;
+        temporary.dir = dir;
     }
     auto first = set.save(dir);
     if (!first) {
@@ -239,10 +274,6 @@ int demo_wallets(const WalletDemoArgs& args) {
     out += "  saved:    " + saved.durable() + "\n";
     out += "  reloaded: " + after.durable() + "\n";
     out += std::string("  the reloaded set ") + (after.durable() == saved.durable() ? "matches" : "DIFFERS") + "\n";
-    if (temporary) {
-        std::error_code ec;
-        std::filesystem::remove_all(dir, ec);
-    }
     return write_stdout(out);
 }
 
