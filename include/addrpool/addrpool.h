@@ -41,7 +41,8 @@
  * - Indices are below 2^31; a larger one gives ADDRPOOL_E_INDEX_OUT_OF_RANGE.
  * - Enumerations passed in are checked: a value outside the listed ones
  *   gives ADDRPOOL_E_INVALID_ARGUMENT.
- * - No function aborts, and no C++ exception escapes: allocation failure is
+ * - No function aborts, and no C++ exception escapes: allocation failure
+ *   (also a count so large that no allocation could hold it) is
  *   ADDRPOOL_E_OUT_OF_MEMORY, anything unexpected ADDRPOOL_E_INTERNAL.
  * - Ownership. An addrpool_pool is created by one of the addrpool_pool_new*
  *   functions, addrpool_load[_ex] or addrpool_deserialize[_ex] and destroyed
@@ -278,7 +279,11 @@ ADDRPOOL_API addrpool_status addrpool_pool_new_from_key(const char *account_key,
  * network: the key's encoding family must match (xprv/xpub: MAINNET only;
  *   tprv/tpub: TESTNET, DEVNET, REGTEST).
  * type: which chain below the account key (see addrpool_pool_type).
- * gap_limit: at most ADDRPOOL_MAX_GAP_LIMIT (2^20).
+ * gap_limit: 0 .. ADDRPOOL_MAX_GAP_LIMIT (2^20). 0 is accepted, as by
+ *   AddressPool: the window then ends at the highest used index + 1, so
+ *   under ADDRPOOL_GAP_ERROR only unused indices below the highest used one
+ *   can be handed out (the wallet API, addrpool_wallets_account_new, needs 1
+ *   or more).
  * options: may be NULL (defaults).
  * out: receives the new pool; NULL after a failure. Free it with
  *   addrpool_pool_free.
@@ -1075,8 +1080,9 @@ ADDRPOOL_API addrpool_status addrpool_wallets_mark_scripts_used(addrpool_wallets
 /* The output script (scriptPubKey) that pays `address`: P2PKH (25 bytes)
  * or P2SH (23), e.g. to build the outputs of a block in a test or a
  * simulation. Either encoding of either network family is accepted.
- * script: at least ADDRPOOL_SCRIPT_MAX bytes (else BUFFER_TOO_SMALL, checked
- *   first); len: receives the script's length (0 after a failure).
+ * script: not NULL, at least ADDRPOOL_SCRIPT_MAX bytes (else
+ *   BUFFER_TOO_SMALL, checked after the NULL checks and before the address
+ *   is parsed); len: receives the script's length (0 after a failure).
  * Errors: NULL_ARGUMENT; BUFFER_TOO_SMALL; INVALID_ENCODING; BAD_CHECKSUM;
  *   UNKNOWN_VERSION; OUT_OF_MEMORY. Reentrant; lock-free apart from
  *   allocation. */

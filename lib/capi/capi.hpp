@@ -20,6 +20,7 @@
 #include <cstring>
 #include <exception>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -66,8 +67,10 @@ addrpool_status null_arg(const char* name) noexcept;
 
 // Runs body (returning addrpool_status, having set the message itself on
 // failure); clears the message first so a success leaves "". A C++
-// exception becomes a status: std::bad_alloc -> OUT_OF_MEMORY, anything else
-// -> INTERNAL (what() could echo an argument, so it is not reported).
+// exception becomes a status: std::bad_alloc, and std::length_error (a
+// container asked for more than it can ever hold: an absurd count) ->
+// OUT_OF_MEMORY, anything else -> INTERNAL (what() could echo an argument,
+// so it is not reported).
 template <class F>
 addrpool_status guard(F&& body) noexcept {
     clear_last_error();
@@ -75,6 +78,8 @@ addrpool_status guard(F&& body) noexcept {
         return body();
     } catch (const std::bad_alloc&) {
         return fail(ADDRPOOL_E_OUT_OF_MEMORY, "out of memory");
+    } catch (const std::length_error&) {
+        return fail(ADDRPOOL_E_OUT_OF_MEMORY, "out of memory: a size larger than can ever be allocated");
     } catch (const std::exception&) {
         return fail(ADDRPOOL_E_INTERNAL, "internal error: unexpected C++ exception");
     } catch (...) {

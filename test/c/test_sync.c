@@ -265,6 +265,10 @@ TEST(mark_scripts_used_finds_payments_past_the_window_wherever_they_sit_and_repo
     EXPECT(addrpool_mark_scripts_used(fresh, keys, scripts, NULL, kCount, m, kCount, &n), ADDRPOOL_E_NULL_ARGUMENT);
     EXPECT(addrpool_mark_scripts_used(fresh, keys, scripts, lens, kCount, NULL, kCount, &n), ADDRPOOL_E_NULL_ARGUMENT);
     EXPECT(addrpool_mark_scripts_used(NULL, keys, scripts, lens, kCount, m, kCount, &n), ADDRPOOL_E_NULL_ARGUMENT);
+    /* A count no allocation can hold: refused before any script is read. */
+    n = 99;
+    EXPECT(addrpool_mark_scripts_used(fresh, keys, scripts, lens, SIZE_MAX, m, SIZE_MAX, &n), ADDRPOOL_E_OUT_OF_MEMORY);
+    CHECK(n == 0);
     const size_t bad_lens[] = {s_p2sh1.len, s8.len, sizeof op_return, 25, s3.len, s13.len, s20.len, s3.len};
     EXPECT(addrpool_mark_scripts_used(fresh, keys, scripts, bad_lens, kCount, m, kCount, &n),
            ADDRPOOL_E_NULL_ARGUMENT); /* scripts[3] is NULL with a length */

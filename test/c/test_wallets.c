@@ -338,6 +338,9 @@ TEST(one_block_is_matched_across_accounts_with_widening_windows) {
     EXPECT(addrpool_wallets_mark_scripts_used(set, NULL, len, 4, &m, &n), ADDRPOOL_E_NULL_ARGUMENT);
     EXPECT(addrpool_wallets_mark_scripts_used(NULL, scripts, len, 4, &m, &n), ADDRPOOL_E_NULL_ARGUMENT);
     CHECK(m == NULL && n == 0);
+    /* A count no allocation can hold: refused before any script is read. */
+    EXPECT(addrpool_wallets_mark_scripts_used(set, scripts, len, SIZE_MAX, &m, &n), ADDRPOOL_E_OUT_OF_MEMORY);
+    CHECK(m == NULL && n == 0);
     EXPECT(addrpool_wallets_mark_scripts_used(set, scripts, len, 4, NULL, &n), ADDRPOOL_E_NULL_ARGUMENT);
     addrpool_wallets_matches_free(NULL);
     /* The sweep. */
