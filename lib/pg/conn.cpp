@@ -1,6 +1,8 @@
 // One libpq connection with deadlines, and the conninfo it is made from.
 #include "pg/conn.hpp"
 
+#include "common/finally.hpp"
+
 #include <libpq-fe.h>
 #include <poll.h>
 
@@ -52,7 +54,22 @@ Result<ConnSettings> ConnSettings::parse(const std::string& conninfo, std::chron
         return make_error(Errc::invalid_argument,
                           "conninfo: libpq cannot parse it (the text is not repeated here: it may hold a password)");
     }
+    // libpq's copies are wiped and freed on every way out, a throw included.
+    const addrpool::detail::Finally free_opts([opts] {
+        for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
+            if (o->val != nullptr) explicit_bzero(o->val, std::strlen(o->val));
+        }
+        PQconninfoFree(opts);
+    });
+    // The vectors get their final capacity first: growing one would move
+    // its strings, and a short value (held inside the string object) would
+    // stay behind, unwiped, in the freed storage.
+    std::size_t given = 0;
+    for (const PQconninfoOption* o = opts; o->keyword != nullptr; ++o) given += o->val != nullptr ? 1 : 0;
     ConnSettings s;
+    s.keywords_.reserve(given + 2);  // + connect_timeout, fallback_application_name
+    s.values_.reserve(given + 2);
+    s.secrets_.reserve(std::size(kSecretKeywords));
     s.statement_timeout_ = statement_timeout;
     bool has_connect_timeout = false;
     for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
@@ -65,9 +82,7 @@ Result<ConnSettings> ConnSettings::parse(const std::string& conninfo, std::chron
             *o->val != '\0') {
             s.secrets_.emplace_back(o->val);
         }
-        explicit_bzero(o->val, std::strlen(o->val));
     }
-    PQconninfoFree(opts);
     if (!has_connect_timeout) {
         // Whole seconds, at least 2 (libpq treats 1 as 2).
         const auto secs = std::max<std::int64_t>(2, (statement_timeout.count() + 999) / 1000);
