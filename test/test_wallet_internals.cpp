@@ -93,6 +93,32 @@ TEST_CASE("a nested guard's end does not end the outer section", "[wallet][ebr]"
     CHECK(ebr::pending() == 0);
 }
 
+namespace {
+// A thread_local whose destructor takes a guard. Constructed before the
+// thread's first guard, it is destroyed after the thread's record was given
+// back at exit, so its guard acquires a record again.
+struct GuardAtExit {
+    ~GuardAtExit() { ebr::Guard late; }
+};
+thread_local GuardAtExit t_guard_at_exit;
+}  // namespace
+
+TEST_CASE("a guard taken by a thread_local destructor at thread exit gives its record back", "[wallet][ebr]") {
+    std::latch ready(1), finish(1);
+    std::thread t([&] {
+        (void)&t_guard_at_exit;  // constructed before the first guard: destroyed after the record's release
+        { ebr::Guard first; }
+        ready.count_down();
+        finish.wait();
+    });
+    ready.wait();
+    const std::size_t held = ebr::owned_records();  // the thread's record among them
+    finish.count_down();
+    t.join();
+    INFO("records held while the thread ran: " << held);
+    CHECK(ebr::owned_records() == held - 1);
+}
+
 TEST_CASE("the script index finds, refuses duplicates, erases and grows", "[wallet][index]") {
     ScriptIndex index;
     CHECK(lookup(index, hash_of(1)).empty());

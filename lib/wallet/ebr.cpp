@@ -77,20 +77,27 @@ Record* acquire_record(Domain& d) {
 // The calling thread's record and guard depth: trivially constructible and
 // destructible, so reaching it costs one TLS lookup and no initialization
 // check; the record goes back to the list at thread exit through Releaser,
-// which is touched only when the record is first acquired.
+// which is touched only when the record is first acquired. `exiting`: the
+// Releaser has run; a guard taken after that (by another thread_local's
+// destructor) gives its record back itself when it ends.
 struct ThreadState {
     Record* record;
     unsigned depth;
+    bool exiting;
 };
-thread_local ThreadState t_state{nullptr, 0};
+thread_local ThreadState t_state{nullptr, 0, false};
+
+void give_back(ThreadState& t) noexcept {
+    // (R2) release: the record's last quiescent store happens-before its
+    // next owner's (R1).
+    t.record->owned.store(false, boost::memory_order_release);
+    t.record = nullptr;
+}
 
 struct Releaser {
     ~Releaser() {
-        if (t_state.record == nullptr) return;
-        // (R2) release: the record's last quiescent store happens-before its
-        // next owner's (R1).
-        t_state.record->owned.store(false, boost::memory_order_release);
-        t_state.record = nullptr;
+        t_state.exiting = true;
+        if (t_state.record != nullptr && t_state.depth == 0) give_back(t_state);
     }
 };
 thread_local Releaser t_releaser;
@@ -103,7 +110,8 @@ Guard::Guard() : thread_(&t_state) {
     Domain& d = domain();
     if (t.record == nullptr) {
         try {
-            (void)&t_releaser;  // registers its destructor for this thread
+            // Registers its destructor for this thread (not once it has run).
+            if (!t.exiting) (void)&t_releaser;
             t.record = acquire_record(d);
         } catch (...) {
             --t.depth;
@@ -126,6 +134,7 @@ Guard::~Guard() {
     // (E3) release: the section's reads happen-before the reclaimer's (A1)
     // load that sees this value.
     t.record->state.store(kQuiescent, boost::memory_order_release);
+    if (t.exiting) give_back(t);  // the Releaser has run: nobody else will
 }
 
 void retire(void* object, void (*deleter)(void*)) noexcept {
@@ -181,6 +190,14 @@ std::size_t collect(int rounds) {
     // Outside the mutex: a deleter may retire more (an account's binding).
     for (const Retired& r : ready) r.deleter(r.object);
     return ready.size();
+}
+
+std::size_t owned_records() {
+    std::size_t n = 0;
+    for (const Record* r = domain().records.load(boost::memory_order_acquire); r != nullptr; r = r->next) {  // (R3)
+        n += r->owned.load(boost::memory_order_relaxed) ? 1 : 0;  // relaxed: a count for tests, no data read through it
+    }
+    return n;
 }
 
 std::size_t pending() {

@@ -86,6 +86,11 @@ std::size_t collect(int rounds = 2);
 // Objects filed and not freed yet (tests, diagnostics).
 std::size_t pending();
 
+// Records held by a thread right now (tests, diagnostics): a thread's record
+// goes back when the thread exits, also after a guard that a thread_local
+// destructor took at exit.
+std::size_t owned_records();
+
 }  // namespace addrpool::detail::ebr
 
 #endif  // ADDRPOOL_LIB_WALLET_EBR_HPP
