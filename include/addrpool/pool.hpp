@@ -337,7 +337,10 @@ public:
     // inconsistent_data. Every loaded index that was not used is unused.
     static Result<AddressPool> deserialize(std::string_view bytes, PoolOptions options = {});
     // Crash-safe: writes a temporary file in the same directory, fsyncs it,
-    // renames it over `path` and fsyncs the directory. Errors:
+    // renames it over `path` and fsyncs the directory. The file is created
+    // with mode 0600 (labels and addresses are the owner's business; umask
+    // may only narrow it) whatever the mode of the file it replaces, and a
+    // symbolic link at `path` is replaced by the file, not followed. Errors:
     // invalid_argument (a base path of more than 255 components, see
     // serialize; nothing is written), io_error; on
     // error `path` still holds the previous save, whole — except after the

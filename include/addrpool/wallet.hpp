@@ -211,7 +211,11 @@ public:
     // Nothing is written when nothing changed (returns 0). Reservations and
     // keys are never stored. A directory the save creates is made durable
     // with it. Errors: io_error (the message names the file and step; the
-    // directory still holds the previous save, whole); inconsistent_data
+    // directory still holds the previous save, whole — except when only the
+    // last step, the directory's fsync after the manifest's rename, failed:
+    // the message then starts "manifest: saved, but", the directory holds
+    // the new save, and a crash before the next successful save may bring
+    // the previous one back; either is whole); inconsistent_data
     // (the directory's manifest counts 2^62 saves or files: nothing written).
     // Concurrent saves of one set are serialized; saves of different sets
     // (or processes) to one directory are not supported. Every used mark
