@@ -2,6 +2,8 @@
 // save / load. The pool's side is lib/pool/durable.hpp (its durable state),
 // the format is the codec (codec.hpp), the file system is atomic_file.hpp;
 // this file only composes them and orders concurrent saves.
+#include "persist/bridge.hpp"
+
 #include "persist/atomic_file.hpp"
 #include "persist/codec.hpp"
 #include "pool/durable.hpp"
@@ -20,17 +22,23 @@ constexpr const char* kBasePathTooLong = "the base path has more than 255 compon
 
 }  // namespace
 
+std::string detail::serialize_snapshot(const AddressPool& pool, std::vector<DurableEntry> entries,
+                                       DurableLabels labels) {
+    if (pool.base_path().size() > kMaxBasePath) throw std::length_error(kBasePathTooLong);
+    codec::PoolFile f;
+    f.network = pool.network();
+    f.type = pool.type();
+    f.format = pool.format();
+    f.gap_limit = pool.gap_limit();
+    f.base_path = pool.base_path().components();
+    f.labels = std::move(labels);
+    f.entries = std::move(entries);  // highest used follows from them
+    return codec::encode(f);
+}
+
 std::string AddressPool::serialize() const {
-    if (base_path().size() > kMaxBasePath) throw std::length_error(kBasePathTooLong);
-    detail::codec::PoolFile f;
-    f.network = network();
-    f.type = type();
-    f.format = format();
-    f.gap_limit = gap_limit();
-    f.base_path = base_path().components();
-    f.labels = detail::durable_labels(*impl_);
-    f.entries = detail::durable_entries(*impl_);  // the snapshot; highest used follows from it
-    return detail::codec::encode(f);
+    detail::DurableLabels labels = detail::durable_labels(*impl_);
+    return detail::serialize_snapshot(*this, detail::durable_entries(*impl_), std::move(labels));
 }
 
 // The file's address format wins over options.format: it is durable state.

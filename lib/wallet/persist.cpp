@@ -22,15 +22,18 @@
 // after it, the new manifest, whose files were fsynced and their names made
 // durable before it. Either way `load` reads one whole set.
 //
-// The digest is taken before the pool is serialized: a mark landing in
-// between is in the file but not the digest, so the pool is written again
-// next time (never the reverse: a change is never skipped).
+// The digest and the file come from one snapshot of the pool (its entries,
+// then its labels), so the digest a save records is always that of the file
+// it wrote: a pool whose state comes back to a recorded digest (a mark,
+// reset_usage, the same mark again) is skipped only when its file holds that
+// state.
 #include "wallet/ebr.hpp"
 #include "wallet/manifest.hpp"
 #include "wallet/set_impl.hpp"
 
 #include "keys/crypto.hpp"
 #include "persist/atomic_file.hpp"
+#include "persist/bridge.hpp"
 #include "pool/durable.hpp"
 #include "pool/pool_impl.hpp"
 
@@ -53,12 +56,20 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// SHA-256 (first 8 bytes) of the pool's durable state but the hashes, which
-// follow from the indices.
-std::uint64_t pool_digest(const AddressPool& pool) {
-    const AddressPool::Impl& p = PoolAccess::impl(pool);
-    const auto entries = detail::durable_entries(p);
-    const auto labels = detail::durable_labels(p);
+// One snapshot of a pool's durable state.
+struct PoolSnapshot {
+    std::vector<detail::DurableEntry> entries;
+    detail::DurableLabels labels;
+    explicit PoolSnapshot(const AddressPool& pool)
+        : entries(detail::durable_entries(PoolAccess::impl(pool))),
+          labels(detail::durable_labels(PoolAccess::impl(pool))) {}
+};
+
+// SHA-256 (first 8 bytes) of a snapshot but the hashes, which follow from
+// the indices.
+std::uint64_t pool_digest(const PoolSnapshot& snap) {
+    const auto& entries = snap.entries;
+    const auto& labels = snap.labels;
     std::string bytes;
     bytes.reserve(entries.size() * 5 + 16);
     auto put32 = [&](std::uint32_t v) {
@@ -183,10 +194,12 @@ Result<std::size_t> WalletSet::save(const fs::path& dir) {
         if (!incremental) e.saved.gen = {0, 0};  // this directory gets every pool
         for (unsigned c = 0; c < detail::kChains; ++c) {
             const AddressPool& pool = WalletAccess::pool(*e.acct, c);
-            const std::uint64_t digest = pool_digest(pool);
+            PoolSnapshot snap(pool);
+            const std::uint64_t digest = pool_digest(snap);
             if (e.saved.gen[c] != 0 && digest == e.saved.digest[c]) continue;
             const fs::path file = dir / manifest::pool_file(e.saved.file_id, c, gen);
-            auto pending = detail::atomic_file::PendingFile::create(file, pool.serialize());
+            auto pending = detail::atomic_file::PendingFile::create(
+                file, detail::serialize_snapshot(pool, std::move(snap.entries), std::move(snap.labels)));
             if (!pending) return std::move(pending).error();
             if (auto renamed = pending->rename_over_target(); !renamed) return std::move(renamed).error();
             last.emplace(std::move(*pending));
@@ -288,7 +301,7 @@ Result<WalletSet> WalletSet::load(const fs::path& dir,
         auto acct = load_account(dir, r, keys, options);
         if (!acct) return std::move(acct).error();
         detail::SavedAccount saved{r.file_id, r.gen, {}};
-        for (unsigned c = 0; c < detail::kChains; ++c) saved.digest[c] = pool_digest(WalletAccess::pool(**acct, c));
+        for (unsigned c = 0; c < detail::kChains; ++c) saved.digest[c] = pool_digest(PoolSnapshot(WalletAccess::pool(**acct, c)));
         if (!set.add(r.wallet, r.account, *acct)) {
             return make_error(Errc::inconsistent_data, "the manifest lists wallet \"" + r.wallet + "\" account " +
                                                            std::to_string(r.account) + " twice");
