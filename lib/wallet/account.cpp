@@ -85,12 +85,14 @@ Result<Reservation> Account::next_change_address() { return hand_out(internal_, 
 Result<Reservation> Account::hand_out(AddressPool& pool, unsigned chain) {
     auto r = pool.reserve(keys_, /*add_to_state=*/true);
     if (!r) return r;
-    Core* core = binding_->core.load(boost::memory_order_acquire);  // (B1) acquire
     // The window now reaches at least index + 1 + gap limit. (W1) relaxed: a
-    // stale, lower watched end only queues the account once too often.
-    if (core != nullptr &&
-        std::uint64_t{r->index} + 1 + pool.gap_limit() > binding_->watched_end[chain].load(boost::memory_order_relaxed)) {
-        core->mark_dirty(*binding_);
+    // stale, lower watched end only queues the account once too often; a
+    // value at or above it is a fact (every index below it is indexed).
+    if (std::uint64_t{r->index} + 1 + pool.gap_limit() > binding_->watched_end[chain].load(boost::memory_order_relaxed)) {
+        // (D4) seq_cst fence: our claim before it, our reads of `core` and
+        // `queued` after it; pairs with a sync's (D5) (set_impl.hpp).
+        boost::atomic_thread_fence(boost::memory_order_seq_cst);
+        if (Core* core = binding_->core.load(boost::memory_order_acquire)) core->mark_dirty(*binding_);  // (B1) acquire
     }
     return r;
 }
@@ -100,7 +102,9 @@ namespace detail {
 void retire_binding(Binding* b) noexcept { ebr::retire(b); }
 
 void Core::mark_dirty(Binding& b) noexcept {
-    if (b.queued.load(boost::memory_order_relaxed) != Binding::kIdle) return;  // relaxed: a hint; the CAS decides
+    // relaxed: a hint, the CAS decides; after the caller's (D4) fence, a
+    // queued value means a settle (D2) whose (D5) fence is still to come.
+    if (b.queued.load(boost::memory_order_relaxed) != Binding::kIdle) return;
     std::uint32_t expected = Binding::kIdle;
     // (D1) acq_rel: pairs with (D2)'s CAS back to kIdle, so our link write
     // below comes after the taker's read of the old one.

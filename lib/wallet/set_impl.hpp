@@ -43,6 +43,20 @@
 //        account retires its binding itself; kQueued → the stack owns it: a
 //        later take retires it, or ~Core (which runs only when no binding
 //        references the Core any more) deletes it.
+//   (D4)/(D5) the watch's store-buffer pair. A hand-out writes its claim
+//        (the pool's slot CAS, after the publication that raised the pool's
+//        touched_end), and add() writes node (N1); each then reads `queued`
+//        (a hand-out also `core`) to decide whether to queue the binding. A
+//        sync settles `queued` (D2), then reads node and the pools' windows.
+//        Acquire/release alone would let both sides read the old values (the
+//        binding left idle, its window short of the new hand-out, a payment
+//        to that window missed by every later sync). So each side has a
+//        seq_cst fence between its write and its read: (D4) in hand_out
+//        (after the claim, before `core` and `queued`) and in add() (after
+//        (N1), before mark_dirty); (D5) in the sync, after its settles and
+//        before its node and window reads. By the fences' order, either the
+//        publisher reads the settled kIdle and queues the binding again, or
+//        the sync reads the claim or the node.
 #ifndef ADDRPOOL_LIB_WALLET_SET_IMPL_HPP
 #define ADDRPOOL_LIB_WALLET_SET_IMPL_HPP
 

@@ -165,6 +165,11 @@ Result<void> watch_queued(detail::WalletSetImpl& s) {
             if (Core::settle(*b)) settled.push_back(b);
             b = next;
         }
+        // (D5) seq_cst fence: after every settle (D2), before the node (N1)
+        // and window reads below; pairs with a hand-out's or add()'s (D4)
+        // (set_impl.hpp): one that still saw a binding queued made its claim
+        // or node store before its fence, and these reads see it.
+        boost::atomic_thread_fence(boost::memory_order_seq_cst);
         try {
             work.reserve(2 * settled.size());
             for (Binding* b : settled) {

@@ -89,6 +89,10 @@ bool WalletSet::add(std::string wallet, std::uint32_t account, std::shared_ptr<A
         s.count.fetch_add(1, boost::memory_order_relaxed);    // relaxed: a statistic
         // relaxed: written and read (by save) under `writer` only.
         s.changes.fetch_add(1, boost::memory_order_relaxed);
+        // (D4) seq_cst fence: the (N1) store above before mark_dirty's read
+        // of `queued`; pairs with a sync's (D5) (set_impl.hpp), so a binding
+        // re-added while still queued is seen registered by the settling sync.
+        boost::atomic_thread_fence(boost::memory_order_seq_cst);
         s.core->mark_dirty(b);  // its windows are derived before the next sync
     }
     ebr::collect();
