@@ -111,6 +111,10 @@ public:
     // with another key, base path, type, gap limit or network fails with
     // invalid_argument; KeySource::none() may open an existing pool (it then
     // hands out only addresses already derived) but cannot create one.
+    // The pool_id is the pool: two pool_ids registered with the same account
+    // key, type and network are two pools over the same addresses, and each
+    // hands them out on its own (nothing in the schema refuses the second
+    // registration). Give each chain of an account one pool_id.
     //
     // conninfo: any libpq connection string or URI ("host=/run/postgresql
     // dbname=wallet", "postgresql://app@db.internal/wallet"). The tables go
