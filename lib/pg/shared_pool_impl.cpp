@@ -22,6 +22,12 @@ std::string to_hex(const Hash160& h) {
 
 namespace {
 
+// Rows derived and inserted per statement by derive_through: a few hundred
+// milliseconds of insert on a loaded machine, far below any sensible
+// statement_timeout (the capped batch, 65,536 rows in one statement, took
+// 2-10 s here).
+constexpr std::int64_t kInsertChunk = 4096;
+
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -125,35 +131,61 @@ Result<void> SharedPool::Impl::derive_through(const KeySource& key_source, std::
                                                       fingerprint_text(mine->fingerprint) + ", not " +
                                                       fingerprint_text(identity.fingerprint) + ")");
     }
-    // The EC math runs here, with no connection leased and no statement open.
-    // One bytea in hex form: substring() of a bytea is O(1), of a long text
-    // O(offset) in a multi-byte encoding.
-    std::string hashes = "\\x";
-    hashes.reserve(2 + static_cast<std::size_t>(target - from + 1) * 40);
-    std::int64_t end = from;
-    for (; end <= target; ++end) {
-        auto h = key_source.derive_hash160(type, static_cast<std::uint32_t>(end));
-        if (!h) {
-            if (end == from) return std::move(h).error();
-            break;  // insert what was derived; the next round reports the error
+    // In chunks of kInsertChunk rows, each derived and then inserted by one
+    // statement: a large batch (up to 65,536 rows) never has to fit into one
+    // statement_timeout, and the rows of a chunk are free for hand-outs as
+    // soon as it lands. Chunks go in index order, so a chunk that fails
+    // leaves no hole: the rows before it stay, and the next round goes on.
+    std::int64_t inserted_end = from;
+    Result<void> outcome;
+    while (inserted_end <= target) {
+        const std::int64_t chunk_end = std::min(target + 1, inserted_end + kInsertChunk);
+        // The EC math runs here, with no connection leased and no statement
+        // open. One bytea in hex form: substring() of a bytea is O(1), of a
+        // long text O(offset) in a multi-byte encoding.
+        std::string hashes = "\\x";
+        hashes.reserve(2 + static_cast<std::size_t>(chunk_end - inserted_end) * 40);
+        std::int64_t end = inserted_end;
+        for (; end < chunk_end; ++end) {
+            auto h = key_source.derive_hash160(type, static_cast<std::uint32_t>(end));
+            if (!h) {
+                // Insert what was derived; the next round reports the error.
+                if (end == from) outcome = std::move(h).error();
+                break;
+            }
+            hashes += to_hex(*h);
         }
-        hashes += to_hex(*h);
+        if (end == inserted_end) break;
+        const std::string first = std::to_string(inserted_end);
+        const std::string count = std::to_string(end - inserted_end);
+        auto r = run(insert_derived, {pool_key.c_str(), first.c_str(), hashes.c_str(), count.c_str()});
+        if (!r) {
+            outcome = std::move(r).error();
+            break;
+        }
+        if (r->rows() != 1) {
+            outcome = malformed("insert derived");
+            break;
+        }
+        if (r->int64(0, 1).value_or(0) != 0) {
+            outcome = make_error(Errc::invalid_argument,
+                                 "the key source derives other addresses than the pool holds at indices " + first +
+                                     ".." + std::to_string(end - 1));
+            break;
+        }
+        inserted_end = end;
+        if (end < chunk_end) break;  // a derivation failed: the next round reports it
     }
-    const std::string first = std::to_string(from);
-    const std::string count = std::to_string(end - from);
-    auto r = run(insert_derived, {pool_key.c_str(), first.c_str(), hashes.c_str(), count.c_str()});
-    if (!r) return std::move(r).error();
-    if (r->rows() != 1) return malformed("insert derived");
-    if (r->int64(0, 1).value_or(0) != 0) {
-        return make_error(Errc::invalid_argument,
-                          "the key source derives other addresses than the pool holds at indices " + first + ".." +
-                              std::to_string(end - 1));
-    }
-    known_top = std::max(known_top, end - 1);
-    note_top(end - 1);
+    if (inserted_end == from) return outcome;
+    // Rows landed: the caller hands out from them, and the next round meets
+    // a backend or derivation error again. A key that derives other
+    // addresses is reported now: no later round would look at these rows.
+    if (!outcome && outcome.error().code != Errc::invalid_argument) outcome = {};
+    known_top = std::max(known_top, inserted_end - 1);
+    note_top(inserted_end - 1);
     // release: pairs with epoch_now()'s acquire load.
     derive_epoch.fetch_add(1, std::memory_order_release);
-    return {};
+    return outcome;
 }
 
 void SharedPool::Impl::refill_after(const KeySource& key_source, std::uint32_t index) noexcept {
