@@ -157,7 +157,8 @@ public:
     //
     // When no free index is derived yet, the calling thread derives the
     // next max(lookahead, connections) addresses with key_source, inserts
-    // them, and hands out again; when the hand-out leaves fewer than half the
+    // them (4,096 rows per statement, so no statement has to insert a whole
+    // batch within statement_timeout), and hands out again; when the hand-out leaves fewer than half the
     // lookahead derived above it, the calling thread tops the lookahead up
     // after its hand-out (one thread per object at a time, with no
     // connection held during the EC math). An index that is already derived is
