@@ -61,7 +61,7 @@ check "wallets: the directory holds the manifest and 80 pool files" [ "$(ls "$wd
 for args in "--tasks 0" "--threads x" "--network moon" "--xpub nope" "--mnemonic 'abandon abandon'" "--bogus" \
             "--wallets 0" "--wallets x" "--wallets 3 --xpub $tpub" "--wallets 3 --account 1" "--dir /tmp/x" \
             "--wallets 2 --mnemonic 'abandon abandon'" "--help --tasks 5" \
-            "--wallets 2 --dir '$err'" "--wallets 2 --dir '$err/set'" \
+            "--wallets 2 --dir '$err'" "--wallets 2 --dir '$err/set'" "--wallets 2 --dir ''" \
             "--xpub tpubD6NzVbkrYhZ4XgiXtGrdW5XDAPFCL9h7we1vwNCpn8tGbBcgfVYjXyhWo4E1xkh56hjod1RhGjxbaTLV3X4FyWuejifB9jusQ46QzG87VKp"; do
   eval "set -- $args"
   so=$("$bin" demo "$@" 2>"$err")
@@ -71,5 +71,16 @@ for args in "--tasks 0" "--threads x" "--network moon" "--xpub nope" "--mnemonic
   check "demo $args: empty stdout" [ -z "$so" ]
   check "demo $args: one stderr line" [ "$lines" -eq 1 ]
 done
+# Bad input with a --dir that does not exist yet: nothing is created.
+"$bin" demo --wallets 2 --mnemonic 'abandon abandon' --dir "$wdir/not-made" 2>/dev/null
+check "bad mnemonic with --dir: exit 2" [ $? -eq 2 ]
+check "bad mnemonic with --dir: the directory is not created" [ ! -e "$wdir/not-made" ]
+# No usable temporary directory: one line on stderr, exit 1 (not an abort).
+so=$(TMPDIR=/nonexistent-addrpool-tmp "$bin" demo --wallets 1 --tasks 1 --threads 1 2>"$err")
+rc=$?
+check "no temporary directory: exit 1" [ "$rc" -eq 1 ]
+check "no temporary directory: empty stdout" [ -z "$so" ]
+check "no temporary directory: one stderr line" [ "$(wc -l <"$err")" -eq 1 ]
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

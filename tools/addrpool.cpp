@@ -3,6 +3,8 @@
 #include "cli.hpp"
 
 #include <array>
+#include <cstdio>
+#include <new>
 #include <string>
 #include <string_view>
 
@@ -46,7 +48,8 @@ int print_help() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// The dispatcher: a subcommand, help, or a usage error.
+static int run(int argc, char** argv) {
     if (argc < 2) return addrpool::cli::usage_error("missing command (try 'addrpool --help')");
     const std::string_view first = argv[1];
     if (first == "--help" || first == "-h") {
@@ -68,4 +71,19 @@ int main(int argc, char** argv) {
         return addrpool::cli::usage_error("unknown command (try 'addrpool --help')");
     }
     return c->run(argc - 1, argv + 1);
+}
+
+// Every subcommand reports its own errors; an exception that still escapes
+// (memory exhausted, a bug) is one line on stderr and exit 1, after the
+// destructors ran (temporary directories removed, secrets wiped), which
+// std::terminate would skip.
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::bad_alloc&) {
+        std::fputs("addrpool: out of memory\n", stderr);
+    } catch (...) {
+        std::fputs("addrpool: internal error: an unexpected exception\n", stderr);
+    }
+    return addrpool::cli::exit_failure;
 }

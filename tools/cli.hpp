@@ -38,11 +38,10 @@ struct Command {
 int cmd_derive(int argc, char** argv);
 int cmd_demo(int argc, char** argv);
 
-// `addrpool demo --wallets N` (cmd_demo_wallets.cpp), with cmd_demo's
-// options already parsed and checked.
 // A string holding a secret (a mnemonic, a passphrase): its bytes are
-// overwritten when it is destroyed. Assign it once, from the full value, so
-// that no reallocation leaves a copy behind.
+// overwritten when it is destroyed. Assign it once, straight from the
+// original (value.assign(view)): a temporary std::string, or a reallocation,
+// would leave a copy behind.
 struct SecretString {
     std::string value;
     SecretString() = default;
@@ -55,6 +54,8 @@ struct SecretString {
     }
 };
 
+// `addrpool demo --wallets N` (cmd_demo_wallets.cpp), with cmd_demo's
+// options already parsed and checked (all but --dir and the mnemonic).
 struct WalletDemoArgs {
     SecretString mnemonic, passphrase;
     std::string key_desc, dir;

@@ -147,10 +147,15 @@ int cmd_demo(int argc, char** argv) {
         if (xpub_opt) return usage_error("--wallets needs a mnemonic (one xpub is one account)");
         if (find_option(opts, "account")) return usage_error("--account does not go with --wallets");
         WalletDemoArgs w;
-        w.mnemonic.value = std::string(mnemonic_opt ? *mnemonic_opt : kDefaultMnemonic);
-        w.passphrase.value = std::string(find_option(opts, "passphrase").value_or(""));
+        const std::string_view words = mnemonic_opt ? *mnemonic_opt : kDefaultMnemonic;
+        const std::string_view passphrase = find_option(opts, "passphrase").value_or("");
+        w.mnemonic.value.assign(words.data(), words.size());
+        w.passphrase.value.assign(passphrase.data(), passphrase.size());
         w.key_desc = mnemonic_opt ? "given mnemonic" : "built-in test mnemonic 'abandon ... about'";
-        w.dir = std::string(find_option(opts, "dir").value_or(""));
+        if (auto d = find_option(opts, "dir")) {
+            if (d->empty()) return usage_error("--dir must not be empty");
+            w.dir = std::string(*d);
+        }
         w.network = network;
         w.wallets = *n;
         w.tasks = tasks;

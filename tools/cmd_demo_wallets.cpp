@@ -76,16 +76,17 @@ std::uint32_t wallet_of_task(std::uint32_t i, std::uint32_t wallets) {
 // Why `dir` cannot hold the set, or nothing: an existing directory must be
 // writable; a missing one is created (with its missing parents) now.
 std::optional<std::string> check_dir(const std::filesystem::path& dir) {
+    // The messages do not repeat the path (cli.hpp: never an option's value).
     std::error_code ec;
     const auto st = std::filesystem::status(dir, ec);
     if (std::filesystem::exists(st)) {
-        if (!std::filesystem::is_directory(st)) return dir.string() + " exists and is not a directory";
-        if (::access(dir.c_str(), W_OK | X_OK) != 0) return dir.string() + " is not writable";
+        if (!std::filesystem::is_directory(st)) return "it exists and is not a directory";
+        if (::access(dir.c_str(), W_OK | X_OK) != 0) return "the directory is not writable";
         return std::nullopt;
     }
-    if (ec && ec != std::errc::no_such_file_or_directory) return "cannot inspect " + dir.string() + ": " + ec.message();
+    if (ec && ec != std::errc::no_such_file_or_directory) return "cannot inspect it: " + ec.message();
     std::filesystem::create_directories(dir, ec);
-    if (ec) return "cannot create " + dir.string() + ": " + ec.message();
+    if (ec) return "cannot create it: " + ec.message();
     return std::nullopt;
 }
 
@@ -106,15 +107,16 @@ struct RemoveOnExit {
 
 int demo_wallets(const WalletDemoArgs& args) {
     const std::uint32_t n_wallets = args.wallets;
-    // Bad input is refused before any work: --dir must be (or become) a
-    // writable directory.
-    if (!args.dir.empty()) {
-        if (auto err = check_dir(args.dir)) return usage_error("--dir: " + *err);
-    }
     auto seed = mnemonic_to_seed(args.mnemonic.value, args.passphrase.value);
     if (!seed) return usage_error("--mnemonic: " + seed.error().message);
     auto master = ExtendedPrivKey::from_seed(*seed, args.network);
     if (!master) return usage_error("cannot derive the master key: " + master.error().message);
+    // Bad input is refused before any work, and a --dir is created only
+    // once the rest of the input was found good: it must be (or become) a
+    // writable directory.
+    if (!args.dir.empty()) {
+        if (auto err = check_dir(args.dir)) return usage_error("--dir: " + *err);
+    }
 
     std::string out;
     out += "addrpool demo: " + std::string(network_name(args.network)) + ", " + std::to_string(n_wallets) +
@@ -240,8 +242,10 @@ int demo_wallets(const WalletDemoArgs& args) {
     std::filesystem::path dir = args.dir;
     RemoveOnExit temporary;  // the temporary directory goes on every path out
     if (dir.empty()) {
-        std::string templ = (std::filesystem::temp_directory_path() / "addrpool-demo-XXXXXX").string();
-        if (::mkdtemp(templ.data()) == nullptr) {
+        std::error_code ec;
+        const std::filesystem::path tmp = std::filesystem::temp_directory_path(ec);
+        std::string templ = (tmp / "addrpool-demo-XXXXXX").string();
+        if (ec || ::mkdtemp(templ.data()) == nullptr) {
             std::fputs("addrpool: cannot create a temporary directory\n", stderr);
             return exit_failure;
         }

@@ -280,10 +280,10 @@ ADDRPOOL_API addrpool_status addrpool_pool_new_from_key(const char *account_key,
  *   tprv/tpub: TESTNET, DEVNET, REGTEST).
  * type: which chain below the account key (see addrpool_pool_type).
  * gap_limit: 0 .. ADDRPOOL_MAX_GAP_LIMIT (2^20). 0 is accepted, as by
- *   AddressPool: the window then ends at the highest used index + 1, so
- *   under ADDRPOOL_GAP_ERROR only unused indices below the highest used one
- *   can be handed out (the wallet API, addrpool_wallets_account_new, needs 1
- *   or more).
+ *   AddressPool: the scan window then ends at max(highest used, highest
+ *   reserved) + 1, and under ADDRPOOL_GAP_ERROR only unused indices below
+ *   the highest used one can be handed out (the wallet API,
+ *   addrpool_wallets_account_new, needs 1 or more).
  * options: may be NULL (defaults).
  * out: receives the new pool; NULL after a failure. Free it with
  *   addrpool_pool_free.

@@ -102,8 +102,11 @@ namespace detail {
 void retire_binding(Binding* b) noexcept { ebr::retire(b); }
 
 void Core::mark_dirty(Binding& b) noexcept {
-    // relaxed: a hint, the CAS decides; after the caller's (D4) fence, a
-    // queued value means a settle (D2) whose (D5) fence is still to come.
+    // relaxed: a hint, the CAS decides. When the caller is hand_out or add()
+    // (after their (D4) fence), a queued value means a settle (D2) whose (D5)
+    // fence is still to come. The other callers (the sink, a sync's retry)
+    // queue work that no sync has to see at once: a derivation or a widening
+    // that is tried again at the next trigger.
     if (b.queued.load(boost::memory_order_relaxed) != Binding::kIdle) return;
     std::uint32_t expected = Binding::kIdle;
     // (D1) acq_rel: pairs with (D2)'s CAS back to kIdle, so our link write

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <string>
 
@@ -26,7 +27,9 @@ std::atomic<int> found{0};
 void check_freed(void* p) noexcept {
     // relaxed: set and read by the one thread that runs the check.
     if (p == nullptr || !watching.load(std::memory_order_relaxed)) return;
-    if (::memmem(p, ::malloc_usable_size(p), kPassword, sizeof kPassword - 1) != nullptr) {
+    // All but the first byte: moving a short string zeroes the source's
+    // first byte (libstdc++ without optimization), and leaves the rest.
+    if (::memmem(p, ::malloc_usable_size(p), kPassword + 1, sizeof kPassword - 2) != nullptr) {
         found.fetch_add(1, std::memory_order_relaxed);  // a count, read after the call
     }
 }
@@ -35,8 +38,14 @@ void check_freed(void* p) noexcept {
 
 // new and delete both replaced, over malloc and free, so that the check can
 // ask malloc how large each block is (and sanitizers see matching pairs).
+// Every block starts zeroed, so that what a freed block holds was written
+// through operator new's callers, not left by an earlier malloc user (libpq
+// frees its own copies of the conninfo unwiped).
 void* operator new(std::size_t n) {
-    if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+    if (void* p = std::malloc(n == 0 ? 1 : n)) {
+        std::memset(p, 0, ::malloc_usable_size(p));
+        return p;
+    }
     throw std::bad_alloc();
 }
 void operator delete(void* p) noexcept {
