@@ -854,6 +854,132 @@ TEST_CASE("touching index 2^31 - 1 allocates one chunk, not a segment of 2^30 sl
     CHECK(pool.sweep_expired_reservations(0ns) == 0);  // walks what is allocated only
 }
 
+TEST_CASE("walks visit the touched leaf lines of a block, not the whole block", "[pool][shape][sparse]") {
+    using detail::Slot;
+    using detail::SlotArray;
+    // A sparse pool file allocates a 2^16-slot chunk per entry: its walks
+    // (serialize, stats, the sweep) visit the 512-index leaf lines that
+    // ensure() touched, not every slot of every chunk.
+    std::vector<std::uint32_t> idx = {0, 700, 40000, (1u << 16) + 511, (1u << 16) + 512, 0x7fffffffu};
+    for (std::uint32_t k = 1; k <= 64; ++k) idx.push_back(k << 16);
+    std::sort(idx.begin(), idx.end());
+    SlotArray a;
+    for (std::uint32_t i : idx) a.ensure(i).word.store(i + 1, boost::memory_order_relaxed);  // relaxed: one thread
+    (void)a.ensure((3u << 16) + 2000);  // touched, never written: visited all the same
+    std::set<std::uint32_t> lines;  // the leaf lines touched at or above 512
+    for (std::uint32_t i : idx) {
+        if (i >= 512) lines.insert(i >> 9);
+    }
+    lines.insert(((3u << 16) + 2000) >> 9);
+    REQUIRE(lines.size() == 69);  // 2^16, 2^16 + 511 and 2^16 + 512 are in two lines
+
+    const auto written = [](const Slot& s) { return s.word.load(boost::memory_order_relaxed) != 0; };  // relaxed: one thread
+    std::size_t visits = 0;
+    std::vector<std::uint32_t> found;
+    a.for_each(0, detail::kMaxIndex, [&](std::uint32_t i, const Slot& s) {
+        ++visits;
+        if (!written(s)) return;
+        CHECK(s.word.load(boost::memory_order_relaxed) == i + 1);  // relaxed: one thread
+        found.push_back(i);
+    });
+    CHECK(found == idx);
+    // Segment 0 (32 slots, below 512: walked whole), then 512 per touched
+    // line — not 2^16 per chunk (4.3 million here).
+    CHECK(visits == 32 + 512 * lines.size());
+
+    std::size_t asked = 0;
+    CHECK_FALSE(a.highest(0, detail::kMaxIndex, [&](const Slot&) {
+        ++asked;
+        return false;
+    }));
+    CHECK(asked == visits);
+    CHECK(a.highest(0, detail::kMaxIndex, written) == 0x7fffffffu);
+    CHECK(a.highest(0, 0x7fffffffu, written) == 64u << 16);
+    CHECK(a.highest(0, 2u << 16, written) == (1u << 16) + 512);
+    CHECK(a.highest(0, (1u << 16) + 511, written) == 1u << 16);
+    CHECK(a.highest((1u << 16) + 1, (1u << 16) + 511, written) == std::nullopt);
+    CHECK(a.highest(1, 40000, written) == 700u);
+
+    // Bounds inside a line: from and end cut it, the next line is whole.
+    visits = 0;
+    found.clear();
+    a.for_each((1u << 16) + 1, (1u << 16) + 600, [&](std::uint32_t i, const Slot& s) {
+        ++visits;
+        if (written(s)) found.push_back(i);
+    });
+    CHECK(found == std::vector<std::uint32_t>{(1u << 16) + 511, (1u << 16) + 512});
+    CHECK(visits == 511 + 88);
+}
+
+TEST_CASE("a sparse pool keeps its counts, sweeps its reservations and saves the same bytes after a load",
+          "[pool][sparse]") {
+    ManualClock clock;
+    PoolOptions opts;
+    opts.clock = clock.fn();
+    auto pool = external_pool(20, opts);
+    auto ks = public_source();
+    // Entries 2^16 and more apart (a chunk each), two chunks with entries in
+    // neighbouring leaf lines, a small segment above 512, and the ends.
+    const std::vector<std::uint32_t> used = {0, 3u << 16, (5u << 16) + 511, 32767u << 16};
+    const std::vector<std::uint32_t> unused = {700, (5u << 16) + 512, 1000u << 16, 0x7fffffffu};
+    const std::vector<std::uint32_t> old = {2u << 16, (5u << 16) + 513, 30000u << 16};  // reserved an hour ago
+    const std::uint32_t fresh = (9u << 16) + 100;                                      // reserved now
+    for (std::uint32_t i : used) REQUIRE(pool.mark_index_used(i, ks));
+    for (std::uint32_t i : unused) {
+        REQUIRE(pool.restore_reservation(i, 0ns, ks));  // materialized...
+        REQUIRE(pool.release_reservation(i));            // ...then unused
+    }
+    for (std::uint32_t i : old) REQUIRE(pool.restore_reservation(i, 1h, ks));
+    REQUIRE(pool.restore_reservation(fresh, 0ns, ks));
+
+    auto st = pool.stats();
+    CHECK(st.generated == 12);
+    CHECK(st.used == 4);
+    CHECK(st.reserved == 4);
+    CHECK(st.unused == 4);
+    CHECK(st.highest_used == 32767u << 16);
+    CHECK(st.highest_reserved == 30000u << 16);
+    CHECK(st.highest_generated == 0x7fffffffu);
+    CHECK(pool.scan_window_end() == (32767u << 16) + 1 + 20);
+    CHECK(pool.used_addresses().size() == 4);
+    CHECK(pool.unused_addresses().size() == 4);
+    const auto all = pool.all_addresses();
+    REQUIRE(all.size() == 12);
+    CHECK(all.front() == reference_address(0, 0));
+    CHECK(all.back() == reference_address(0, 0x7fffffffu));
+    CHECK(pool.address_at(30000u << 16) == reference_address(0, 30000u << 16));
+
+    const std::string bytes = pool.serialize();
+    auto back = AddressPool::deserialize(bytes, opts);
+    REQUIRE(back);
+    CHECK(back->serialize() == bytes);
+    const auto bst = back->stats();
+    CHECK(bst.generated == 12);
+    CHECK(bst.used == 4);
+    CHECK(bst.reserved == 0);  // reservations are not durable
+    CHECK(bst.unused == 8);
+    CHECK(bst.highest_used == 32767u << 16);
+    CHECK(bst.highest_generated == 0x7fffffffu);
+    CHECK(back->all_addresses() == all);
+    for (std::uint32_t i : used) CHECK(back->state(i) == AddressState::used);
+    for (std::uint32_t i : unused) CHECK(back->state(i) == AddressState::unused);
+    for (std::uint32_t i : old) CHECK(back->state(i) == AddressState::unused);
+
+    // The sweep finds the hour-old reservations in their chunks and leaves
+    // the fresh one; the durable state does not change.
+    CHECK(pool.sweep_expired_reservations(30min) == old.size());
+    for (std::uint32_t i : old) CHECK(pool.state(i) == AddressState::unused);
+    CHECK(pool.state(fresh) == AddressState::reserved);
+    st = pool.stats();
+    CHECK(st.reserved == 1);
+    CHECK(st.highest_reserved == fresh);
+    CHECK(st.unused == 7);
+    CHECK(pool.serialize() == bytes);
+    clock.advance(1h);
+    CHECK(pool.sweep_expired_reservations(30min) == 1);
+    CHECK(pool.stats().reserved == 0);
+}
+
 TEST_CASE("the slot word keeps state, generated flag, generation and stamp apart", "[pool][shape]") {
     namespace slot = detail::slot;
     const slot::Word w = slot::claimed(0, slot::kStampMax + 5, true);

@@ -90,12 +90,29 @@ SlotArray::~SlotArray() {
     }
 }
 
+void SlotArray::touch(const Block& b, std::uint32_t i) noexcept {
+    if (b.base <= kLineMask) return;  // a segment below 512: walked whole
+    const std::uint32_t line = (i - b.base) >> FreeGeo::kLineBits;
+    AtomicWord& word = reinterpret_cast<AtomicWord*>(b.data + touched_offset(b.base, b.size))[line / 64];
+    const std::uint64_t bit = std::uint64_t{1} << (line % 64);
+    // Loaded first, so that the ensure() of every derivation and publication
+    // does not write the line: the bit is set once per leaf line. relaxed:
+    // read set here, it is read set by every walk that must see what the
+    // caller writes next (coherence, see (A4)/(A5) in slot_array.hpp); read
+    // clear, the fetch_or sets it.
+    if ((word.load(boost::memory_order_relaxed) & bit) != 0) return;
+    // (A4) relaxed: a walk must see the bit only where it must see a write
+    // to the line's slots, each of which happens after this (see the top).
+    word.fetch_or(bit, boost::memory_order_relaxed);
+}
+
 Slot SlotArray::ensure(std::uint32_t i) {
     if (i >= kMaxIndex) std::abort();  // a caller bug: every index is checked against 2^31 first
     if (i < (1u << kSmallBits)) {
         const unsigned k = segment_of(i);
         const std::size_t bytes = block_bytes(segment_base(k), segment_size(k));
         unsigned char* p = ensure_entry(small_[k], [&] { return allocate_zeroed(bytes); });
+        touch({p, segment_base(k), segment_size(k)}, i);  // (A4), before the slot is returned
         return slot_in(p, segment_size(k), position(segment_size(k), i - segment_base(k)));
     }
     // (A1)/(A2) for the directory too: allocated like a block, once.
@@ -105,6 +122,7 @@ Slot SlotArray::ensure(std::uint32_t i) {
     const std::uint32_t base = c << kChunkBits;
     const std::size_t bytes = block_bytes(base, 1u << kChunkBits);
     unsigned char* p = ensure_entry(d->chunks[c], [&] { return allocate_zeroed(bytes); });
+    touch({p, base, 1u << kChunkBits}, i);  // (A4), before the slot is returned
     return slot_in(p, 1u << kChunkBits, position(1u << kChunkBits, i - base));
 }
 

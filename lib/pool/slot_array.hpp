@@ -17,7 +17,8 @@
 //                   (8 bytes each, a dense array), then n infos (SlotInfo:
 //                   hash and derivation flags, 24 bytes each), then the leaf
 //                   lines of the free bits that cover only its indices, then
-//                   the level-1 summary words that do. The state words are
+//                   the level-1 summary words that do, then (at base >= 512)
+//                   its touched bits (see below). The state words are
 //                   what a release or a claim touches at random: dense, so
 //                   100,000 of them take 800 KB (a 1 MiB L2 holds them,
 //                   the benchmark host's 512 KiB per core does not: see
@@ -33,6 +34,28 @@
 // moves its directory entry from null to kAllocating, (A1)); the others wait
 // for its publication (A2) — allocation happens only on the derivation path,
 // never in a hand-out of a derived index.
+//
+// Walks (for_each, highest) cost what was touched, not what was allocated:
+// a block at base >= 512 ends with one touched bit per leaf line (512
+// indices), on a line pair of its own after everything else, set by
+// ensure() (A4) before it returns the slot; a walk visits only the lines
+// whose bit it reads set (A5). A pool file whose entries lie 2^16 apart
+// allocates a chunk per entry, and its walks visit 512 slots per entry, not
+// 2^16. The segments below 512 (512 indices in all) have no bits and are
+// walked whole. (A4) and (A5) are relaxed: before any write to a slot's
+// word or info, an operation that happens before the write read the bit of
+// its line set or set it — the writer's own ensure() of the index, the walk
+// in which the writer found the slot, or the publisher's ensure() when the
+// writer learned the index from its publication ((D3), or a chain of
+// acquire operations from a thread that did). So a walk's load of the bit
+// that such a write happens before (the write happened before the walk, or
+// before an acquire load the walk made earlier) reads it set too:
+// coherence, and bits are never cleared. A line whose bit a walk reads
+// clear holds no write that happens before that load: skipping it is what
+// the walk would do had it read every slot of the line as zero, which it
+// could have. That is the safe direction for the sweep too: a skipped slot
+// is never freed, and the sweep's Dekker pairing (announce.hpp) matters
+// only for a slot the sweep sees claimed.
 //
 // Inside a block, offsets are 8-way interleaved (offset o in lane o % 8, at
 // position lane · n/8 + (o / 8 + 8 · lane) mod n/8, in both arrays): in a
@@ -171,17 +194,28 @@ public:
     // Where a block of n slots at `base` keeps its parts: its state words at
     // offset 0, then its infos, then the leaf lines (a block at base >= 512:
     // n / 512 of them), then the level-1 words (a block at base >= 2^14:
-    // n / 2^14 of them).
+    // n / 2^14 of them), then the touched bits (a block at base >= 512).
     static constexpr std::size_t info_offset(std::uint32_t n) noexcept { return std::size_t{n} * sizeof(AtomicWord); }
     static constexpr std::size_t leaf_offset(std::uint32_t n) noexcept { return std::size_t{n} * Slot::kBytes; }
     // For a block at base >= 2^14 (which holds all n / 512 leaf lines).
     static constexpr std::size_t l1_offset(std::uint32_t n) noexcept {
         return leaf_offset(n) + std::size_t{n >> FreeGeo::kLineBits} * FreeGeo::kLineWords * sizeof(AtomicWord);
     }
-    static constexpr std::size_t block_bytes(std::uint32_t base, std::uint32_t n) noexcept {
-        const std::uint32_t lines = base >= (1u << FreeGeo::kLineBits) ? n >> FreeGeo::kLineBits : 0;
+    // A block at base >= 512 ends with its touched bits, one per leaf line
+    // ((A4)/(A5), see the top), from the start of a line pair: ensure()
+    // writes them, so they stay off the line of the level-1 words that
+    // hand-outs write.
+    static constexpr std::size_t touched_offset(std::uint32_t base, std::uint32_t n) noexcept {
         const std::uint32_t l1 = base >= FreeGeo::cover(1) ? static_cast<std::uint32_t>(n / FreeGeo::cover(1)) : 0;
-        return leaf_offset(n) + (std::size_t{lines} * FreeGeo::kLineWords + l1) * sizeof(AtomicWord);
+        const std::size_t end = l1_offset(n) + std::size_t{l1} * sizeof(AtomicWord);
+        return (end + kFalseSharingRange - 1) / kFalseSharingRange * kFalseSharingRange;
+    }
+    static constexpr std::uint32_t touched_words(std::uint32_t n) noexcept {
+        return ((n >> FreeGeo::kLineBits) + 63) / 64;
+    }
+    static constexpr std::size_t block_bytes(std::uint32_t base, std::uint32_t n) noexcept {
+        if (base < (1u << FreeGeo::kLineBits)) return leaf_offset(n);  // no leaf lines, no touched bits
+        return touched_offset(base, n) + std::size_t{touched_words(n)} * sizeof(AtomicWord);
     }
     static constexpr unsigned segment_of(std::uint32_t i) noexcept {
         return i < (1u << kFirstBits) ? 0u : static_cast<unsigned>(std::bit_width(i)) - kFirstBits;
@@ -232,8 +266,10 @@ public:
         return slot_of(b, i);
     }
     // The slot, allocating its block if needed (blocking while another
-    // thread allocates that block). Requires i < 2^31. Throws std::bad_alloc
-    // when memory or address space runs out (nothing is published then).
+    // thread allocates that block), with its leaf line's touched bit set
+    // (A4): the only way a slot comes into existence for the walks.
+    // Requires i < 2^31. Throws std::bad_alloc when memory or address space
+    // runs out (nothing is published then).
     Slot ensure(std::uint32_t i);
 
     // The slot at position `pos` of a block of n slots at `data`: its word
@@ -291,17 +327,34 @@ public:
         FreeCore& core_;
     };
 
-    // Calls visit(i, slot) for every allocated slot with from <= i < end, in
-    // index order, skipping blocks never allocated: costs what is allocated.
+    // Calls visit(i, slot) for every touched slot with from <= i < end, in
+    // index order: every slot of a leaf line whose touched bit it reads set
+    // (A5), and every slot of the segments below 512. Skips blocks never
+    // allocated and lines never touched: costs what was touched.
     template <class F>
     void for_each(std::uint32_t from, std::uint32_t end, F&& visit) const;
 
-    // The highest allocated index i with floor <= i < end for which
-    // pred(slot) holds, scanning down; skips blocks never allocated.
+    // The highest touched index i with floor <= i < end for which
+    // pred(slot) holds, scanning down; skips what for_each skips.
     template <class F>
     std::optional<std::uint32_t> highest(std::uint32_t floor, std::uint32_t end, F&& pred) const;
 
 private:
+    static constexpr std::uint32_t kLineMask = (1u << FreeGeo::kLineBits) - 1;
+
+    // Whether a walk visits the leaf line of index i in block b (b.data not
+    // null): a segment below 512 always, a line of another block if its
+    // touched bit is set.
+    static bool touched(const Block& b, std::uint32_t i) noexcept {
+        if (b.base <= kLineMask) return true;
+        const std::uint32_t line = (i - b.base) >> FreeGeo::kLineBits;
+        const auto* words = reinterpret_cast<const AtomicWord*>(b.data + touched_offset(b.base, b.size));
+        // (A5) relaxed: a write the walk must see brings (A4) with it (see the top).
+        return ((words[line / 64].load(boost::memory_order_relaxed) >> (line % 64)) & 1) != 0;
+    }
+    // (A4): sets the touched bit of index i's leaf line in block b.
+    static void touch(const Block& b, std::uint32_t i) noexcept;
+
     // The chunk directory and the summary words of levels 2..4 other than
     // word 0 (which lives in FreeCore). Level 5 has only word 0.
     struct BigDirectory {
@@ -342,7 +395,14 @@ void SlotArray::for_each(std::uint32_t from, std::uint32_t end, F&& visit) const
         const std::uint64_t block_end = std::uint64_t{b.base} + b.size;
         const auto stop = static_cast<std::uint32_t>(std::min<std::uint64_t>(block_end, end));
         if (b.data != nullptr) {
-            for (; i < stop; ++i) visit(i, slot_of(b, i));
+            while (i < stop) {
+                // The rest of i's leaf line (below 512: of its block).
+                const std::uint32_t next = std::min(stop, (i | kLineMask) + 1);
+                if (touched(b, i)) {
+                    for (; i < next; ++i) visit(i, slot_of(b, i));
+                }
+                i = next;
+            }
         }
         i = static_cast<std::uint32_t>(std::min<std::uint64_t>(block_end, kMaxIndex));
     }
@@ -355,8 +415,15 @@ std::optional<std::uint32_t> SlotArray::highest(std::uint32_t floor, std::uint32
         const Block b = block_of(i - 1);
         const std::uint32_t stop = std::max(b.base, floor);
         if (b.data != nullptr) {
-            for (; i > stop; --i) {
-                if (pred(slot_of(b, i - 1))) return i - 1;
+            while (i > stop) {
+                // Down to the start of i - 1's leaf line (below 512: of its block).
+                const std::uint32_t next = std::max(stop, (i - 1) & ~kLineMask);
+                if (touched(b, i - 1)) {
+                    for (; i > next; --i) {
+                        if (pred(slot_of(b, i - 1))) return i - 1;
+                    }
+                }
+                i = next;
             }
         }
         i = stop;
