@@ -310,6 +310,8 @@ def check_targets(n, more=None):
         "missed_mutex_cursor": False in (ok_c1, ok_c2, ok_c8),
         "missed_cold": ok_cold is False,
         "missed_restore": missed_restore,
+        "missed_derivation": rkw is not None and rkw < 3.5,
+        "derivation_ratio": fmt_x(rkw),
     }
     if more is not None:
         verdicts.update(more(t))
@@ -478,7 +480,7 @@ def explanation_values(r, n, coldd, verdicts):
     v = dict(verdicts)
     v["any_missed"] = any(verdicts.get(k) for k in ("missed_mutex_cursor", "missed_cold", "missed_churn",
                                                       "missed_scaling", "missed_stream", "churn_violations",
-                                                      "missed_restore"))
+                                                      "missed_restore", "missed_derivation"))
     cpu1 = r.ns(r"throughput/addrpool/real_time/threads:1")
     cpu2 = r.ns(r"throughput/addrpool/real_time/threads:2")
     ccpu2 = r.ns(r"throughput/mutex_cursor/real_time/threads:2")
