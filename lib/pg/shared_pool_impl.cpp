@@ -174,6 +174,12 @@ Result<void> SharedPool::Impl::derive_through(const KeySource& key_source, std::
             break;
         }
         inserted_end = end;
+        // Each chunk's rows are committed: recorded now, so that nothing
+        // thrown by a later chunk (std::bad_alloc) leaves them unrecorded.
+        known_top = std::max(known_top, end - 1);
+        note_top(end - 1);
+        // release: pairs with epoch_now()'s acquire load.
+        derive_epoch.fetch_add(1, std::memory_order_release);
         if (end < chunk_end) break;  // a derivation failed: the next round reports it
     }
     if (inserted_end == from) return outcome;
@@ -181,10 +187,6 @@ Result<void> SharedPool::Impl::derive_through(const KeySource& key_source, std::
     // a backend or derivation error again. A key that derives other
     // addresses is reported now: no later round would look at these rows.
     if (!outcome && outcome.error().code != Errc::invalid_argument) outcome = {};
-    known_top = std::max(known_top, inserted_end - 1);
-    note_top(inserted_end - 1);
-    // release: pairs with epoch_now()'s acquire load.
-    derive_epoch.fetch_add(1, std::memory_order_release);
     return outcome;
 }
 

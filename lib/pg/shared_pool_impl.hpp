@@ -94,10 +94,15 @@ struct SharedPool::Impl {
     // DO NOTHING: another host may have done the same); base is db_top (the
     // highest index the caller's statement saw), or max(db_top, known_top)
     // when derive_epoch moved past `epoch` (the value the caller read before
-    // that statement). Nothing to do when the range is empty. Errors: invalid_argument
-    // (another account key than the pool's, or bytes that differ from the
-    // table's), the derivation errors of KeySource::derive_hash160 (only when
-    // not a single index could be derived), backend_unavailable.
+    // that statement). Nothing to do when the range is empty. Derives and
+    // inserts in chunks of kInsertChunk (4,096) rows, in index order; each chunk
+    // that lands is recorded (known_top, frontier_hint, derive_epoch) at
+    // once. Errors: invalid_argument (another account key than the pool's,
+    // or bytes that differ from the table's: also after earlier chunks
+    // landed); the derivation errors of KeySource::derive_hash160 and
+    // backend_unavailable only when no row landed (after some did, success:
+    // the caller hands out from them, and the next call meets the error).
+    // Throws only std::bad_alloc.
     Result<void> derive_through(const KeySource& key_source, std::int64_t db_top, std::int64_t target,
                                 std::uint64_t epoch) EXCLUDES(derive_m);
 

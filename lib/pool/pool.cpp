@@ -174,6 +174,13 @@ void AddressPool::Impl::publish(std::uint32_t i, const Hash160& h) {
     detail::IndexSink* sink = sink_or_null();  // (I2)
     if (sink != nullptr) sink->insert(h, i);   // idempotent
     else lookup().insert(h, i);                 // idempotent
+    // (I3) seq_cst fence: pairs with backfill_sink's. What this thread wrote
+    // or read before it to reach slot i (the block pointer, the line's
+    // touched bit, touched_end) is then seen by a backfill whose attach (I1)
+    // the re-check below misses: those are relaxed or acquire/release
+    // accesses, which the seq_cst pairing of (D2) and (I1)/(I2) alone does
+    // not order against the backfill's walk.
+    boost::atomic_thread_fence(boost::memory_order_seq_cst);
     // (D2) release: publishes the hash stored above to every (D3) that sees
     // kDerived. seq_cst: also the write of the Dekker pair with
     // attach_sink's scan (I1), before the re-check below.
@@ -203,6 +210,11 @@ void AddressPool::Impl::backfill_sink() const {
     // (a retry) in one whose add released the set's writer mutex we hold now.
     detail::IndexSink* k = sink_or_null();
     if (k == nullptr) std::abort();  // a caller bug: no sink attached
+    // (I3) seq_cst fence: pairs with publish()'s. A publisher whose re-check
+    // (I2) came before our attach (I1) in the seq_cst order fenced before it:
+    // the walk below reads touched_end, the block pointers and the touched
+    // bits at least as new as that publisher saw them, so it reaches the slot.
+    boost::atomic_thread_fence(boost::memory_order_seq_cst);
     const detail::Hot* h = hot_or_null();
     if (h == nullptr) return;
     const std::uint32_t end = h->touched_end.load(boost::memory_order_acquire);  // (T2) acquire: pairs with (T1)

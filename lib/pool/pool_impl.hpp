@@ -112,7 +112,7 @@ struct AddressPool::Impl {
 
     // Attaches the set-wide index: from now on every derived hash goes to
     // `sink`. Once per pool (a second attach aborts); thread-safe against
-    // concurrent derivations (the Dekker pairing (I1)/(I2) with publish()).
+    // concurrent derivations (the Dekker pairing (I1)/(I2) with publish(), and the fences (I3)).
     void attach_sink(std::unique_ptr<detail::IndexSink> sink) noexcept;
     // Then: copies every hash derived before the attach into the sink.
     // Idempotent (so is the sink's insert); throws only std::bad_alloc, and

@@ -55,7 +55,10 @@
 // the walk would do had it read every slot of the line as zero, which it
 // could have. That is the safe direction for the sweep too: a skipped slot
 // is never freed, and the sweep's Dekker pairing (announce.hpp) matters
-// only for a slot the sweep sees claimed.
+// only for a slot the sweep sees claimed. The one walk that must find slots
+// through a seq_cst pairing instead of happens-before, the backfill of an
+// index sink (pool.cpp, (I1)/(I2)), has a seq_cst fence on each side (I3):
+// the publisher's after its ensure(), the walk's before its loads.
 //
 // Inside a block, offsets are 8-way interleaved (offset o in lane o % 8, at
 // position lane · n/8 + (o / 8 + 8 · lane) mod n/8, in both arrays): in a
