@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <vector>
 
 namespace addrpool::pg {
@@ -136,58 +137,52 @@ Result<void> SharedPool::Impl::derive_through(const KeySource& key_source, std::
     // statement_timeout, and the rows of a chunk are free for hand-outs as
     // soon as it lands. Chunks go in index order, so a chunk that fails
     // leaves no hole: the rows before it stay, and the next round goes on.
-    std::int64_t inserted_end = from;
-    Result<void> outcome;
-    while (inserted_end <= target) {
-        const std::int64_t chunk_end = std::min(target + 1, inserted_end + kInsertChunk);
+    for (std::int64_t begin = from; begin <= target;) {
+        // A derivation or backend error after rows landed is the next
+        // round's to report: the caller hands out from those rows.
+        const auto failed = [&](Error e) -> Result<void> {
+            if (begin == from) return e;
+            return {};
+        };
+        const std::int64_t chunk_end = std::min(target + 1, begin + kInsertChunk);
         // The EC math runs here, with no connection leased and no statement
         // open. One bytea in hex form: substring() of a bytea is O(1), of a
         // long text O(offset) in a multi-byte encoding.
         std::string hashes = "\\x";
-        hashes.reserve(2 + static_cast<std::size_t>(chunk_end - inserted_end) * 40);
-        std::int64_t end = inserted_end;
+        hashes.reserve(2 + static_cast<std::size_t>(chunk_end - begin) * 40);
+        std::int64_t end = begin;
+        std::optional<Error> derive_error;
         for (; end < chunk_end; ++end) {
             auto h = key_source.derive_hash160(type, static_cast<std::uint32_t>(end));
             if (!h) {
-                // Insert what was derived; the next round reports the error.
-                if (end == from) outcome = std::move(h).error();
+                derive_error = std::move(h).error();  // insert what was derived first
                 break;
             }
             hashes += to_hex(*h);
         }
-        if (end == inserted_end) break;
-        const std::string first = std::to_string(inserted_end);
-        const std::string count = std::to_string(end - inserted_end);
+        if (end == begin) return failed(std::move(*derive_error));
+        const std::string first = std::to_string(begin);
+        const std::string count = std::to_string(end - begin);
         auto r = run(insert_derived, {pool_key.c_str(), first.c_str(), hashes.c_str(), count.c_str()});
-        if (!r) {
-            outcome = std::move(r).error();
-            break;
-        }
-        if (r->rows() != 1) {
-            outcome = malformed("insert derived");
-            break;
-        }
+        if (!r) return failed(std::move(r).error());
+        if (r->rows() != 1) return failed(malformed("insert derived"));
+        // Reported whether or not earlier chunks landed: no later round
+        // would look at these rows again.
         if (r->int64(0, 1).value_or(0) != 0) {
-            outcome = make_error(Errc::invalid_argument,
-                                 "the key source derives other addresses than the pool holds at indices " + first +
-                                     ".." + std::to_string(end - 1));
-            break;
+            return make_error(Errc::invalid_argument,
+                              "the key source derives other addresses than the pool holds at indices " + first + ".." +
+                                  std::to_string(end - 1));
         }
-        inserted_end = end;
-        // Each chunk's rows are committed: recorded now, so that nothing
+        // The chunk's rows are committed: recorded now, so that nothing
         // thrown by a later chunk (std::bad_alloc) leaves them unrecorded.
         known_top = std::max(known_top, end - 1);
         note_top(end - 1);
         // release: pairs with epoch_now()'s acquire load.
         derive_epoch.fetch_add(1, std::memory_order_release);
-        if (end < chunk_end) break;  // a derivation failed: the next round reports it
+        if (derive_error) return {};  // the next round reports it
+        begin = end;
     }
-    if (inserted_end == from) return outcome;
-    // Rows landed: the caller hands out from them, and the next round meets
-    // a backend or derivation error again. A key that derives other
-    // addresses is reported now: no later round would look at these rows.
-    if (!outcome && outcome.error().code != Errc::invalid_argument) outcome = {};
-    return outcome;
+    return {};
 }
 
 void SharedPool::Impl::refill_after(const KeySource& key_source, std::uint32_t index) noexcept {
