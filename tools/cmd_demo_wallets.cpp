@@ -73,21 +73,28 @@ std::uint32_t wallet_of_task(std::uint32_t i, std::uint32_t wallets) {
     return static_cast<std::uint32_t>((x ^ (x >> 31)) % wallets);
 }
 
-// Why `dir` cannot hold the set, or nothing: an existing directory must be
-// writable; a missing one is created (with its missing parents) now.
+// Why `dir` cannot hold the set, or nothing: it must be a writable
+// directory, or be missing below one (WalletSet::save creates the missing
+// levels, each made durable; nothing is created here).
 std::optional<std::string> check_dir(const std::filesystem::path& dir) {
     // The messages do not repeat the path (cli.hpp: never an option's value).
     std::error_code ec;
-    const auto st = std::filesystem::status(dir, ec);
-    if (std::filesystem::exists(st)) {
-        if (!std::filesystem::is_directory(st)) return "it exists and is not a directory";
-        if (::access(dir.c_str(), W_OK | X_OK) != 0) return "the directory is not writable";
-        return std::nullopt;
+    const std::filesystem::path target = std::filesystem::absolute(dir, ec);
+    if (ec) return "cannot inspect it: " + ec.message();
+    for (std::filesystem::path p = target;; p = p.parent_path()) {
+        const auto st = std::filesystem::status(p, ec);
+        if (std::filesystem::exists(st)) {
+            if (!std::filesystem::is_directory(st)) {
+                return p == target ? "it exists and is not a directory" : "a parent of it is not a directory";
+            }
+            if (::access(p.c_str(), W_OK | X_OK) != 0) {
+                return p == target ? "the directory is not writable" : "it cannot be created: a parent is not writable";
+            }
+            return std::nullopt;
+        }
+        if (ec && ec != std::errc::no_such_file_or_directory) return "cannot inspect it: " + ec.message();
+        if (p == p.parent_path()) return "cannot inspect it: no part of the path exists";
     }
-    if (ec && ec != std::errc::no_such_file_or_directory) return "cannot inspect it: " + ec.message();
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return "cannot create it: " + ec.message();
-    return std::nullopt;
 }
 
 // Removes `dir` (if set) and everything in it when destroyed.
@@ -111,9 +118,8 @@ int demo_wallets(const WalletDemoArgs& args) {
     if (!seed) return usage_error("--mnemonic: " + seed.error().message);
     auto master = ExtendedPrivKey::from_seed(*seed, args.network);
     if (!master) return usage_error("cannot derive the master key: " + master.error().message);
-    // Bad input is refused before any work, and a --dir is created only
-    // once the rest of the input was found good: it must be (or become) a
-    // writable directory.
+    // Bad input is refused before any work: --dir must be a writable
+    // directory, or one the save can create.
     if (!args.dir.empty()) {
         if (auto err = check_dir(args.dir)) return usage_error("--dir: " + *err);
     }
