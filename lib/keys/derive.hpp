@@ -2,7 +2,8 @@
 //
 // Shared by keys.cpp (ExtendedPrivKey / ExtendedPubKey) and by the address
 // pool, whose per-address cost is one ckd_pub_hash160 call: one HMAC-SHA512,
-// one secp256k1_ec_pubkey_tweak_add, one serialization and one hash160. The
+// one multiplication of the generator, one point addition (point_add_tweak),
+// one serialization and one hash160. The
 // parent is parsed once into a ChainKey so that no call re-parses it.
 //
 // All functions are reentrant, take no lock and may run concurrently on the
@@ -30,6 +31,13 @@ struct ChainKey {
 
 // Parses a compressed public key. Errors: invalid_public_key.
 [[nodiscard]] Result<ChainKey> make_chain_key(const PubKeyBytes& key, const ChainCode& chain_code);
+
+// out = point + tweak·G, tweak a 32-byte big-endian scalar: BIP32's
+// point(IL) + K_par. Returns false, out unspecified, when tweak >= n or the
+// sum is the point at infinity (the cases where
+// secp256k1_ec_pubkey_tweak_add fails, and with the same result otherwise).
+[[nodiscard]] bool point_add_tweak(const secp256k1_pubkey& point, const std::uint8_t* tweak,
+                                   secp256k1_pubkey& out) noexcept;
 
 // CKDpub. Errors: hardened_from_public (index >= 2^31), invalid_child.
 [[nodiscard]] Result<ChainKey> ckd_pub(const ChainKey& parent, std::uint32_t index);
