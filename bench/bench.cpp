@@ -12,6 +12,7 @@
 //   bulk_{mark_used,release,sweep}/D/N   one operation over N reservations
 //   refill_overhead      generate_addresses(0) on the pre-derived pool (its scan for the highest generated)
 //   derive/ROUTE         cost of one address by four derivation routes
+//   derive/paired        addrpool's route and the key-wallet's timed in alternation (their ratio)
 //   memory/D             bytes per index: heap + resident anonymous mappings (counters, one iteration)
 //   persist/{load,save}  1M generated addresses through deserialize/serialize
 //   churn/D/n:N/threads:W  N outstanding; W threads each release a random reservation
@@ -454,17 +455,34 @@ void BM_RefillOverhead(benchmark::State& st) {
 
 // ---- derivation routes ------------------------------------------------------------------
 
-// addrpool: chain key parsed once, one CKDpub + hash160 per address, Base58Check.
-void BM_DeriveCached(benchmark::State& st) {
+// The external chain's key m/…/0, parsed once: addrpool's route starts here.
+detail::ChainKey cached_chain_key() {
     const ExtendedPubKey acct = account_key().to_public();
     auto account = detail::make_chain_key(acct.public_key(), acct.chain_code());
-    auto chain = detail::ckd_pub(*account, 0);
+    return *detail::ckd_pub(*account, 0);
+}
+
+// addrpool's route for index i: one CKDpub + hash160, Base58Check.
+void derive_cached(const detail::ChainKey& chain, std::uint32_t i) {
+    auto h = detail::ckd_pub_hash160(chain, i);
+    std::string s = Address(Network::testnet, AddressKind::p2pkh, *h).to_string();
+    benchmark::DoNotOptimize(s.data());
+}
+
+// The key-wallet's route for index i: [0, i] privately from the account
+// xprv, then the public key, Base58Check.
+void derive_private_path(const ExtendedPrivKey& acct, std::uint32_t i) {
+    auto child = acct.derive(DerivationPath({0, i}));
+    const PubKeyBytes pub = child->public_key();
+    std::string s = Address::from_pubkey(Network::testnet, pub).to_string();
+    benchmark::DoNotOptimize(s.data());
+}
+
+// addrpool: chain key parsed once, one CKDpub + hash160 per address, Base58Check.
+void BM_DeriveCached(benchmark::State& st) {
+    const detail::ChainKey chain = cached_chain_key();
     std::uint32_t i = 0;
-    for (auto _ : st) {
-        auto h = detail::ckd_pub_hash160(*chain, i++);
-        std::string s = Address(Network::testnet, AddressKind::p2pkh, *h).to_string();
-        benchmark::DoNotOptimize(s.data());
-    }
+    for (auto _ : st) derive_cached(chain, i++);
     st.SetItemsProcessed(st.iterations());
 }
 
@@ -472,13 +490,50 @@ void BM_DeriveCached(benchmark::State& st) {
 void BM_DerivePrivatePath(benchmark::State& st) {
     const ExtendedPrivKey acct = account_key();
     std::uint32_t i = 0;
-    for (auto _ : st) {
-        auto child = acct.derive(DerivationPath({0, i++}));
-        const PubKeyBytes pub = child->public_key();
-        std::string s = Address::from_pubkey(Network::testnet, pub).to_string();
-        benchmark::DoNotOptimize(s.data());
-    }
+    for (auto _ : st) derive_private_path(acct, i++);
     st.SetItemsProcessed(st.iterations());
+}
+
+std::int64_t thread_cpu_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// The two routes paired: each iteration times 4 addresses by addrpool's
+// route and 1 by the key-wallet's (about 200 µs each) back to back, in an
+// order that alternates, on the thread's CPU clock. A change in the machine's
+// load lasting longer than a pair hits both routes alike, which the separate
+// derive/ benchmarks (repetitions of 0.3 s, interleaved) cannot promise.
+// Counters: CPU ns per address of each route and their ratio over the run.
+void BM_DerivePaired(benchmark::State& st) {
+    constexpr int kCached = 4;
+    const detail::ChainKey chain = cached_chain_key();
+    const ExtendedPrivKey acct = account_key();
+    std::uint32_t i = 0;
+    std::int64_t cached_ns = 0, private_ns = 0, cached_n = 0, private_n = 0;
+    bool cached_first = true;
+    for (auto _ : st) {
+        for (int round = 0; round < 2; ++round) {
+            const std::int64_t t0 = thread_cpu_ns();
+            if ((round == 0) == cached_first) {
+                for (int k = 0; k < kCached; ++k) derive_cached(chain, i++);
+                cached_ns += thread_cpu_ns() - t0;
+                cached_n += kCached;
+            } else {
+                derive_private_path(acct, i++);
+                private_ns += thread_cpu_ns() - t0;
+                private_n += 1;
+            }
+        }
+        cached_first = !cached_first;
+    }
+    if (cached_n == 0 || private_n == 0) return;
+    const double c = static_cast<double>(cached_ns) / static_cast<double>(cached_n);
+    const double p = static_cast<double>(private_ns) / static_cast<double>(private_n);
+    st.counters["addrpool_ns"] = c;
+    st.counters["keywallet_ns"] = p;
+    st.counters["ratio"] = p / c;
 }
 
 // [0, i] publicly from the account xpub on every call (no cached chain key).
@@ -493,8 +548,9 @@ void BM_DerivePublicPath(benchmark::State& st) {
     st.SetItemsProcessed(st.iterations());
 }
 
-// The floor: the EC work no route can avoid — one tweak_add with a fixed
-// tweak, serialize, hash160, Base58Check. No HMAC, no parsing.
+// The floor: the EC work no route can avoid — a fixed tweak times G, one
+// point addition (lib/keys/derive.cpp, point_add_tweak: the cheapest way
+// libsecp256k1 offers), serialize, hash160, Base58Check. No HMAC, no parsing.
 void BM_DeriveFloor(benchmark::State& st) {
     const ExtendedPubKey acct = account_key().to_public();
     const auto* ctx = detail::secp_context();
@@ -502,8 +558,8 @@ void BM_DeriveFloor(benchmark::State& st) {
     if (!secp256k1_ec_pubkey_parse(ctx, &base, acct.public_key().data(), acct.public_key().size())) std::abort();
     const detail::Bytes32 tweak = detail::sha256(std::span<const std::uint8_t>(acct.chain_code()));
     for (auto _ : st) {
-        secp256k1_pubkey p = base;
-        if (!secp256k1_ec_pubkey_tweak_add(ctx, &p, tweak.data())) std::abort();
+        secp256k1_pubkey p;
+        if (!detail::point_add_tweak(base, tweak.data(), p)) std::abort();
         PubKeyBytes key{};
         std::size_t len = key.size();
         secp256k1_ec_pubkey_serialize(ctx, key.data(), &len, &p, SECP256K1_EC_COMPRESSED);
@@ -976,6 +1032,7 @@ void register_all() {
     benchmark::RegisterBenchmark("derive/keywallet_xprv_path", BM_DerivePrivatePath);
     benchmark::RegisterBenchmark("derive/xpub_path", BM_DerivePublicPath);
     benchmark::RegisterBenchmark("derive/floor", BM_DeriveFloor);
+    benchmark::RegisterBenchmark("derive/paired", BM_DerivePaired);
 
     benchmark::RegisterBenchmark("memory/addrpool", BM_MemoryPool)->Iterations(1);
     benchmark::RegisterBenchmark("memory/bridge_table", BM_MemoryBaseline<BridgeTable>)->Iterations(1);

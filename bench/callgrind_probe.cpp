@@ -24,7 +24,7 @@
 //
 // Also, without callgrind: `callgrind-probe cold THREADS COUNT` hands out
 // COUNT addresses from a lookahead-1 pool on THREADS threads; run.sh runs it
-// under bench/tweak_counter.c (LD_PRELOAD) to count derivations per hand-out.
+// under bench/derivation_counter.c (LD_PRELOAD) to count derivations per hand-out.
 #include <addrpool/addrpool.hpp>
 
 #include "baselines.hpp"

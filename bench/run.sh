@@ -7,16 +7,17 @@
 #
 #   bench/run.sh [BUILD_DIR]        (default build-bench)
 #
-# Three runs of addrpool-bench: every pool family but churn/ and stream/
-# (results in bench/results/latest.json); the wallet-set benchmarks
-# (bench/bench_wallet.cpp, wallet_*: wallet.json); then churn/ and stream/
-# (churn.json). The last two interleave their repetitions at random, so a
-# change in the machine's load during the run hits every design and
-# configuration alike.
+# Four runs of addrpool-bench: every pool family but derive/, churn/ and
+# stream/ (results in bench/results/latest.json); the derivation routes
+# (derive/: derive.json); the wallet-set benchmarks (bench/bench_wallet.cpp,
+# wallet_*: wallet.json); then churn/ and stream/ (churn.json). The last
+# three interleave their repetitions at random, so a change in the machine's
+# load during the run hits every design and configuration alike: their
+# targets are ratios between designs of one run.
 #
 # Environment: BENCH_REPETITIONS (5), BENCH_MIN_TIME (0.3 s per repetition,
 # a plain number: Google Benchmark 1.7.1), BENCH_FILTER (the first run's
-# families), BENCH_WALLET_FILTER (the second's), BENCH_CHURN_FILTER (the
+# families), BENCH_DERIVE_REPETITIONS (10: the routes' ratio is a target), BENCH_WALLET_FILTER (the second's), BENCH_CHURN_FILTER (the
 # third's), JOBS (nproc), BENCH_ONLY=churn (only the churn run and the
 # instruction counts of the hand-out and the churn step) or BENCH_ONLY=wallet
 # (only the wallet run); the other runs' results are kept.
@@ -26,7 +27,8 @@ cd "$(dirname "$0")/.."
 build=${1:-build-bench}
 reps=${BENCH_REPETITIONS:-5}
 min_time=${BENCH_MIN_TIME:-0.3}
-filter=${BENCH_FILTER:--^(churn/|stream/|wallet_)}
+filter=${BENCH_FILTER:--^(derive/|churn/|stream/|wallet_)}
+derive_reps=${BENCH_DERIVE_REPETITIONS:-10}
 wallet_filter=${BENCH_WALLET_FILTER:-^wallet_}
 churn_filter=${BENCH_CHURN_FILTER:-^(churn|stream)/}
 only=${BENCH_ONLY:-all}
@@ -43,7 +45,7 @@ if [ ! -f "$build/build.ninja" ]; then
   # same code with and without it (and NDEBUG stays defined: still "release").
   meson setup "$build" --buildtype=release -Dbenchmarks=true -Dwerror=true -Dcpp_args=-g $setup_args
 fi
-meson compile -C "$build" -j "$jobs" bench/addrpool-bench bench/callgrind-probe bench/tweak-counter
+meson compile -C "$build" -j "$jobs" bench/addrpool-bench bench/callgrind-probe bench/derivation-counter
 
 mkdir -p "$results"
 
@@ -103,6 +105,18 @@ EOF
     --benchmark_out="$results/latest.json" \
     --benchmark_out_format=json
   loadavg loadavg_after
+
+  # The derivation routes, their repetitions interleaved at random: each is
+  # single-threaded EC work of tens of µs, and timed minutes apart their
+  # ratio moved with the machine's load (2.80×-4.15× for unchanged code).
+  "$build/bench/addrpool-bench" \
+    --benchmark_filter='^derive/' \
+    --benchmark_repetitions="$derive_reps" \
+    --benchmark_report_aggregates_only=true \
+    --benchmark_enable_random_interleaving=true \
+    --benchmark_min_time="$min_time" \
+    --benchmark_out="$results/derive.json" \
+    --benchmark_out_format=json
 fi
 
 # The wallet-set benchmarks. The memory benchmark (100,000 accounts, one
@@ -188,12 +202,12 @@ else
 fi
 
 # Derivations per cold hand-out (lookahead 1): calls of
-# secp256k1_ec_pubkey_tweak_add counted by an LD_PRELOAD shim, minus the
+# secp256k1_ec_pubkey_combine (and tweak_add) counted by an LD_PRELOAD shim, minus the
 # setup's own (a run with 0 hand-outs). More than 1 per hand-out = duplicated work.
 if [ "$only" = all ]; then
-  shim="$PWD/$build/bench/libtweak-counter.so"
+  shim="$PWD/$build/bench/libderivation-counter.so"
   count_calls() {
-    LD_PRELOAD="$shim" "$build/bench/callgrind-probe" cold "$1" "$2" 2>&1 | sed -n 's/^tweak_add_calls=//p'
+    LD_PRELOAD="$shim" "$build/bench/callgrind-probe" cold "$1" "$2" 2>&1 | sed -n 's/^derivations=//p'
   }
   printf '{' > "$results/cold_derivations.json"
   sep=""
