@@ -2,9 +2,10 @@
 
 bench/bench_restore.cpp measures generate_addresses and maintain_gap_limit of
 20,000 addresses with PoolOptions::derive_threads = 1 and = 0 (every hardware
-thread). Its results are read from latest.json when a full `make bench` ran
-them, otherwise from restore.json in the same directory: a run of those
-benchmarks alone,
+thread). Its results are read from derive.json, where a full `make bench`
+runs them with the derivation routes, repetitions interleaved at random (from
+latest.json in runs before that), otherwise from restore.json in the same
+directory: a run of those benchmarks alone,
 
     build-bench/bench/addrpool-bench --benchmark_filter='^restore/' \\
         --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \\
@@ -25,8 +26,14 @@ THREADS = (1, 0)  # derive_threads: one thread, then the default (the hardware's
 
 def results(r, results_dir, fmt):
     """(the Results holding the restore benchmarks, where they came from), or (None, None)."""
-    if r.find(r"restore/generate_addresses/derive_threads:1/process_time/real_time") is not None:
+    name = r"restore/generate_addresses/derive_threads:1/process_time/real_time"
+    if r.find(name) is not None:
         return r, "latest.json"
+    path = os.path.join(results_dir, "derive.json")
+    if os.path.exists(path):
+        rd = fmt.Results(path)
+        if rd.find(name) is not None:
+            return rd, "derive.json"
     path = os.path.join(results_dir, "restore.json")
     if os.path.exists(path):
         return fmt.Results(path), "restore.json"
@@ -98,6 +105,9 @@ def values(rr, source, n, fmt):
         v["restore_load"] = load or "?"
         if source == "latest.json":
             v["restore_source"] = "the run above"
+        elif source == "derive.json":
+            v["restore_source"] = ("the derivation run (`bench/results/derive.json`: the restore and derivation "
+                                   "benchmarks, their repetitions interleaved at random)")
         else:
             v["restore_source"] = (f"a run of these benchmarks alone (`bench/results/restore.json`, "
                                    f"{ctx.get('date', '?')}, {ctx.get('num_cpus', '?')} CPUs, "

@@ -7,9 +7,9 @@
 #
 #   bench/run.sh [BUILD_DIR]        (default build-bench)
 #
-# Four runs of addrpool-bench: every pool family but derive/, churn/ and
-# stream/ (results in bench/results/latest.json); the derivation routes
-# (derive/: derive.json); the wallet-set benchmarks (bench/bench_wallet.cpp,
+# Four runs of addrpool-bench: every pool family but derive/, restore/,
+# churn/ and stream/ (results in bench/results/latest.json); the derivation
+# routes and the restore on 1 and 2 threads (derive/, restore/: derive.json); the wallet-set benchmarks (bench/bench_wallet.cpp,
 # wallet_*: wallet.json); then churn/ and stream/ (churn.json). The last
 # three interleave their repetitions at random, so a change in the machine's
 # load during the run hits every design and configuration alike: their
@@ -17,8 +17,9 @@
 #
 # Environment: BENCH_REPETITIONS (5), BENCH_MIN_TIME (0.3 s per repetition,
 # a plain number: Google Benchmark 1.7.1), BENCH_FILTER (the first run's
-# families), BENCH_DERIVE_REPETITIONS (10: the routes' ratio is a target), BENCH_WALLET_FILTER (the second's), BENCH_CHURN_FILTER (the
-# third's), JOBS (nproc), BENCH_ONLY=churn (only the churn run and the
+# families), BENCH_DERIVE_REPETITIONS (the second's repetitions, 10: its
+# ratios are targets), BENCH_WALLET_FILTER (the third's), BENCH_CHURN_FILTER
+# (the fourth's), JOBS (nproc), BENCH_ONLY=churn (only the churn run and the
 # instruction counts of the hand-out and the churn step) or BENCH_ONLY=wallet
 # (only the wallet run); the other runs' results are kept.
 set -eu
@@ -27,7 +28,7 @@ cd "$(dirname "$0")/.."
 build=${1:-build-bench}
 reps=${BENCH_REPETITIONS:-5}
 min_time=${BENCH_MIN_TIME:-0.3}
-filter=${BENCH_FILTER:--^(derive/|churn/|stream/|wallet_)}
+filter=${BENCH_FILTER:--^(derive/|restore/|churn/|stream/|wallet_)}
 derive_reps=${BENCH_DERIVE_REPETITIONS:-10}
 wallet_filter=${BENCH_WALLET_FILTER:-^wallet_}
 churn_filter=${BENCH_CHURN_FILTER:-^(churn|stream)/}
@@ -106,11 +107,12 @@ EOF
     --benchmark_out_format=json
   loadavg loadavg_after
 
-  # The derivation routes, their repetitions interleaved at random: each is
-  # single-threaded EC work of tens of µs, and timed minutes apart their
-  # ratio moved with the machine's load (2.80×-4.15× for unchanged code).
+  # The derivation routes and the restore on 1 and 2 threads, their
+  # repetitions interleaved at random: their targets are ratios between
+  # benchmarks, which timed minutes apart moved with the machine's load
+  # (derivation 2.80×-4.15×, restore 1.55×-2.12× for unchanged code).
   "$build/bench/addrpool-bench" \
-    --benchmark_filter='^derive/' \
+    --benchmark_filter='^(derive|restore)/' \
     --benchmark_repetitions="$derive_reps" \
     --benchmark_report_aggregates_only=true \
     --benchmark_enable_random_interleaving=true \
