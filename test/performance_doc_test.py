@@ -10,16 +10,17 @@ bench/performance.md.in, and every branch of the template renders.
    (c), the cold pool duplicates derivations, the churn and streaming runs
    miss theirs and one churn run reports an ownership violation, and the
    restore benchmarks' multi-threaded runs are made as slow as the
-   single-threaded ones: the explanations of those misses must appear,
+   single-threaded ones, and the paired derivation ratio is halved: the explanations of those misses must appear,
    "None in this run." must not.
 3. Renders without callgrind.json, cold_derivations.json and churn.json,
-   and without any restore benchmark (neither in latest.json nor in
+   and without any restore benchmark (in none of latest.json, derive.json,
    restore.json): the sections that need them must be left out, not fail.
 Usage: performance_doc_test.py <source root>
 """
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -45,7 +46,7 @@ def expect(cond, what):
         failures.append(what)
 
 
-RESTORE_FILES = ("latest.json", "restore.json")
+RESTORE_FILES = ("latest.json", "derive.json", "restore.json")
 
 
 def slow_restore(results):
@@ -113,10 +114,19 @@ with tempfile.TemporaryDirectory() as tmp:
                                 "error_occurred": True, "error_message": "OWNERSHIP VIOLATION: doctored"})
     (missed / "churn.json").write_text(json.dumps(churn))
     slow_restore(missed)
+    # The paired derivation ratio halved: it decides the key-wallet target.
+    derive = json.loads((missed / "derive.json").read_text())
+    for b in derive["benchmarks"]:
+        if b["name"].startswith("derive/paired") and "ratio" in b:
+            b["ratio"] /= 2
+    (missed / "derive.json").write_text(json.dumps(derive))
     text = run(missed, tmp / "missed.md")
     expect("**missed**" in text, "doctored results: no target reported missed")
     expect("**Restore speed.**" in text and "**Missed.** Speed-up 1.00× and 1.00×" in text,
            "doctored results: the restore-speed explanation is missing")
+    expect("**Derivation against the key-wallet private path.**" in text and
+           re.search(r"\| derivation: ≥ 3\.5× the key-wallet private path \| [0-9.]+× paired \(.*\| \*\*missed\*\*", text),
+           "doctored results: a halved paired derivation ratio is not reported missed")
     expect("**Against (c) mutex + cursor.**" in text, "doctored results: the (c) explanation is missing")
     expect("**Cold pool vs (d).**" in text, "doctored results: the cold-pool explanation is missing")
     expect("EC work was duplicated" in text, "doctored results: 2.00 derivations per hand-out not explained")
