@@ -2,11 +2,13 @@
 """Regenerates docs/performance.md and its plots from bench/results/.
 
 Reads latest.json (Google Benchmark JSON, aggregates of repetitions: the
-median is used everywhere), derive.json (the derivation routes, interleaved;
-latest.json's derive/ rows when it is absent), churn.json (the churn/ and stream/ families, see
-report_churn.py), callgrind.json, callgrind_*.txt, cold_derivations.json,
-machine.json and wallet.json, all written by bench/run.sh, and restore.json if
-latest.json lacks the restore benchmarks (bench/report_restore.py). This script only computes: the
+median is used everywhere), derive.json (the derivation routes and the
+restore benchmarks, interleaved; latest.json's derive/ rows when it is
+absent), churn.json (the churn/ and stream/ families, see report_churn.py),
+callgrind.json, callgrind_*.txt, cold_derivations.json, machine.json and
+wallet.json, all written by bench/run.sh, and restore.json if neither
+latest.json nor derive.json holds the restore benchmarks
+(bench/report_restore.py). This script only computes: the
 numbers, the tables, the target verdicts and which explanations apply. The
 prose is bench/performance.md.in, a Markdown template this script fills (its
 first comment explains the syntax). Standard library only; the plots are
@@ -325,7 +327,6 @@ def check_targets(n, more=None):
         "missed_restore": missed_restore,
         "missed_derivation": rkw is not None and rkw < 3.5,
         "derivation_ratio": fmt_x(rkw),
-        "derivation_paired": rpair is not None,
     }
     if more is not None:
         verdicts.update(more(t))

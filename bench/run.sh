@@ -9,9 +9,10 @@
 #
 # Four runs of addrpool-bench: every pool family but derive/, restore/,
 # churn/ and stream/ (results in bench/results/latest.json); the derivation
-# routes and the restore on 1 and 2 threads (derive/, restore/: derive.json); the wallet-set benchmarks (bench/bench_wallet.cpp,
-# wallet_*: wallet.json); then churn/ and stream/ (churn.json). The last
-# three interleave their repetitions at random, so a change in the machine's
+# routes and the restore on 1 and 2 threads (derive/, restore/:
+# derive.json); the wallet-set benchmarks (bench/bench_wallet.cpp, wallet_*:
+# wallet.json); then churn/ and stream/ (churn.json). The last three
+# interleave their repetitions at random, so a change in the machine's
 # load during the run hits every design and configuration alike: their
 # targets are ratios between designs of one run.
 #
