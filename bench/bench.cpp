@@ -494,12 +494,6 @@ void BM_DerivePrivatePath(benchmark::State& st) {
     st.SetItemsProcessed(st.iterations());
 }
 
-std::int64_t thread_cpu_ns() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
 // The two routes paired: each iteration times 4 addresses by addrpool's
 // route and 1 by the key-wallet's (about 200 µs each) back to back, in an
 // order that alternates, on the thread's CPU clock. A change in the machine's
@@ -511,26 +505,32 @@ void BM_DerivePaired(benchmark::State& st) {
     const detail::ChainKey chain = cached_chain_key();
     const ExtendedPrivKey acct = account_key();
     std::uint32_t i = 0;
-    std::int64_t cached_ns = 0, private_ns = 0, cached_n = 0, private_n = 0;
+    std::int64_t cached_ns = 0, private_ns = 0;
+    auto time_cached = [&] {
+        const std::int64_t t0 = thread_cpu_ns();
+        for (int k = 0; k < kCached; ++k) derive_cached(chain, i++);
+        cached_ns += thread_cpu_ns() - t0;
+    };
+    auto time_private = [&] {
+        const std::int64_t t0 = thread_cpu_ns();
+        derive_private_path(acct, i++);
+        private_ns += thread_cpu_ns() - t0;
+    };
     bool cached_first = true;
     for (auto _ : st) {
-        for (int round = 0; round < 2; ++round) {
-            const std::int64_t t0 = thread_cpu_ns();
-            if ((round == 0) == cached_first) {
-                for (int k = 0; k < kCached; ++k) derive_cached(chain, i++);
-                cached_ns += thread_cpu_ns() - t0;
-                cached_n += kCached;
-            } else {
-                derive_private_path(acct, i++);
-                private_ns += thread_cpu_ns() - t0;
-                private_n += 1;
-            }
+        if (cached_first) {
+            time_cached();
+            time_private();
+        } else {
+            time_private();
+            time_cached();
         }
         cached_first = !cached_first;
     }
-    if (cached_n == 0 || private_n == 0) return;
-    const double c = static_cast<double>(cached_ns) / static_cast<double>(cached_n);
-    const double p = static_cast<double>(private_ns) / static_cast<double>(private_n);
+    const auto pairs = static_cast<double>(st.iterations());
+    if (pairs == 0) return;
+    const double c = static_cast<double>(cached_ns) / (pairs * kCached);
+    const double p = static_cast<double>(private_ns) / pairs;
     st.counters["addrpool_ns"] = c;
     st.counters["keywallet_ns"] = p;
     st.counters["ratio"] = p / c;

@@ -1,6 +1,7 @@
 // Benchmark harness pieces for the churn and streaming families (bench.cpp):
-// a crew of worker threads started together for each timed run, a cheap
-// per-thread random generator, and the ownership table the churn checks.
+// the thread's CPU clock, a crew of worker threads started together for each
+// timed run, a cheap per-thread random generator, and the ownership table the
+// churn checks.
 #ifndef ADDRPOOL_BENCH_CREW_HPP
 #define ADDRPOOL_BENCH_CREW_HPP
 
@@ -17,6 +18,13 @@
 #include <vector>
 
 namespace addrpool::bench {
+
+// The calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID), in ns.
+inline std::int64_t thread_cpu_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
 
 // W threads that run one job at a time. run(job) wakes them all, each calls
 // job(t) once, and run returns when the last one has finished: the wall time
@@ -63,12 +71,6 @@ public:
     }
 
 private:
-    static std::int64_t thread_cpu_ns() {
-        timespec ts{};
-        ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-        return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-    }
-
     void loop(unsigned t) {
         unsigned seen = 0;
         for (;;) {
