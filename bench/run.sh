@@ -65,6 +65,21 @@ if key == "churn_loadavg_before":
 json.dump(m, open(path, "w"), indent=2)
 EOF
 }
+# `bench_run FILE FILTER REPS [FLAG...]`: one run of addrpool-bench over the
+# benchmarks FILTER selects, the aggregates of REPS repetitions of each
+# written to $results/FILE; FLAGs go to Google Benchmark as they are.
+bench_run() {
+  br_file=$1 br_filter=$2 br_reps=$3
+  shift 3
+  "$build/bench/addrpool-bench" \
+    --benchmark_filter="$br_filter" \
+    --benchmark_repetitions="$br_reps" \
+    --benchmark_report_aggregates_only=true \
+    --benchmark_out="$results/$br_file" \
+    --benchmark_out_format=json \
+    "$@"
+}
+
 if [ "$only" = all ]; then
   python3 - "$results/machine.json" "$build" "$($cxx --version | head -n 1)" <<'EOF'
 import json, os, platform, subprocess, sys, time
@@ -99,41 +114,23 @@ json.dump({
 }, open(out, "w"), indent=2)
 EOF
 
-  "$build/bench/addrpool-bench" \
-    --benchmark_filter="$filter" \
-    --benchmark_repetitions="$reps" \
-    --benchmark_report_aggregates_only=true \
-    --benchmark_min_time="$min_time" \
-    --benchmark_out="$results/latest.json" \
-    --benchmark_out_format=json
+  bench_run latest.json "$filter" "$reps" --benchmark_min_time="$min_time"
   loadavg loadavg_after
 
   # The derivation routes and the restore on 1 and 2 threads, their
   # repetitions interleaved at random: their targets are ratios between
   # benchmarks, which timed minutes apart moved with the machine's load
   # (derivation 2.80×-4.15×, restore 1.55×-2.12× for unchanged code).
-  "$build/bench/addrpool-bench" \
-    --benchmark_filter='^(derive|restore)/' \
-    --benchmark_repetitions="$derive_reps" \
-    --benchmark_report_aggregates_only=true \
-    --benchmark_enable_random_interleaving=true \
-    --benchmark_min_time="$min_time" \
-    --benchmark_out="$results/derive.json" \
-    --benchmark_out_format=json
+  bench_run derive.json '^(derive|restore)/' "$derive_reps" \
+    --benchmark_enable_random_interleaving=true --benchmark_min_time="$min_time"
 fi
 
 # The wallet-set benchmarks. The memory benchmark (100,000 accounts, one
 # repetition) dominates: about a minute on 2 CPUs.
 if [ "$only" = all ] || [ "$only" = wallet ]; then
   loadavg wallet_loadavg_before
-  "$build/bench/addrpool-bench" \
-    --benchmark_filter="$wallet_filter" \
-    --benchmark_repetitions="$reps" \
-    --benchmark_report_aggregates_only=true \
-    --benchmark_enable_random_interleaving=true \
-    --benchmark_min_time="$min_time" \
-    --benchmark_out="$results/wallet.json" \
-    --benchmark_out_format=json
+  bench_run wallet.json "$wallet_filter" "$reps" \
+    --benchmark_enable_random_interleaving=true --benchmark_min_time="$min_time"
   loadavg wallet_loadavg_after
 fi
 if [ "$only" = wallet ]; then
@@ -144,13 +141,7 @@ fi
 # churn/ and stream/ run a fixed number of iterations (their own sizes),
 # so BENCH_MIN_TIME does not apply to them.
 loadavg churn_loadavg_before
-"$build/bench/addrpool-bench" \
-  --benchmark_filter="$churn_filter" \
-  --benchmark_repetitions="$reps" \
-  --benchmark_enable_random_interleaving=true \
-  --benchmark_report_aggregates_only=true \
-  --benchmark_out="$results/churn.json" \
-  --benchmark_out_format=json
+bench_run churn.json "$churn_filter" "$reps" --benchmark_enable_random_interleaving=true
 loadavg churn_loadavg_after
 
 # Instruction counts: each mode runs COUNT operations with instrumentation on
