@@ -230,6 +230,7 @@ def collect(r, cg, rd=None):
         return e["instructions"] / e["count"]
 
     rderive = rd if rd is not None and rd.find(r"derive/.*") else r
+    paired = rderive.find(r"derive/paired") or {}
     n = {
         "lat": {(k, m): r.ns(rf"latency/{k}/{m}") for k, _ in DESIGNS for m in OUTSTANDING},
         "tput": {(k, t): r.value(rf"throughput/{k}/real_time/threads:{t}", "items_per_second")
@@ -245,8 +246,8 @@ def collect(r, cg, rd=None):
         "by_address": r.value(r"bulk_mark_used_by_address/addrpool/\d+", "items_per_second"),
         "derive": {k: rderive.ns(rf"derive/{k}") for k in ("addrpool_cached", "keywallet_xprv_path", "xpub_path", "floor")},
         "derive_interleaved": rderive is not r,
-        "derive_paired": (rderive.find(r"derive/paired") or {}).get("ratio"),
-        "derive_paired_ns": tuple((rderive.find(r"derive/paired") or {}).get(k) for k in ("addrpool_ns", "keywallet_ns")),
+        "derive_paired": paired.get("ratio"),
+        "derive_paired_ns": (paired.get("addrpool_ns"), paired.get("keywallet_ns")),
         "derive_reps": (rderive.find(r"derive/addrpool_cached") or {}).get("repetitions"),
         "mem": {k: r.find(rf"memory/{k}/iterations:1") for k in ("addrpool", "bridge_table", "locked_scan", "mutex_cursor")},
         "load": r.find(r"persist/load"),
@@ -618,8 +619,9 @@ def main():
             drawn = plots(r, args.img, tmp)
             have = {"latency.png": drawn, "throughput.png": drawn, "churn.png": report_churn.plot(nc, args.img, tmp)}
 
-    n = collect(r, cg, Results(os.path.join(args.results, "derive.json"), missing_ok=True))
-    restore_results, restore_source = report_restore.results(r, args.results, sys.modules[__name__])
+    rd = Results(os.path.join(args.results, "derive.json"), missing_ok=True)
+    n = collect(r, cg, rd)
+    restore_results, restore_source = report_restore.results(r, rd, args.results, sys.modules[__name__])
     n["restore"] = report_restore.collect(restore_results)
     targets, verdicts = check_targets(n, lambda t: report_churn.check(t, nc))
     values = {

@@ -24,16 +24,13 @@ OPS = (
 THREADS = (1, 0)  # derive_threads: one thread, then the default (the hardware's count)
 
 
-def results(r, results_dir, fmt):
-    """(the Results holding the restore benchmarks, where they came from), or (None, None)."""
+def results(r, rd, results_dir, fmt):
+    """(the Results holding the restore benchmarks, where they came from), or
+    (None, None). r: latest.json's; rd: derive.json's (empty when absent)."""
     name = r"restore/generate_addresses/derive_threads:1/process_time/real_time"
-    if r.find(name) is not None:
-        return r, "latest.json"
-    path = os.path.join(results_dir, "derive.json")
-    if os.path.exists(path):
-        rd = fmt.Results(path)
-        if rd.find(name) is not None:
-            return rd, "derive.json"
+    for cand, source in ((r, "latest.json"), (rd, "derive.json")):
+        if cand.find(name) is not None:
+            return cand, source
     path = os.path.join(results_dir, "restore.json")
     if os.path.exists(path):
         return fmt.Results(path), "restore.json"
