@@ -124,6 +124,8 @@ with tempfile.TemporaryDirectory() as tmp:
     expect("**missed**" in text, "doctored results: no target reported missed")
     expect("**Restore speed.**" in text and "**Missed.** Speed-up 1.00× and 1.00×" in text,
            "doctored results: the restore-speed explanation is missing")
+    expect("a miss there is the routes' own cost" in text,
+           "doctored results: a missed paired ratio is explained as noise")
     expect("**Derivation against the key-wallet private path.**" in text and
            re.search(r"\| derivation: ≥ 3\.5× the key-wallet private path \| [0-9.]+× paired \(.*\| \*\*missed\*\*", text),
            "doctored results: a halved paired derivation ratio is not reported missed")
